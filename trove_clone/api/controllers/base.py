@@ -1,0 +1,124 @@
+"""Helpers shared by the REST controllers: context, bodies, responses."""
+import json
+
+import jsonschema
+import pecan
+import webob
+
+from trove_clone.api import middleware
+from trove_clone.common import exception
+from trove_clone.common import policy
+from trove_clone.common.context import TroveContext
+from trove_clone.conf import CONF
+
+JSON = 'application/json'
+_JSON_TYPES = ('application/json', 'application/vnd.openstack.trove+json')
+
+
+def context() -> TroveContext:
+    """The context of the request being served."""
+    return pecan.request.environ[middleware.CONTEXT_KEY]
+
+
+def authorize(rule: str, owner: str | None = None) -> TroveContext:
+    """Check ``rule`` for the caller against the resource's owner project.
+
+    :raises: PolicyNotAuthorized (403)
+    """
+    ctx = context()
+    target = {'tenant': owner if owner is not None else ctx.project_id}
+    policy.authorize(ctx, rule, target)
+    return ctx
+
+
+def require_admin() -> TroveContext:
+    """Mgmt routes: 403 for anyone who is not an administrator."""
+    ctx = context()
+    if not ctx.is_admin:
+        raise exception.AdminRequired()
+    return ctx
+
+
+def _format_path(path) -> str:
+    return '/'.join(str(part) for part in path) or '(body)'
+
+
+def read_body(schema: dict) -> dict:
+    """The request's JSON body, validated against ``schema``.
+
+    :raises: BadRequest naming the field at fault; UnsupportedMediaType
+    """
+    request = pecan.request
+    content_type = (request.content_type or '').split(';')[0].strip()
+    if content_type and content_type not in _JSON_TYPES:
+        raise exception.UnsupportedMediaType(content_type=content_type)
+    if request.content_length and \
+            request.content_length > CONF.max_request_body_size:
+        raise exception.RequestTooLarge(limit=CONF.max_request_body_size)
+    raw = request.body
+    if not raw:
+        raise exception.BadRequest('The request body is empty; a JSON '
+                                   'object is required.')
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise exception.BadRequest('Malformed request body: %s.' % error)
+    validate(body, schema)
+    return body
+
+
+def validate(body, schema: dict) -> None:
+    """Raise ValidationError for the first (shallowest) schema violation."""
+    validator = jsonschema.Draft4Validator(schema)
+    errors = sorted(validator.iter_errors(body),
+                    key=lambda error: (len(error.path), list(error.path)))
+    if errors:
+        error = errors[0]
+        where = _format_path(error.path)
+        raise exception.ValidationError(detail='%s %s' % (where,
+                                                          error.message))
+
+
+def respond(body, status: int = 200) -> webob.Response:
+    """A JSON response; ``body`` None means an empty body."""
+    return middleware.json_response(status, body)
+
+
+def respond_encoded(body: bytes, status: int = 200) -> webob.Response:
+    """A response whose JSON body is already encoded."""
+    response = webob.Response(status=status, headerlist=[])
+    response.content_type = 'application/json'
+    response.charset = None
+    response.body = body
+    return response
+
+
+def base_url() -> str:
+    """Scheme and host that links in responses point at."""
+    if CONF.public_endpoint:
+        return CONF.public_endpoint.rstrip('/')
+    return pecan.request.host_url
+
+
+def links(resource_path: str, resource_id: str) -> list[dict]:
+    """Trove's self and bookmark links of a resource."""
+    root = base_url()
+    tenant = context().project_id
+    return [
+        {'href': '%s/v1.0/%s/%s/%s' % (root, tenant, resource_path,
+                                       resource_id),
+         'rel': 'self'},
+        {'href': '%s/%s/%s' % (root, resource_path, resource_id),
+         'rel': 'bookmark'},
+    ]
+
+
+def bool_param(name: str) -> bool:
+    """A boolean query parameter (true/1/yes), False when absent."""
+    value = pecan.request.GET.get(name, '')
+    return value.strip().lower() in ('true', '1', 'yes', 'on')
+
+
+def method_not_allowed():
+    raise exception.MethodNotAllowed(method=pecan.request.method,
+                                     path=pecan.request.path)

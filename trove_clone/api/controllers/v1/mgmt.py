@@ -1,0 +1,243 @@
+"""/v1.0/{tenant}/mgmt: the administrators' API."""
+import pecan
+from pecan import expose
+
+from trove_clone.api.controllers import base
+from trove_clone.api.controllers.v1 import instances as instance_routes
+from trove_clone.api.schemas import datastores as schemas
+from trove_clone.api.schemas import quotas as quota_schemas
+from trove_clone.api.views import datastores as views
+from trove_clone.common import exception
+from trove_clone.db import api as db_api
+from trove_clone.services import config_parameters
+from trove_clone.services import datastores as service
+from trove_clone.services import instances as instance_service
+from trove_clone.services import quotas
+
+
+def _paginate(items: list[dict], limit: int | None, marker: str | None
+              ) -> tuple[list[dict], str | None]:
+    if marker:
+        ids = [item['id'] for item in items]
+        if marker not in ids:
+            raise exception.NotFound(
+                'Marker %s does not match any datastore version.' % marker)
+        items = items[ids.index(marker) + 1:]
+    if limit is not None and len(items) > limit:
+        return items[:limit], items[limit - 1]['id']
+    return items, None
+
+
+class MgmtDatastoreVersionController:
+    PATHS = ('/mgmt/datastore-versions/{version_id}',)
+
+    def __init__(self, version_id: str) -> None:
+        self._version_id = version_id
+
+    @expose(generic=True, content_type=base.JSON)
+    def index(self):
+        base.method_not_allowed()
+
+    @index.when(method='GET', content_type=base.JSON)
+    def index_get(self):
+        ctx = base.require_admin()
+        version = db_api.datastore_version_get(ctx, self._version_id)
+        return base.respond({'version': views.mgmt_version(version)})
+
+    @index.when(method='PATCH', content_type=base.JSON)
+    def index_patch(self):
+        ctx = base.require_admin()
+        body = base.read_body(schemas.version_edit)
+        service.edit_version(ctx, self._version_id, body)
+        return base.respond(None, 202)
+
+    @index.when(method='DELETE', content_type=base.JSON)
+    def index_delete(self):
+        ctx = base.require_admin()
+        service.delete_version(ctx, self._version_id)
+        return base.respond(None, 202)
+
+
+class MgmtDatastoreVersionsController:
+    """/mgmt/datastore-versions"""
+    PATHS = ('/mgmt/datastore-versions',)
+
+    @expose(generic=True, content_type=base.JSON)
+    def index(self):
+        base.method_not_allowed()
+
+    @index.when(method='GET', content_type=base.JSON)
+    def index_get(self):
+        ctx = base.require_admin()
+        versions = [views.mgmt_version(v)
+                    for v in db_api.datastore_version_list(ctx)]
+        page, marker = _paginate(versions, ctx.limit, ctx.marker)
+        return base.respond({'versions': page, 'links': instance_routes.
+                             next_link(pecan.request.path, marker)})
+
+    @index.when(method='POST', content_type=base.JSON)
+    def index_post(self):
+        ctx = base.require_admin()
+        body = base.read_body(schemas.version_create)['version']
+        _version, created = service.upsert_version(
+            ctx, datastore=body['datastore_name'], name=body['name'],
+            manager=body['datastore_manager'], image_id=body.get('image'),
+            packages=','.join(body.get('packages') or []),
+            active=body['active'], image_tags=body.get('image_tags') or [],
+            version_number=body.get('version'),
+            registry_ext=body.get('registry_ext'),
+            repl_strategy=body.get('repl_strategy'),
+            create_datastore=True, make_default=body.get('default') or None,
+            only_create=True)
+        return base.respond(None, 202)
+
+    @expose()
+    def _lookup(self, version_id, *remainder):
+        return MgmtDatastoreVersionController(version_id), remainder
+
+
+class MgmtParameterController:
+    PATHS = ('/mgmt/datastores/versions/{version_id}/parameters/{name}',)
+
+    def __init__(self, version_id: str, name: str) -> None:
+        self._version_id = version_id
+        self._name = name
+
+    @expose(generic=True, content_type=base.JSON)
+    def index(self):
+        base.method_not_allowed()
+
+    @index.when(method='GET', content_type=base.JSON)
+    def index_get(self):
+        ctx = base.require_admin()
+        param = db_api.config_parameter_get(ctx, self._version_id,
+                                            self._name)
+        return base.respond(views.mgmt_parameter(param))
+
+    @index.when(method='PUT', content_type=base.JSON)
+    def index_put(self):
+        ctx = base.require_admin()
+        body = base.read_body(schemas.parameter)['configuration-parameter']
+        values = config_parameters.mgmt_values(body)
+        param = db_api.config_parameter_update(ctx, self._version_id,
+                                               self._name, values)
+        return base.respond(views.mgmt_parameter(param))
+
+    @index.when(method='DELETE', content_type=base.JSON)
+    def index_delete(self):
+        ctx = base.require_admin()
+        db_api.config_parameter_delete(ctx, self._version_id, self._name)
+        return base.respond(None, 204)
+
+
+class MgmtParametersController:
+    """/mgmt/datastores/versions/{version_id}/parameters"""
+    PATHS = ('/mgmt/datastores/versions/{version_id}/parameters',)
+
+    def __init__(self, version_id: str) -> None:
+        self._version_id = version_id
+
+    @expose(generic=True, content_type=base.JSON)
+    def index(self):
+        base.method_not_allowed()
+
+    @index.when(method='GET', content_type=base.JSON)
+    def index_get(self):
+        ctx = base.require_admin()
+        db_api.datastore_version_get(ctx, self._version_id)
+        params = db_api.config_parameter_list(ctx, self._version_id)
+        return base.respond({'configuration-parameters':
+                             [views.mgmt_parameter(p) for p in params]})
+
+    @index.when(method='POST', content_type=base.JSON)
+    def index_post(self):
+        ctx = base.require_admin()
+        body = base.read_body(schemas.parameter)['configuration-parameter']
+        db_api.datastore_version_get(ctx, self._version_id)
+        param = db_api.config_parameter_create(
+            ctx, self._version_id, config_parameters.mgmt_values(body))
+        return base.respond(views.mgmt_parameter(param))
+
+    @expose()
+    def _lookup(self, name, *remainder):
+        if remainder:
+            return None
+        return MgmtParameterController(self._version_id, name), remainder
+
+
+class _MgmtVersionParameters:
+    """/mgmt/datastores/versions/{version_id}/..."""
+
+    def __init__(self, version_id: str) -> None:
+        self.parameters = MgmtParametersController(version_id)
+
+
+class _MgmtVersions:
+
+    @expose()
+    def _lookup(self, version_id, *remainder):
+        return _MgmtVersionParameters(version_id), remainder
+
+
+class MgmtDatastoresController:
+    versions = _MgmtVersions()
+
+
+class MgmtQuotaController:
+    PATHS = ('/mgmt/quotas/{project_id}',)
+
+    def __init__(self, project_id: str) -> None:
+        self._project_id = project_id
+
+    @expose(generic=True, content_type=base.JSON)
+    def index(self):
+        base.method_not_allowed()
+
+    @index.when(method='GET', content_type=base.JSON)
+    def index_get(self):
+        ctx = base.authorize('mgmt:quota:show', owner=self._project_id)
+        return base.respond({'quotas': quotas.show(ctx, self._project_id)})
+
+    @index.when(method='PUT', content_type=base.JSON)
+    def index_put(self):
+        ctx = base.authorize('mgmt:quota:update', owner=self._project_id)
+        body = base.read_body(quota_schemas.quota_update)
+        updated = quotas.update(ctx, self._project_id, body['quotas'])
+        return base.respond({'quotas': updated})
+
+
+class MgmtQuotasController:
+
+    @expose()
+    def _lookup(self, project_id, *remainder):
+        if remainder:
+            return None
+        return MgmtQuotaController(project_id), remainder
+
+
+class MgmtInstancesController:
+    """/mgmt/instances: instances of every project."""
+    PATHS = ('/mgmt/instances',)
+
+    @expose(generic=True, content_type=base.JSON)
+    def index(self):
+        base.method_not_allowed()
+
+    @index.when(method='GET', content_type=base.JSON)
+    def index_get(self):
+        ctx = base.require_admin()
+        project = pecan.request.GET.get('project_id') or None
+        rows, marker = instance_service.list_page(
+            ctx, project, ctx.limit, ctx.marker,
+            include_clustered=base.bool_param('include_clustered'))
+        return base.respond(instance_routes.render_page(rows, marker))
+
+
+class MgmtController:
+    datastores = MgmtDatastoresController()
+    instances = MgmtInstancesController()
+    quotas = MgmtQuotasController()
+
+
+setattr(MgmtController, 'datastore-versions',
+        MgmtDatastoreVersionsController())

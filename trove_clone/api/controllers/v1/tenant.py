@@ -1,0 +1,17 @@
+"""/v1.0/{tenant}: the resources of one project."""
+from trove_clone.api.controllers.v1 import datastores
+from trove_clone.api.controllers.v1 import flavors
+from trove_clone.api.controllers.v1 import instances
+from trove_clone.api.controllers.v1 import limits
+from trove_clone.api.controllers.v1 import mgmt
+
+
+class TenantController:
+    """The tenant segment was checked against the caller's project by
+    ContextMiddleware before routing gets here."""
+
+    datastores = datastores.DatastoresController()
+    flavors = flavors.FlavorsController()
+    instances = instances.InstancesController()
+    limits = limits.LimitsController()
+    mgmt = mgmt.MgmtController()

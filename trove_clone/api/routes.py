@@ -1,0 +1,140 @@
+"""The catalogue of the routes trove-api serves.
+
+One entry per (method, path). The OpenAPI reference (api-ref/openapi.yaml)
+is generated from this table and the request schemas in ``api/schemas``;
+a test checks that the controllers serve exactly these routes.
+"""
+import dataclasses
+
+from trove_clone.api.schemas import datastores as datastore_schemas
+from trove_clone.api.schemas import quotas as quota_schemas
+
+TENANT = '/v1.0/{tenant_id}'
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    method: str
+    #: Path relative to /v1.0/{tenant_id}, or absolute when ``root``.
+    path: str
+    operation_id: str
+    summary: str
+    success: int
+    tag: str
+    request_schema: dict | None = None
+    #: Top-level key of the success body (None: no body).
+    response_key: str | None = None
+    admin: bool = False
+    root: bool = False
+    query: tuple = ()
+
+    @property
+    def full_path(self) -> str:
+        return self.path if self.root else TENANT + self.path
+
+
+_DS = '/datastores/{datastore}/versions/{version}'
+_BY_ID = '/datastores/versions/{version_id}'
+_MGMT_PARAMS = '/mgmt/datastores/versions/{version_id}/parameters'
+
+ROUTES = (
+    Route('GET', '/', 'listVersions', 'List API versions.', 200, 'versions',
+          response_key='versions', root=True),
+    Route('GET', '/v1.0/', 'showVersion', 'Show API version v1.0.', 200,
+          'versions', response_key='version', root=True),
+    Route('GET', '/datastores', 'listDatastores', 'List datastores.', 200,
+          'datastores', response_key='datastores'),
+    Route('GET', '/datastores/{datastore}', 'showDatastore',
+          'Show a datastore by id or name.', 200, 'datastores',
+          response_key='datastore'),
+    Route('DELETE', '/datastores/{datastore}', 'deleteDatastore',
+          'Delete a datastore that has no versions.', 202, 'datastores'),
+    Route('GET', '/datastores/{datastore}/versions', 'listDatastoreVersions',
+          'List the versions of a datastore.', 200, 'datastores',
+          response_key='versions'),
+    Route('GET', _DS, 'showDatastoreVersion',
+          'Show a datastore version by id or name.', 200, 'datastores',
+          response_key='version'),
+    Route('GET', _DS + '/flavors', 'listDatastoreVersionFlavors',
+          'List the flavors allowed for a version.', 200, 'flavors',
+          response_key='flavors'),
+    Route('GET', _DS + '/volume-types', 'listDatastoreVersionVolumeTypes',
+          'List the volume types allowed for a version.', 200,
+          'datastores', response_key='volume_types'),
+    Route('GET', _DS + '/parameters', 'listParameters',
+          'List the configuration parameters of a version.', 200,
+          'configuration-parameters',
+          response_key='configuration-parameters'),
+    Route('GET', _DS + '/parameters/{name}', 'showParameter',
+          'Show a configuration parameter.', 200,
+          'configuration-parameters', response_key='name'),
+    Route('GET', _BY_ID, 'showDatastoreVersionById',
+          'Show a datastore version by id.', 200, 'datastores',
+          response_key='version'),
+    Route('GET', _BY_ID + '/parameters', 'listParametersByVersion',
+          'List the configuration parameters of a version by id.', 200,
+          'configuration-parameters',
+          response_key='configuration-parameters'),
+    Route('GET', _BY_ID + '/parameters/{name}', 'showParameterByVersion',
+          'Show a configuration parameter by version id.', 200,
+          'configuration-parameters', response_key='name'),
+    Route('GET', '/flavors', 'listFlavors', 'List flavors.', 200, 'flavors',
+          response_key='flavors'),
+    Route('GET', '/flavors/{flavor_id}', 'showFlavor', 'Show a flavor.',
+          200, 'flavors', response_key='flavor'),
+    Route('GET', '/limits', 'listLimits', 'Show absolute and rate limits.',
+          200, 'limits', response_key='limits'),
+    Route('GET', '/instances', 'listInstances', 'List instances.', 200,
+          'instances', response_key='instances',
+          query=('limit', 'marker', 'include_clustered')),
+    Route('GET', '/instances/detail', 'listInstancesDetail',
+          'List instances with details.', 200, 'instances',
+          response_key='instances',
+          query=('limit', 'marker', 'include_clustered')),
+    Route('GET', '/mgmt/datastore-versions', 'mgmtListDatastoreVersions',
+          'List every datastore version (admin).', 200, 'mgmt',
+          response_key='versions', admin=True, query=('limit', 'marker')),
+    Route('POST', '/mgmt/datastore-versions', 'mgmtCreateDatastoreVersion',
+          'Create a datastore version, and its datastore if missing '
+          '(admin).', 202, 'mgmt',
+          request_schema=datastore_schemas.version_create, admin=True),
+    Route('GET', '/mgmt/datastore-versions/{version_id}',
+          'mgmtShowDatastoreVersion', 'Show a datastore version (admin).',
+          200, 'mgmt', response_key='version', admin=True),
+    Route('PATCH', '/mgmt/datastore-versions/{version_id}',
+          'mgmtUpdateDatastoreVersion',
+          'Change a datastore version (admin; flat body).', 202, 'mgmt',
+          request_schema=datastore_schemas.version_edit, admin=True),
+    Route('DELETE', '/mgmt/datastore-versions/{version_id}',
+          'mgmtDeleteDatastoreVersion',
+          'Delete an unused datastore version (admin).', 202, 'mgmt',
+          admin=True),
+    Route('GET', _MGMT_PARAMS, 'mgmtListParameters',
+          'List the configuration parameters of a version (admin).', 200,
+          'mgmt', response_key='configuration-parameters', admin=True),
+    Route('POST', _MGMT_PARAMS, 'mgmtCreateParameter',
+          'Create a configuration parameter (admin).', 200, 'mgmt',
+          request_schema=datastore_schemas.parameter, response_key='name',
+          admin=True),
+    Route('GET', _MGMT_PARAMS + '/{name}', 'mgmtShowParameter',
+          'Show a configuration parameter (admin).', 200, 'mgmt',
+          response_key='name', admin=True),
+    Route('PUT', _MGMT_PARAMS + '/{name}', 'mgmtUpdateParameter',
+          'Replace a configuration parameter (admin).', 200, 'mgmt',
+          request_schema=datastore_schemas.parameter, response_key='name',
+          admin=True),
+    Route('DELETE', _MGMT_PARAMS + '/{name}', 'mgmtDeleteParameter',
+          'Delete a configuration parameter (admin).', 204, 'mgmt',
+          admin=True),
+    Route('GET', '/mgmt/quotas/{project_id}', 'showQuotas',
+          "Show a project's quotas (its members or an admin).", 200, 'mgmt',
+          response_key='quotas'),
+    Route('PUT', '/mgmt/quotas/{project_id}', 'updateQuotas',
+          "Change a project's quotas (admin).", 200, 'mgmt',
+          request_schema=quota_schemas.quota_update, response_key='quotas',
+          admin=True),
+    Route('GET', '/mgmt/instances', 'mgmtListInstances',
+          'List the instances of every project (admin).', 200, 'mgmt',
+          response_key='instances', admin=True,
+          query=('limit', 'marker', 'include_clustered', 'project_id')),
+)

@@ -1,0 +1,94 @@
+"""trove-status upgrade check: is this deployment ready for the code?"""
+import sys
+
+from oslo_config import cfg
+from oslo_db import exception as db_exc
+import oslo_messaging
+from oslo_upgradecheck import common_checks
+from oslo_upgradecheck import upgradecheck
+import sqlalchemy as sa
+
+from trove_clone.common import config
+from trove_clone.db import api as db_api
+from trove_clone.db import migration
+from trove_clone.db import models
+
+CONF = cfg.CONF
+Code = upgradecheck.Code
+Result = upgradecheck.Result
+
+
+class Checks(upgradecheck.UpgradeCommands):
+    """The checks ``trove-status upgrade check`` runs."""
+
+    def _check_schema(self) -> Result:
+        try:
+            heads = migration.current_heads()
+        except (sa.exc.SQLAlchemyError, db_exc.DBError) as error:
+            return Result(Code.FAILURE, 'The control database cannot be '
+                          'read: %s' % str(error).splitlines()[0])
+        latest = migration.latest_heads()
+        if heads == latest:
+            return Result(Code.SUCCESS, 'Schema at %s, %s.'
+                          % (latest['expand'], latest['contract']))
+        return Result(Code.FAILURE, 'The schema is at %s, %s but the code '
+                      'needs %s, %s: run trove-manage db_sync (or db_expand, '
+                      'db_migrate, db_contract).' % (
+                          heads['expand'] or 'nothing',
+                          heads['contract'] or 'nothing',
+                          latest['expand'], latest['contract']))
+
+    def _check_rpc(self) -> Result:
+        url = CONF.transport_url
+        if not url:
+            return Result(Code.FAILURE, 'transport_url is not set: the '
+                          'services cannot reach RabbitMQ.')
+        try:
+            parsed = oslo_messaging.TransportURL.parse(CONF, url)
+        except oslo_messaging.InvalidTransportURL as error:
+            return Result(Code.FAILURE, 'transport_url is invalid: %s'
+                          % error)
+        if parsed.transport not in ('rabbit', 'kombu+memory', 'fake'):
+            return Result(Code.WARNING, 'transport %s is not tested with '
+                          'trove_clone; use rabbit.' % parsed.transport)
+        if not parsed.hosts:
+            return Result(Code.FAILURE, 'transport_url names no host.')
+        return Result(Code.SUCCESS, 'RPC over %s to %s.' % (
+            parsed.transport, ', '.join('%s:%s' % (host.hostname, host.port)
+                                        for host in parsed.hosts)))
+
+    def _check_running_tasks(self) -> Result:
+        try:
+            with db_api.get_engine().connect() as connection:
+                busy = connection.execute(
+                    sa.select(sa.func.count()).select_from(
+                        models.Instance.__table__).where(
+                        models.Instance.deleted.is_(False),
+                        models.Instance.task_id != 1)).scalar()
+        except (sa.exc.SQLAlchemyError, db_exc.DBError):
+            return Result(Code.WARNING, 'Instances could not be counted.')
+        if busy:
+            return Result(Code.WARNING, '%d instances have a task running; '
+                          'wait for them before upgrading.' % busy)
+        return Result(Code.SUCCESS)
+
+    _upgrade_checks = (
+        ('Database schema version', _check_schema),
+        ('RPC settings', _check_rpc),
+        ('Instances with running tasks', _check_running_tasks),
+        ('Policy File JSON to YAML Migration',
+         (common_checks.check_policy_json, {'conf': CONF})),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    config.register_logging()
+    config.register_transport()
+    return upgradecheck.main(
+        CONF, project='trove', upgrade_command=Checks(),
+        argv=sys.argv[1:] if argv is None else argv,
+        default_config_files=config.default_config_files())
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,268 @@
+"""Exceptions of trove_clone.
+
+Every error a user can cause is a subclass of :class:`TroveError` carrying
+the HTTP status it maps to and a message the user can act on. The API turns
+them into Trove's error envelope, ``{"<name>": {"code": N, "message": ...}}``.
+"""
+from typing import Any
+
+#: Trove's envelope names by HTTP status.
+ERROR_NAMES = {
+    400: 'badRequest',
+    401: 'unauthorized',
+    403: 'forbidden',
+    404: 'itemNotFound',
+    405: 'badMethod',
+    406: 'notAcceptable',
+    409: 'conflictingRequest',
+    413: 'overLimit',
+    415: 'badMediaType',
+    422: 'unprocessableEntity',
+    500: 'instanceFault',
+    501: 'notImplemented',
+    503: 'serviceUnavailable',
+}
+
+
+def error_name(code: int) -> str:
+    """The envelope key Trove uses for an HTTP status."""
+    if code in ERROR_NAMES:
+        return ERROR_NAMES[code]
+    return 'badRequest' if code < 500 else 'instanceFault'
+
+
+def error_body(code: int, message: str) -> dict:
+    """Trove's error envelope for ``code`` and ``message``."""
+    return {error_name(code): {'code': code, 'message': message}}
+
+
+class TroveError(Exception):
+    """Base class: ``message_template`` formatted with the keyword args."""
+
+    code = 500
+    message_template = 'An unknown error occurred.'
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        self.kwargs = kwargs
+        if message is None:
+            try:
+                message = self.message_template % kwargs
+            except (KeyError, TypeError, ValueError):
+                message = self.message_template
+        self.message = message
+        super().__init__(message)
+
+
+class BadRequest(TroveError):
+    code = 400
+    message_template = 'The server could not comply with the request.'
+
+
+class ValidationError(BadRequest):
+    message_template = 'Validation error: %(detail)s'
+
+
+class Unauthorized(TroveError):
+    code = 401
+    message_template = 'Authentication is required.'
+
+
+class Forbidden(TroveError):
+    code = 403
+    message_template = 'You are not allowed to perform this action.'
+
+
+class PolicyNotAuthorized(Forbidden):
+    message_template = "Policy doesn't allow %(action)s to be performed."
+
+
+class TenantMismatch(Forbidden):
+    message_template = ('User with tenant id %(project_id)s cannot access '
+                        'this resource.')
+
+
+class AdminRequired(Forbidden):
+    message_template = 'This action is restricted to administrators.'
+
+
+class NotFound(TroveError):
+    code = 404
+    message_template = 'Resource %(id)s cannot be found.'
+
+
+class RouteNotFound(NotFound):
+    message_template = 'The resource could not be found.'
+
+
+class DatastoreNotFound(NotFound):
+    message_template = 'Datastore %(datastore)s cannot be found.'
+
+
+class DatastoreVersionNotFound(NotFound):
+    message_template = 'Datastore version %(version)s cannot be found.'
+
+
+class DatastoreDefaultVersionNotFound(NotFound):
+    message_template = ('Default version for datastore %(datastore)s not '
+                        'found.')
+
+
+class DatastoreNoVersion(NotFound):
+    message_template = 'Datastore %(datastore)s has no version %(version)s.'
+
+
+class ConfigurationParameterNotFound(NotFound):
+    message_template = 'Configuration parameter %(name)s cannot be found.'
+
+
+class FlavorNotFound(NotFound):
+    message_template = 'Flavor %(uuid)s cannot be found.'
+
+
+class ImageNotFound(NotFound):
+    message_template = 'Image %(uuid)s cannot be found.'
+
+
+class VolumeNotFound(NotFound):
+    message_template = 'Volume %(volume)s cannot be found.'
+
+
+class ServerNotFound(NotFound):
+    message_template = 'Server %(server)s cannot be found.'
+
+
+class ImageCorrupt(TroveError):
+    message_template = ('The data of image %(uuid)s does not match its '
+                        'checksum.')
+
+
+class InstanceNotFound(NotFound):
+    message_template = 'Instance %(instance)s cannot be found.'
+
+
+class QuotaResourceUnknown(NotFound):
+    message_template = 'Unknown quota resources %(unknown)s.'
+
+
+class MethodNotAllowed(TroveError):
+    code = 405
+    message_template = 'The method %(method)s is not allowed for %(path)s.'
+
+
+class NotAcceptable(TroveError):
+    code = 406
+    message_template = 'The requested API version %(version)s is not served.'
+
+
+class Conflict(TroveError):
+    code = 409
+    message_template = 'The request conflicts with the current state.'
+
+
+class OverLimit(TroveError):
+    code = 413
+    message_template = 'The request exceeds a limit.'
+
+
+class RequestTooLarge(OverLimit):
+    message_template = 'The request body is larger than %(limit)d bytes.'
+
+
+class VolumeLimitExceeded(OverLimit):
+    message_template = ('A %(size)d GB volume does not fit: the volume pool '
+                        'has %(free)d GB free of %(pool)d GB.')
+
+
+class AddressPoolExhausted(OverLimit):
+    message_template = 'No free address is left in the pool %(pool)s.'
+
+
+class QuotaExceeded(OverLimit):
+    message_template = 'Quota exceeded for resources: %(overs)s.'
+
+
+class UnsupportedMediaType(TroveError):
+    code = 415
+    message_template = 'Unsupported media type %(content_type)s: send JSON.'
+
+
+class UnprocessableEntity(TroveError):
+    code = 422
+    message_template = 'Unable to process the contained request.'
+
+
+class NotImplementedYet(TroveError):
+    code = 501
+    message_template = 'The operation %(operation)s is not implemented.'
+
+
+class DatastoreOperationNotSupported(TroveError):
+    code = 501
+    message_template = ('The %(operation)s operation is not supported for '
+                        'the %(datastore)s datastore.')
+
+
+# --- errors of the datastore catalogue -------------------------------------
+
+class DatastoreVersionAlreadyExists(BadRequest):
+    message_template = ('A datastore version with the name %(name)s and '
+                        'version number %(version)s already exists for '
+                        'datastore %(datastore)s.')
+
+
+class DatastoreVersionsInUse(BadRequest):
+    message_template = 'Datastore version %(version)s is in use: %(reason)s.'
+
+
+class DatastoreVersionInactive(BadRequest):
+    message_template = 'Datastore version %(version)s is not active.'
+
+
+class DatastoreVersionsExist(BadRequest):
+    message_template = ('Datastore %(datastore)s cannot be deleted while it '
+                        'has versions.')
+
+
+class AmbiguousDatastoreVersion(BadRequest):
+    message_template = ('Datastore %(datastore)s has several versions named '
+                        '%(version)s (version numbers %(numbers)s): give '
+                        'the version number or the version id.')
+
+
+class ImageRequired(BadRequest):
+    message_template = ('A datastore version needs an image id or image '
+                        'tags.')
+
+
+class FlavorExists(BadRequest):
+    message_template = 'Flavor %(id)s (%(name)s) exists already.'
+
+
+class ConfigurationParameterAlreadyExists(BadRequest):
+    message_template = ('Configuration parameter %(name)s already exists for '
+                        'datastore version %(version)s.')
+
+
+class InvalidRulesFile(BadRequest):
+    message_template = 'Invalid validation rules file %(path)s: %(reason)s'
+
+
+class ConfigurationNotSupported(UnprocessableEntity):
+    message_template = ('Configuration groups are not supported for '
+                        'datastore %(datastore)s version %(version)s: no '
+                        'configuration parameters are loaded for it.')
+
+
+class VolumeOperationFailed(TroveError):
+    message_template = 'Volume %(volume)s: %(operation)s failed: %(reason)s'
+
+
+class DatabaseMigrationError(TroveError):
+    message_template = 'Database migration failed: %(reason)s'
+
+
+class DowngradeNotSupported(TroveError):
+    code = 400
+    message_template = ('Database downgrades are not supported. To go back '
+                        'to an earlier schema, restore the control database '
+                        'from the backup taken before the upgrade.')

@@ -1,0 +1,63 @@
+"""Run an RPC service until SIGTERM or SIGINT, then stop cleanly."""
+import signal
+import threading
+from typing import Callable
+
+from oslo_log import log as logging
+
+from trove_clone.common import rpc
+
+LOG = logging.getLogger(__name__)
+
+
+class Periodic:
+    """Call ``func`` every ``interval`` seconds in a thread until stopped."""
+
+    def __init__(self, func: Callable[[], None], interval: float) -> None:
+        self.func = func
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name='periodic-%s' % func.__name__)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.func()
+            except Exception:  # noqa: B902 - keep the timer alive
+                LOG.exception('Periodic task %s failed.', self.func.__name__)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(self.interval + 5)
+
+
+def serve(name: str, topic: str, endpoints: list, server: str | None = None,
+          periodics: list[Periodic] | None = None) -> int:
+    """Serve ``topic`` until a signal arrives; returns the exit code."""
+    stopping = threading.Event()
+
+    def on_signal(signum, _frame):
+        LOG.info('Signal %d received: stopping %s.', signum, name)
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    rpc_server = rpc.get_server(topic, endpoints, server)
+    rpc_server.start()
+    periodics = periodics or []
+    for periodic in periodics:
+        periodic.start()
+    LOG.info('%s serving RPC topic %s.', name, topic)
+    while not stopping.wait(1.0):
+        pass
+    for periodic in periodics:
+        periodic.stop()
+    rpc_server.stop()
+    rpc_server.wait()
+    rpc.cleanup()
+    LOG.info('%s stopped.', name)
+    return 0

@@ -1,0 +1,24 @@
+"""Configuration options of trove_clone, one module per option group.
+
+Importing this package registers every option on ``oslo_config.cfg.CONF``;
+callers use ``from trove_clone.conf import CONF``.
+"""
+from oslo_config import cfg
+
+from trove_clone.conf import api
+from trove_clone.conf import database
+from trove_clone.conf import default
+from trove_clone.conf import drivers
+from trove_clone.conf import glance
+from trove_clone.conf import guest
+from trove_clone.conf import local
+from trove_clone.conf import quota
+from trove_clone.conf import rpc
+from trove_clone.conf import service_credentials
+from trove_clone.conf import upgrade_levels
+
+CONF = cfg.CONF
+
+for _module in (api, database, default, drivers, glance, guest, local, quota,
+                rpc, service_credentials, upgrade_levels):
+    _module.register_opts(CONF)

@@ -1,0 +1,68 @@
+"""Options of the REST API service (group DEFAULT)."""
+from oslo_config import cfg
+
+api_opts = [
+    cfg.HostAddressOpt('bind_host', default='0.0.0.0',
+                       help='IP address the API listens on.'),
+    cfg.PortOpt('bind_port', default=8779,
+                help='Port the API listens on.'),
+    cfg.IntOpt('trove_api_workers', min=1,
+               help='Number of API worker threads. Defaults to 8 per CPU.'),
+    cfg.StrOpt('auth_strategy', default='keystone',
+               choices=[('keystone', 'Validate tokens with keystonemiddleware '
+                                     'auth_token.'),
+                        ('noauth', 'Trust the X-User-Id, X-Project-Id and '
+                                   'X-Roles headers, or a "user:project" '
+                                   'token. For the local quick start and '
+                                   'tests only.')],
+               help='How API requests are authenticated.'),
+    cfg.StrOpt('public_endpoint',
+               help='Base URL used in the links of API responses, e.g. '
+                    'https://db.example.com:8779. Defaults to the URL the '
+                    'request came in on.'),
+    cfg.IntOpt('max_header_line', default=16384,
+               help='Longest accepted HTTP header line, in bytes.'),
+    cfg.IntOpt('max_request_body_size', default=1024 * 1024 * 8,
+               help='Largest accepted request body, in bytes.'),
+    cfg.FloatOpt('datastore_cache_ttl', default=1.0, min=0.0,
+                 help='Seconds the API may serve the datastore catalogue '
+                      '(datastores and versions) from memory. Changes made '
+                      'through this API process are seen at once; changes '
+                      'made elsewhere (trove-manage, other API processes) '
+                      'within this many seconds. 0 disables the cache.'),
+    cfg.IntOpt('instances_page_size', default=20, min=1,
+               help='Page size for listing instances.'),
+    cfg.IntOpt('databases_page_size', default=20, min=1,
+               help='Page size for listing databases.'),
+    cfg.IntOpt('users_page_size', default=20, min=1,
+               help='Page size for listing users.'),
+    cfg.IntOpt('backups_page_size', default=20, min=1,
+               help='Page size for listing backups.'),
+    cfg.IntOpt('configurations_page_size', default=20, min=1,
+               help='Page size for listing configuration groups.'),
+    cfg.IntOpt('modules_page_size', default=20, min=1,
+               help='Page size for listing modules.'),
+    cfg.IntOpt('clusters_page_size', default=20, min=1,
+               help='Page size for listing clusters.'),
+    cfg.IntOpt('http_get_rate', default=200,
+               help='Maximum number of GET requests per minute per project.'),
+    cfg.IntOpt('http_post_rate', default=200,
+               help='Maximum number of POST requests per minute per '
+                    'project.'),
+    cfg.IntOpt('http_put_rate', default=200,
+               help='Maximum number of PUT requests per minute per project.'),
+    cfg.IntOpt('http_delete_rate', default=200,
+               help='Maximum number of DELETE requests per minute per '
+                    'project.'),
+    cfg.IntOpt('http_mgmt_post_rate', default=200,
+               help='Maximum number of mgmt POST requests per minute per '
+                    'project.'),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    conf.register_opts(api_opts)
+
+
+def list_opts() -> list:
+    return [('DEFAULT', api_opts)]

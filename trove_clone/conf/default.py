@@ -1,0 +1,31 @@
+"""General options (group DEFAULT)."""
+from oslo_config import cfg
+
+default_opts = [
+    cfg.StrOpt('region', default='LOCAL_DEV',
+               help='Region this deployment serves, shown in instance '
+                    'views.'),
+    cfg.StrOpt('default_datastore',
+               help='Datastore used when a request names none.'),
+    cfg.IntOpt('agent_heartbeat_time', default=10, min=1,
+               help='Seconds between two guest agent heartbeats.'),
+    cfg.IntOpt('agent_heartbeat_expiry', default=90, min=1,
+               help='Seconds after which an instance whose guest agent '
+                    'sent no heartbeat is reported SHUTDOWN.'),
+    cfg.IntOpt('agent_call_low_timeout', default=15, min=1,
+               help='Timeout of quick guest agent calls, in seconds.'),
+    cfg.IntOpt('agent_call_high_timeout', default=180, min=1,
+               help='Timeout of slow guest agent calls, in seconds.'),
+    cfg.IntOpt('max_accepted_volume_size', default=10, min=1,
+               help='Largest volume, in GB, a user may request.'),
+    cfg.BoolOpt('trove_volume_support', default=True,
+                help='Whether instances get a separate data volume.'),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    conf.register_opts(default_opts)
+
+
+def list_opts() -> list:
+    return [('DEFAULT', default_opts)]

@@ -1,0 +1,243 @@
+"""SQLAlchemy models of the control database: the single source of truth.
+
+Alembic migrations under ``db/migration`` must produce exactly this schema;
+a test compares the two on SQLite, MariaDB and PostgreSQL.
+"""
+import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+
+def utcnow() -> datetime.datetime:
+    """Naive UTC timestamps, as every supported backend stores them."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+NAMING_CONVENTION = {
+    'ix': 'ix_%(table_name)s_%(column_0_N_name)s',
+    'uq': 'uq_%(table_name)s_%(column_0_N_name)s',
+    'fk': 'fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s',
+    'pk': 'pk_%(table_name)s',
+}
+
+
+class Base(orm.DeclarativeBase):
+    """Declarative base; rows convert to plain dicts for views and RPC.
+
+    Every constraint and index has a predictable name, so that contract
+    migrations can drop them by name on every backend.
+    """
+
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+    def to_dict(self) -> dict:
+        return {column.key: getattr(self, column.key)
+                for column in sa.inspect(self).mapper.column_attrs}
+
+
+ID = sa.String(36)
+
+
+class Datastore(Base):
+    __tablename__ = 'datastores'
+
+    id = sa.Column(ID, primary_key=True)
+    name = sa.Column(sa.String(255), nullable=False, unique=True)
+    default_version_id = sa.Column(ID, nullable=True)
+
+
+class DatastoreVersion(Base):
+    __tablename__ = 'datastore_versions'
+    __table_args__ = (
+        sa.UniqueConstraint('datastore_id', 'name', 'version',
+                            name='uq_datastore_versions_ds_name_version'),
+    )
+
+    id = sa.Column(ID, primary_key=True)
+    datastore_id = sa.Column(ID, sa.ForeignKey('datastores.id'),
+                             nullable=False, index=True)
+    name = sa.Column(sa.String(255), nullable=False)
+    #: The version number (Trove's ``version`` column), e.g. "5.7.29".
+    version = sa.Column(sa.String(255), nullable=False)
+    manager = sa.Column(sa.String(255), nullable=False)
+    image_id = sa.Column(ID, nullable=True)
+    #: Comma-separated Glance tags; the image is the newest one with all.
+    image_tags = sa.Column(sa.String(255), nullable=True)
+    packages = sa.Column(sa.String(511), nullable=True)
+    active = sa.Column(sa.Boolean(), nullable=False, default=True)
+    registry_ext = sa.Column(sa.Text(), nullable=True)
+    repl_strategy = sa.Column(sa.Text(), nullable=True)
+    created = sa.Column(sa.DateTime(), nullable=False, default=utcnow)
+    updated = sa.Column(sa.DateTime(), nullable=False, default=utcnow,
+                        onupdate=utcnow)
+
+
+class DatastoreVersionMetadata(Base):
+    """Flavor and volume-type restrictions of a datastore version."""
+
+    __tablename__ = 'datastore_version_metadata'
+    __table_args__ = (
+        sa.UniqueConstraint('datastore_version_id', 'key', 'value',
+                            name='uq_datastore_version_metadata'),
+    )
+
+    id = sa.Column(ID, primary_key=True)
+    datastore_version_id = sa.Column(ID, sa.ForeignKey(
+        'datastore_versions.id', ondelete='CASCADE'), nullable=False,
+        index=True)
+    #: "flavor" or "volume_type".
+    key = sa.Column(sa.String(128), nullable=False)
+    value = sa.Column(sa.String(128), nullable=False)
+    created = sa.Column(sa.DateTime(), nullable=False, default=utcnow)
+
+
+class DatastoreConfigurationParameter(Base):
+    """A validation rule for one configuration parameter of a version.
+
+    ``min_size``/``max_size`` are kept as text: MySQL's bounds reach
+    18446744073709551615, beyond SQLite's 64-bit signed integers.
+    """
+
+    __tablename__ = 'datastore_configuration_parameters'
+    __table_args__ = (
+        sa.UniqueConstraint('datastore_version_id', 'name',
+                            name='uq_ds_config_params_version_name'),
+    )
+
+    id = sa.Column(ID, primary_key=True)
+    name = sa.Column(sa.String(128), nullable=False)
+    datastore_version_id = sa.Column(ID, sa.ForeignKey(
+        'datastore_versions.id', ondelete='CASCADE'), nullable=False,
+        index=True)
+    restart_required = sa.Column(sa.Boolean(), nullable=False, default=False)
+    data_type = sa.Column(sa.String(32), nullable=False)
+    min_size = sa.Column(sa.String(40), nullable=True)
+    max_size = sa.Column(sa.String(40), nullable=True)
+    created = sa.Column(sa.DateTime(), nullable=False, default=utcnow)
+
+
+class Flavor(Base):
+    """Flavors of the local backend created with trove-manage."""
+
+    __tablename__ = 'flavors'
+
+    id = sa.Column(sa.String(255), primary_key=True)
+    name = sa.Column(sa.String(255), nullable=False, unique=True)
+    ram = sa.Column(sa.Integer(), nullable=False)
+    vcpus = sa.Column(sa.Integer(), nullable=False)
+    disk = sa.Column(sa.Integer(), nullable=False)
+    ephemeral = sa.Column(sa.Integer(), nullable=False, default=0)
+    created = sa.Column(sa.DateTime(), nullable=False, default=utcnow)
+
+
+class Quota(Base):
+    __tablename__ = 'quotas'
+    __table_args__ = (
+        sa.UniqueConstraint('tenant_id', 'resource',
+                            name='uq_quotas_tenant_resource'),
+    )
+
+    id = sa.Column(ID, primary_key=True)
+    tenant_id = sa.Column(sa.String(64), nullable=False, index=True)
+    resource = sa.Column(sa.String(64), nullable=False)
+    hard_limit = sa.Column(sa.Integer(), nullable=False)
+    created = sa.Column(sa.DateTime(), nullable=False, default=utcnow)
+    updated = sa.Column(sa.DateTime(), nullable=False, default=utcnow,
+                        onupdate=utcnow)
+
+
+class QuotaUsage(Base):
+    __tablename__ = 'quota_usages'
+    __table_args__ = (
+        sa.UniqueConstraint('tenant_id', 'resource',
+                            name='uq_quota_usages_tenant_resource'),
+    )
+
+    id = sa.Column(ID, primary_key=True)
+    tenant_id = sa.Column(sa.String(64), nullable=False, index=True)
+    resource = sa.Column(sa.String(64), nullable=False)
+    in_use = sa.Column(sa.Integer(), nullable=False, default=0)
+    reserved = sa.Column(sa.Integer(), nullable=False, default=0)
+    created = sa.Column(sa.DateTime(), nullable=False, default=utcnow)
+    updated = sa.Column(sa.DateTime(), nullable=False, default=utcnow,
+                        onupdate=utcnow)
+
+
+class Reservation(Base):
+    __tablename__ = 'reservations'
+
+    id = sa.Column(ID, primary_key=True)
+    usage_id = sa.Column(ID, sa.ForeignKey('quota_usages.id',
+                                           ondelete='CASCADE'),
+                         nullable=False, index=True)
+    delta = sa.Column(sa.Integer(), nullable=False)
+    #: "Reserved", "Committed" or "Rolled Back".
+    status = sa.Column(sa.String(36), nullable=False)
+    created = sa.Column(sa.DateTime(), nullable=False, default=utcnow)
+    updated = sa.Column(sa.DateTime(), nullable=False, default=utcnow,
+                        onupdate=utcnow)
+
+
+class Instance(Base):
+    __tablename__ = 'instances'
+    __table_args__ = (
+        sa.Index('ix_instances_tenant_deleted', 'tenant_id', 'deleted'),
+    )
+
+    id = sa.Column(ID, primary_key=True)
+    name = sa.Column(sa.String(255), nullable=False)
+    tenant_id = sa.Column(sa.String(64), nullable=False)
+    flavor_id = sa.Column(sa.String(255), nullable=True)
+    volume_size = sa.Column(sa.Integer(), nullable=True)
+    volume_type = sa.Column(sa.String(255), nullable=True)
+    datastore_version_id = sa.Column(ID, sa.ForeignKey(
+        'datastore_versions.id'), nullable=False, index=True)
+    server_id = sa.Column(sa.String(64), nullable=True)
+    volume_id = sa.Column(sa.String(64), nullable=True)
+    task_id = sa.Column(sa.Integer(), nullable=False, default=1)
+    task_description = sa.Column(sa.String(255), nullable=True)
+    task_start_time = sa.Column(sa.DateTime(), nullable=True)
+    hostname = sa.Column(sa.String(255), nullable=True)
+    region_id = sa.Column(sa.String(255), nullable=True)
+    availability_zone = sa.Column(sa.String(255), nullable=True)
+    configuration_id = sa.Column(ID, nullable=True)
+    slave_of_id = sa.Column(ID, nullable=True)
+    cluster_id = sa.Column(ID, nullable=True)
+    shard_id = sa.Column(ID, nullable=True)
+    type = sa.Column(sa.String(64), nullable=True)
+    encrypted_key = sa.Column(sa.String(255), nullable=True)
+    locality = sa.Column(sa.String(64), nullable=True)
+    access = sa.Column(sa.Text(), nullable=True)
+    created = sa.Column(sa.DateTime(), nullable=False, default=utcnow)
+    updated = sa.Column(sa.DateTime(), nullable=False, default=utcnow,
+                        onupdate=utcnow)
+    deleted = sa.Column(sa.Boolean(), nullable=False, default=False)
+    deleted_at = sa.Column(sa.DateTime(), nullable=True)
+
+
+class ServiceStatus(Base):
+    """The database service status a guest reports for its instance."""
+
+    __tablename__ = 'service_statuses'
+
+    id = sa.Column(ID, primary_key=True)
+    instance_id = sa.Column(ID, sa.ForeignKey('instances.id',
+                                              ondelete='CASCADE'),
+                            nullable=False, unique=True)
+    status_id = sa.Column(sa.Integer(), nullable=False)
+    status_description = sa.Column(sa.String(64), nullable=False)
+    updated_at = sa.Column(sa.DateTime(), nullable=False, default=utcnow,
+                           onupdate=utcnow)
+
+
+class InstanceFault(Base):
+    __tablename__ = 'instance_faults'
+
+    id = sa.Column(ID, primary_key=True)
+    instance_id = sa.Column(ID, sa.ForeignKey('instances.id',
+                                              ondelete='CASCADE'),
+                            nullable=False, index=True)
+    message = sa.Column(sa.String(255), nullable=False)
+    details = sa.Column(sa.Text(), nullable=False)
+    created = sa.Column(sa.DateTime(), nullable=False, default=utcnow)

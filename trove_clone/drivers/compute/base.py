@@ -1,0 +1,49 @@
+"""The compute driver interface.
+
+A server is a dict with ``id``, ``name``, ``status`` (``BUILD``,
+``ACTIVE``, ``SHUTOFF``, ``ERROR``), ``image_id``, ``flavor_id``,
+``volume_id``, ``addresses`` (``[{'address': ..., 'type': 'private'}]``)
+and ``created``.
+"""
+import abc
+
+
+class ComputeDriver(abc.ABC):
+
+    @abc.abstractmethod
+    def create(self, name: str, image_id: str, flavor_id: str,
+               volume_id: str | None = None,
+               files: dict[str, str] | None = None,
+               user_data: str | None = None) -> dict:
+        """Boot a server from an image, with ``files`` (path inside the
+        server → content) injected, ``user_data`` given to it, and the
+        volume attached.
+
+        :raises: ImageNotFound, FlavorNotFound, AddressPoolExhausted;
+            nothing is left behind when it raises
+        """
+
+    @abc.abstractmethod
+    def get(self, server_id: str) -> dict:
+        """:raises: ServerNotFound"""
+
+    @abc.abstractmethod
+    def list(self) -> list[dict]:
+        """Every server, oldest first."""
+
+    @abc.abstractmethod
+    def reboot(self, server_id: str) -> dict:
+        """Stop and start the server's processes."""
+
+    @abc.abstractmethod
+    def rebuild(self, server_id: str, image_id: str) -> dict:
+        """Replace the server's root with another image, keeping its id,
+        name, address and volume."""
+
+    @abc.abstractmethod
+    def resize(self, server_id: str, flavor_id: str) -> dict:
+        """Give the server another flavor."""
+
+    @abc.abstractmethod
+    def delete(self, server_id: str) -> None:
+        """Stop the server and remove it; its volume is detached, kept."""

@@ -1,0 +1,286 @@
+"""Servers of the local backend: process groups on this machine.
+
+A server is its image unpacked as a root directory, a loopback address of
+its own from ``[local] address_pool`` (so its engine listens on the
+standard port there), its volume mounted, and the guest agent running as
+the leader of a detached process group with its own log. Its record lives
+in ``<state_dir>/servers/<id>/server.json``, so servers outlive every
+control-plane daemon and a restarted taskmanager finds them.
+"""
+import datetime
+import fcntl
+import ipaddress
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+
+from oslo_log import log as logging
+from oslo_utils import uuidutils
+
+from trove_clone.common import exception
+from trove_clone.conf import CONF
+from trove_clone import drivers
+from trove_clone.drivers.compute import base
+from trove_clone.drivers.compute import cgroups
+
+LOG = logging.getLogger(__name__)
+GUEST_INFO = 'etc/trove/conf.d/guest_info.conf'
+GUEST_CONF = 'etc/trove/trove-guestagent.conf'
+USER_DATA = 'var/lib/cloud/user-data'
+
+
+def process_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open('/proc/%d/stat' % pid) as stat:
+            return stat.read().split(') ')[-1][0] != 'Z'
+    except OSError:
+        return False
+
+
+def stop_group(pid: int | None, timeout: float = 10.0) -> None:
+    """SIGTERM the process group led by ``pid``, SIGKILL what lingers."""
+    if not pid:
+        return
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process_alive(pid):
+        time.sleep(0.05)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+class LocalComputeDriver(base.ComputeDriver):
+
+    def __init__(self, state_dir: str | None = None) -> None:
+        state = state_dir or CONF.local.state_dir
+        self.root = os.path.join(state, 'servers')
+        self.cache = os.path.join(state, 'images')
+        os.makedirs(self.root, exist_ok=True)
+        os.makedirs(self.cache, exist_ok=True)
+        self._children: dict[int, subprocess.Popen] = {}
+
+    # --- records and addresses --------------------------------------------
+
+    def _dir(self, server_id: str) -> str:
+        return os.path.join(self.root, server_id)
+
+    def _lock(self):
+        handle = open(os.path.join(self.root, '.lock'), 'w')
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        return handle
+
+    def _save(self, server: dict) -> None:
+        path = os.path.join(self._dir(server['id']), 'server.json')
+        with open(path + '.new', 'w') as record:
+            json.dump(server, record)
+        os.replace(path + '.new', path)
+
+    def _load(self, server_id: str) -> dict:
+        if not uuidutils.is_uuid_like(server_id):
+            raise exception.ServerNotFound(server=server_id)
+        try:
+            with open(os.path.join(self._dir(server_id),
+                                   'server.json')) as record:
+                return json.load(record)
+        except FileNotFoundError:
+            raise exception.ServerNotFound(server=server_id)
+
+    def _records(self) -> list[dict]:
+        records = []
+        for name in os.listdir(self.root):
+            if uuidutils.is_uuid_like(name):
+                try:
+                    records.append(self._load(name))
+                except exception.ServerNotFound:
+                    continue
+        return sorted(records, key=lambda record: record['created'])
+
+    def _allocate_address(self) -> str:
+        pool = ipaddress.ip_network(CONF.local.address_pool)
+        taken = {record['address'] for record in self._records()}
+        for address in pool.hosts():
+            if str(address) not in taken:
+                return str(address)
+        raise exception.AddressPoolExhausted(pool=str(pool))
+
+    def _view(self, server: dict) -> dict:
+        status = server['status']
+        if status == 'ACTIVE' and not process_alive(server.get('pid')):
+            status = 'ERROR'
+        return {'id': server['id'], 'name': server['name'],
+                'status': status, 'image_id': server['image_id'],
+                'flavor_id': server['flavor_id'],
+                'volume_id': server['volume_id'],
+                'addresses': [{'address': server['address'],
+                               'type': 'private'}],
+                'created': server['created'], 'pid': server.get('pid'),
+                'root': os.path.join(self._dir(server['id']), 'root')}
+
+    # --- images and roots -------------------------------------------------
+
+    def _fetch(self, image_id: str) -> str:
+        """The image archive, cached by checksum: images with the same
+        content share one copy, and a changed image is fetched again."""
+        image = drivers.get('image').get(image_id)
+        key = image.get('checksum') or image_id
+        path = os.path.join(self.cache, '%s.tar.gz' % key)
+        if not os.path.exists(path):
+            drivers.get('image').download(image_id, path)
+        return path
+
+    def _unpack(self, server: dict, image_path: str) -> None:
+        root = os.path.join(self._dir(server['id']), 'root')
+        shutil.rmtree(root, ignore_errors=True)
+        os.makedirs(root)
+        with tarfile.open(image_path) as archive:
+            archive.extractall(root, filter='data')
+        for path, text in server['files'].items():
+            target = os.path.join(root, path.lstrip('/'))
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, 'w') as injected:
+                injected.write(text)
+        self._write_guest_info(server)
+
+    def _write_guest_info(self, server: dict) -> None:
+        root = os.path.join(self._dir(server['id']), 'root')
+        flavor = drivers.get('flavor').get(server['flavor_id'])
+        mountpoint = ''
+        if server['volume_id']:
+            mountpoint = drivers.get('volume').get(
+                server['volume_id'])['mountpoint'] or ''
+        target = os.path.join(root, GUEST_INFO)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, 'w') as info:
+            info.write('[DEFAULT]\nguest_id = %s\nguest_address = %s\n'
+                       'guest_root = %s\nguest_volume = %s\n'
+                       'guest_ram_mb = %d\nguest_vcpus = %d\n' % (
+                           server['id'], server['address'], root,
+                           mountpoint, flavor['ram'], flavor['vcpus']))
+
+    # --- processes ----------------------------------------------------------
+
+    def _agent_argv(self, root: str) -> list[str]:
+        program = CONF.local.guest_agent
+        if os.sep not in program:
+            program = os.path.join(os.path.dirname(sys.executable), program)
+        argv = [program]
+        for conf in (GUEST_CONF, GUEST_INFO):
+            if os.path.exists(os.path.join(root, conf)):
+                argv += ['--config-file', os.path.join(root, conf)]
+        return argv
+
+    def _start(self, server: dict) -> None:
+        root = os.path.join(self._dir(server['id']), 'root')
+        log = open(os.path.join(self._dir(server['id']), 'console.log'), 'ab')
+        try:
+            child = subprocess.Popen(
+                self._agent_argv(root), cwd=root, stdin=subprocess.DEVNULL,
+                stdout=log, stderr=log, start_new_session=True,
+                env=dict(os.environ, TROVE_GUEST_ROOT=root,
+                         TROVE_GUEST_ADDRESS=server['address']))
+        finally:
+            log.close()
+        self._children[child.pid] = child
+        flavor = drivers.get('flavor').get(server['flavor_id'])
+        server.update(pid=child.pid, status='ACTIVE', cgroups=cgroups.apply(
+            server['id'], child.pid, flavor['ram'], flavor['vcpus']))
+
+    def _stop(self, server: dict) -> None:
+        stop_group(server.get('pid'))
+        child = self._children.pop(server.get('pid'), None)
+        if child is not None:
+            child.wait()
+        cgroups.release(server.get('cgroups') or [])
+        server.update(pid=None, cgroups=[])
+
+    # --- the interface ------------------------------------------------------
+
+    def create(self, name: str, image_id: str, flavor_id: str,
+               volume_id: str | None = None,
+               files: dict[str, str] | None = None,
+               user_data: str | None = None) -> dict:
+        drivers.get('flavor').get(flavor_id)
+        image_path = self._fetch(image_id)
+        files = dict(files or {})
+        if user_data is not None:
+            files[USER_DATA] = user_data
+        server = {'id': uuidutils.generate_uuid(), 'name': name,
+                  'image_id': image_id, 'flavor_id': str(flavor_id),
+                  'volume_id': volume_id, 'files': files,
+                  'status': 'BUILD', 'pid': None,
+                  'created': datetime.datetime.now(
+                      datetime.timezone.utc).isoformat()}
+        with self._lock():
+            server['address'] = self._allocate_address()
+            os.makedirs(self._dir(server['id']))
+            self._save(server)
+        try:
+            if volume_id:
+                drivers.get('volume').attach(volume_id, server['id'])
+            self._unpack(server, image_path)
+            self._start(server)
+        except Exception:
+            self._discard(server)
+            raise
+        self._save(server)
+        return self._view(server)
+
+    def _discard(self, server: dict) -> None:
+        self._stop(server)
+        if server['volume_id']:
+            try:
+                drivers.get('volume').detach(server['volume_id'])
+            except exception.TroveError:
+                LOG.exception('Volume %s of server %s stays attached.',
+                              server['volume_id'], server['id'])
+        shutil.rmtree(self._dir(server['id']), ignore_errors=True)
+
+    def get(self, server_id: str) -> dict:
+        return self._view(self._load(server_id))
+
+    def list(self) -> list[dict]:
+        return [self._view(record) for record in self._records()]
+
+    def reboot(self, server_id: str) -> dict:
+        server = self._load(server_id)
+        self._stop(server)
+        self._start(server)
+        self._save(server)
+        return self._view(server)
+
+    def rebuild(self, server_id: str, image_id: str) -> dict:
+        server = self._load(server_id)
+        image_path = self._fetch(image_id)
+        self._stop(server)
+        server['image_id'] = image_id
+        self._unpack(server, image_path)
+        self._start(server)
+        self._save(server)
+        return self._view(server)
+
+    def resize(self, server_id: str, flavor_id: str) -> dict:
+        server = self._load(server_id)
+        drivers.get('flavor').get(flavor_id)
+        server['flavor_id'] = str(flavor_id)
+        self._write_guest_info(server)
+        self._save(server)
+        return self.reboot(server_id)
+
+    def delete(self, server_id: str) -> None:
+        self._discard(self._load(server_id))

@@ -1,0 +1,136 @@
+"""Servers in Nova, through python-novaclient.
+
+The guest's files (its configuration and key) travel as cloud-init user
+data (``write_files``), and on a config drive when ``use_config_drive``;
+the data volume is attached with a block device mapping.
+"""
+import time
+
+import yaml
+from novaclient import exceptions as nova_exc
+
+from trove_clone.common import exception
+from trove_clone.conf import CONF
+from trove_clone.drivers.compute import base
+from trove_clone.drivers import openstack_auth
+
+_STATUS = {'ACTIVE': 'ACTIVE', 'BUILD': 'BUILD', 'REBUILD': 'BUILD',
+           'SHUTOFF': 'SHUTOFF', 'ERROR': 'ERROR', 'REBOOT': 'BUILD',
+           'HARD_REBOOT': 'BUILD', 'RESIZE': 'BUILD',
+           'VERIFY_RESIZE': 'BUILD'}
+
+
+def cloud_config(files: dict[str, str]) -> str:
+    """A cloud-config document writing ``files`` into the server (used
+    as user data unless the caller brings its own)."""
+    document = {'write_files': [
+        {'path': path, 'content': content, 'permissions': '0600'}
+        for path, content in sorted(files.items())]}
+    return '#cloud-config\n' + yaml.safe_dump(document)
+
+
+class NovaComputeDriver(base.ComputeDriver):
+
+    def __init__(self, client=None) -> None:
+        self._client = client
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = openstack_auth.nova()
+        return self._client
+
+    def _server(self, server_id: str):
+        try:
+            return self.client.servers.get(server_id)
+        except nova_exc.NotFound:
+            raise exception.ServerNotFound(server=server_id)
+
+    @staticmethod
+    def _view(server) -> dict:
+        addresses = []
+        for network, entries in (server.addresses or {}).items():
+            for entry in entries:
+                if entry.get('version', 4) == 4:
+                    addresses.append({
+                        'address': entry['addr'], 'network': network,
+                        'type': 'public' if entry.get(
+                            'OS-EXT-IPS:type') == 'floating'
+                        else 'private'})
+        image = server.image.get('id') if isinstance(server.image,
+                                                     dict) else None
+        volumes = getattr(server, 'os-extended-volumes:volumes_attached',
+                          [])
+        return {'id': server.id, 'name': server.name,
+                'status': _STATUS.get(server.status, 'ERROR'),
+                'image_id': image, 'flavor_id': server.flavor.get('id'),
+                'volume_id': volumes[0]['id'] if volumes else None,
+                'addresses': addresses, 'created': server.created}
+
+    def create(self, name: str, image_id: str, flavor_id: str,
+               volume_id: str | None = None,
+               files: dict[str, str] | None = None,
+               user_data: str | None = None) -> dict:
+        mapping = None
+        if volume_id:
+            mapping = [{'uuid': volume_id, 'source_type': 'volume',
+                        'destination_type': 'volume', 'boot_index': -1,
+                        'delete_on_termination': False}]
+        try:
+            server = self.client.servers.create(
+                name, image_id, flavor_id,
+                userdata=user_data or cloud_config(files or {}),
+                config_drive=CONF.service_credentials.use_config_drive,
+                block_device_mapping_v2=mapping, nics=self._nics(),
+                meta={'trove_instance': 'true'})
+        except nova_exc.BadRequest as error:
+            raise exception.BadRequest('Nova refused the server: %s'
+                                       % error)
+        except nova_exc.NotFound as error:
+            raise exception.NotFound('Nova could not find the image, '
+                                     'flavor or volume: %s' % error)
+        # The create answer carries little more than the id.
+        return self.get(server.id)
+
+    @staticmethod
+    def _nics():
+        network = CONF.service_credentials.network_id
+        return [{'net-id': network}] if network else 'auto'
+
+    def get(self, server_id: str) -> dict:
+        return self._view(self._server(server_id))
+
+    def list(self) -> list[dict]:
+        servers = self.client.servers.list(
+            search_opts={'metadata': {'trove_instance': 'true'}})
+        return sorted((self._view(s) for s in servers),
+                      key=lambda server: server['created'])
+
+    def reboot(self, server_id: str) -> dict:
+        server = self._server(server_id)
+        server.reboot()
+        return self._view(self._server(server_id))
+
+    def rebuild(self, server_id: str, image_id: str) -> dict:
+        self.client.servers.rebuild(self._server(server_id), image_id)
+        return self.get(server_id)
+
+    def resize(self, server_id: str, flavor_id: str,
+               timeout: float = 900.0) -> dict:
+        server = self._server(server_id)
+        server.resize(flavor_id)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            server = self._server(server_id)
+            if server.status == 'VERIFY_RESIZE':
+                server.confirm_resize()
+                return self.get(server_id)
+            if server.status == 'ERROR':
+                raise exception.TroveError(
+                    'Nova could not resize server %s.' % server_id)
+            time.sleep(2)
+        raise exception.TroveError('Resizing server %s timed out.'
+                                   % server_id)
+
+    def delete(self, server_id: str) -> None:
+        self._server(server_id).delete()

@@ -1,0 +1,83 @@
+"""MariaDB (also the mysql manager): mariadbd on the server's address,
+port 3306, its data in ``<data_dir>/mysql``.
+
+The agent talks to it as root over the Unix socket in ``<data_dir>/run``
+(unix_socket authentication); clients connect over TCP with passwords.
+"""
+import os
+
+import pymysql
+
+from trove_clone.guestagent.datastores import base
+
+
+class MariadbLifecycle(base.Lifecycle):
+
+    port = 3306
+    system_user = 'mysql'
+
+    @property
+    def datadir(self) -> str:
+        return os.path.join(self.data_dir, 'mysql')
+
+    @property
+    def socket_path(self) -> str:
+        return os.path.join(self.data_dir, 'run', 'mysqld.sock')
+
+    def _arguments(self) -> list[str]:
+        ram = self.ram_mb
+        arguments = [
+            '--no-defaults', '--datadir=%s' % self.datadir,
+            '--bind-address=%s' % self.address, '--port=%d' % self.port,
+            '--socket=%s' % self.socket_path,
+            '--pid-file=%s' % os.path.join(self.data_dir, 'run',
+                                           'mysqld.pid'),
+            '--skip-name-resolve',
+            '--innodb-buffer-pool-size=%dM' % max(ram // 2, 16),
+            '--max-connections=100', '--log-bin=mysql-bin',
+            '--server-id=1', '--log-slave-updates', '--gtid-strict-mode=1',
+        ]
+        if self._user() is not None:
+            arguments.append('--user=%s' % self.system_user)
+        return arguments
+
+    def prepare(self) -> None:
+        os.makedirs(os.path.dirname(self.socket_path), exist_ok=True)
+        self._own(self.data_dir)
+        if not os.path.isdir(os.path.join(self.datadir, 'mysql')):
+            argv = [self.programs['install_db'], '--no-defaults',
+                    '--datadir=%s' % self.datadir,
+                    '--auth-root-authentication-method=socket',
+                    '--skip-test-db']
+            if self._user() is not None:
+                argv.append('--user=%s' % self.system_user)
+            self._run(argv, 'mariadb-install-db', timeout=300)
+        self._own(self.data_dir)
+        self.start()
+
+    def start(self) -> None:
+        os.makedirs(os.path.dirname(self.socket_path), exist_ok=True)
+        self._own(os.path.dirname(self.socket_path))
+        # mariadbd drops to the mysql user itself (--user).
+        self.process = self._spawn([self.programs['server']] +
+                                   self._arguments(), drop_privileges=False)
+        self.wait_until_healthy()
+
+    def connect(self) -> pymysql.Connection:
+        """A root connection over the local socket."""
+        return pymysql.connect(unix_socket=self.socket_path, user='root',
+                               connect_timeout=2, autocommit=True)
+
+    def is_healthy(self) -> bool:
+        try:
+            connection = self.connect()
+        except pymysql.Error:
+            return False
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute('SELECT 1')
+                return cursor.fetchone() == (1,)
+        except pymysql.Error:
+            return False
+        finally:
+            connection.close()

@@ -1,0 +1,40 @@
+"""Datastore managers by name, and the engine of this server."""
+import json
+import os
+
+from trove_clone.common import exception
+from trove_clone.conf import CONF
+from trove_clone.guestagent.datastores import base
+from trove_clone.guestagent.datastores import mariadb
+from trove_clone.guestagent.datastores import postgresql
+from trove_clone.guestagent.datastores import redis
+
+LIFECYCLES = {
+    'mysql': mariadb.MariadbLifecycle,
+    'mariadb': mariadb.MariadbLifecycle,
+    'postgresql': postgresql.PostgresqlLifecycle,
+    'redis': redis.RedisLifecycle,
+}
+
+
+def manifest() -> dict:
+    """The image manifest of this server."""
+    path = os.path.join(CONF.guest_root, 'manifest.json')
+    try:
+        with open(path) as source:
+            return json.load(source)
+    except (OSError, ValueError) as error:
+        raise exception.TroveError('The guest image has no readable '
+                                   'manifest at %s: %s' % (path, error))
+
+
+def lifecycle(manager: str) -> base.Lifecycle:
+    """The lifecycle of ``manager`` for this server's engine and volume."""
+    if manager not in LIFECYCLES:
+        raise exception.DatastoreOperationNotSupported(
+            operation='prepare', datastore=manager)
+    volume = CONF.guest_volume or os.path.join(CONF.guest_root, 'var',
+                                               'lib', 'trove')
+    return LIFECYCLES[manager](CONF.guest_root, CONF.guest_address,
+                               os.path.join(volume, 'data'),
+                               manifest()['programs'], CONF.guest_ram_mb)

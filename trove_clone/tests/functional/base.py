@@ -1,0 +1,108 @@
+"""A deployment for functional tests: Glance, Keystone and trove-api."""
+import os
+import subprocess
+
+import testtools
+
+from trove_clone.localstack import glance as glance_service
+from trove_clone.localstack import keystone as keystone_service
+from trove_clone.tests.functional import fixtures as trove_fixtures
+
+BIN = trove_fixtures.BIN
+ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), os.pardir,
+                                     os.pardir, os.pardir))
+GUEST_IMAGE = os.path.join(ROOT, 'trove_clone', 'tests', 'functional',
+                           'data', 'guest-image.tar.gz')
+
+
+class DeploymentTestCase(testtools.TestCase):
+    """Glance, Keystone with two member projects and an admin, and
+    trove-api with auth_strategy = keystone on a control DB of
+    ``backend``: started once for the class, stopped after it."""
+
+    backend = 'sqlite'
+    token_expiration = 3600
+
+    @classmethod
+    def _use(cls, fixture):
+        fixture.setUp()
+        cls._class_fixtures.append(fixture)
+        return fixture
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        cls._class_fixtures = []
+        try:
+            cls._start_deployment()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def _start_deployment(cls) -> None:
+        cls.glance = cls._use(glance_service.GlanceFixture()).glance
+        database = cls._use(trove_fixtures.ControlDatabase(cls.backend))
+        cls.keystone = cls._use(keystone_service.KeystoneFixture(
+            cls.token_expiration)).keystone
+        cls.api = cls._use(trove_fixtures.TroveApi(
+            database.url, auth_strategy='keystone',
+            glance_endpoint=cls.glance.url, keystone_url=cls.keystone.url,
+            keystone_password=keystone_service.ADMIN_PASSWORD))
+        cls.keystone.register_service(
+            'database', 'trove', cls.api.endpoint + '/v1.0/$(project_id)s')
+        cls.alice = cls.keystone.create_project_user(
+            'project-a', 'alice', 'alice-pw')
+        cls.bob = cls.keystone.create_project_user(
+            'project-b', 'bob', 'bob-pw')
+        cls.admin = {'username': 'admin', 'project_name': 'admin',
+                     'password': keystone_service.ADMIN_PASSWORD}
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        while cls._class_fixtures:
+            cls._class_fixtures.pop().cleanUp()
+        super().tearDownClass()
+
+    # --- commands as users type them ------------------------------------
+
+    def cli_env(self, user: dict) -> dict:
+        env = dict(os.environ)
+        env.update({
+            'OS_AUTH_URL': self.keystone.url, 'OS_IDENTITY_API_VERSION': '3',
+            'OS_USERNAME': user['username'], 'OS_PASSWORD': user['password'],
+            'OS_PROJECT_NAME': user['project_name'],
+            'OS_USER_DOMAIN_NAME': 'Default',
+            'OS_PROJECT_DOMAIN_NAME': 'Default',
+            'OS_REGION_NAME': keystone_service.REGION,
+            'OS_AUTH_TYPE': 'password'})
+        return env
+
+    def cli(self, user: dict, *argv: str,
+            expect_failure: bool = False) -> str:
+        """Run ``trove`` or ``openstack`` as ``user``; returns stdout."""
+        program = os.path.join(BIN, argv[0])
+        result = subprocess.run([program] + list(argv[1:]),
+                                env=self.cli_env(user), capture_output=True,
+                                text=True, timeout=120)
+        if expect_failure:
+            self.assertNotEqual(0, result.returncode, result.stdout)
+            return result.stderr
+        self.assertEqual(0, result.returncode, '%s\n%s%s' % (
+            ' '.join(argv), result.stdout, result.stderr))
+        return result.stdout
+
+    def upload_image(self, name: str, *tags: str) -> str:
+        """Seed 001's ``openstack image create``; returns the image id."""
+        argv = [os.path.join(BIN, 'openstack'), '--os-auth-type', 'none',
+                '--os-endpoint', self.glance.url, 'image', 'create', name,
+                '--private', '--disk-format', 'qcow2', '--container-format',
+                'bare', '--file', GUEST_IMAGE, '--property',
+                'hw_rng_model=virtio']
+        for tag in tags:
+            argv += ['--tag', tag]
+        argv += ['-f', 'value', '-c', 'id']
+        result = subprocess.run(argv, capture_output=True, text=True,
+                                timeout=120)
+        self.assertEqual(0, result.returncode, result.stderr)
+        return result.stdout.strip()

@@ -1,0 +1,201 @@
+"""Fixtures of the functional tests: control databases and a live trove-api.
+
+Every fixture starts what it needs on loopback addresses, with its own
+state directory, and stops its processes by PID at cleanup.
+"""
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+
+import fixtures
+import sqlalchemy as sa
+
+BIN = os.path.dirname(sys.executable)
+MYSQL_SERVER_URL = os.environ.get('TROVE_CLONE_TEST_MYSQL_URL',
+                                  'mysql+pymysql://root@127.0.0.1:3306')
+PG_SERVER_URL = os.environ.get('TROVE_CLONE_TEST_PG_URL',
+                               'postgresql+psycopg://postgres@127.0.0.1:5432')
+BACKENDS = ('sqlite', 'mysql', 'postgresql')
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float, process=None,
+                  log_path: str | None = None) -> None:
+    """Wait until 127.0.0.1:port accepts connections.
+
+    :raises: RuntimeError with the process's log when it exits or the
+        deadline passes
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            break
+        try:
+            with socket.create_connection(('127.0.0.1', port), 0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    log = ''
+    if log_path and os.path.exists(log_path):
+        with open(log_path, errors='replace') as log_file:
+            log = log_file.read()[-4000:]
+    raise RuntimeError('Nothing listens on 127.0.0.1:%d after %.0f s.\n%s'
+                       % (port, timeout, log))
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 10.0) -> int:
+    """SIGTERM the process group, then SIGKILL it; returns the exit code."""
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    return process.returncode
+
+
+class ControlDatabase(fixtures.Fixture):
+    """A new, empty control database on one backend; dropped at cleanup.
+
+    ``url`` is the SQLAlchemy URL of the database.
+    """
+
+    def __init__(self, backend: str) -> None:
+        super().__init__()
+        if backend not in BACKENDS:
+            raise ValueError('unknown backend %s' % backend)
+        self.backend = backend
+        self.url = ''
+
+    def _setUp(self) -> None:
+        name = 'trove_clone_test_%s' % secrets.token_hex(6)
+        if self.backend == 'sqlite':
+            directory = self.useFixture(fixtures.TempDir()).path
+            self.url = 'sqlite:///%s/%s.sqlite' % (directory, name)
+            return
+        server = MYSQL_SERVER_URL if self.backend == 'mysql' \
+            else PG_SERVER_URL
+        engine = sa.create_engine(server + ('/postgres' if
+                                            self.backend == 'postgresql'
+                                            else '/'),
+                                  isolation_level='AUTOCOMMIT')
+        try:
+            with engine.connect() as connection:
+                if self.backend == 'mysql':
+                    connection.execute(sa.text(
+                        'CREATE DATABASE %s CHARACTER SET utf8mb4' % name))
+                else:
+                    connection.execute(sa.text('CREATE DATABASE %s' % name))
+        except sa.exc.OperationalError as error:
+            raise RuntimeError(
+                'The %s server at %s is not reachable (run '
+                'tools/install-services): %s' % (self.backend, server, error))
+        self.addCleanup(self._drop, engine, name)
+        suffix = '?charset=utf8mb4' if self.backend == 'mysql' else ''
+        self.url = '%s/%s%s' % (server, name, suffix)
+
+    def _drop(self, engine, name: str) -> None:
+        with engine.connect() as connection:
+            if self.backend == 'postgresql':
+                connection.execute(sa.text(
+                    'SELECT pg_terminate_backend(pid) FROM pg_stat_activity '
+                    'WHERE datname = :name AND pid <> pg_backend_pid()'),
+                    {'name': name})
+            connection.execute(sa.text('DROP DATABASE IF EXISTS %s' % name))
+        engine.dispose()
+
+
+class TroveApi(fixtures.Fixture):
+    """trove-api on a free loopback port with its own trove.conf.
+
+    The control database is migrated with ``trove-manage db_sync`` first.
+    ``endpoint`` is e.g. ``http://127.0.0.1:PORT``; ``conf_path`` is the
+    configuration file that trove-manage shares with the API.
+    """
+
+    def __init__(self, database_url: str, auth_strategy: str = 'noauth',
+                 glance_endpoint: str | None = None,
+                 keystone_url: str | None = None,
+                 keystone_password: str = '',
+                 extra_conf: str = '') -> None:
+        super().__init__()
+        self.database_url = database_url
+        self.auth_strategy = auth_strategy
+        self.glance_endpoint = glance_endpoint
+        self.keystone_url = keystone_url
+        self.keystone_password = keystone_password
+        self.extra_conf = extra_conf
+
+    def _setUp(self) -> None:
+        self.state = self.useFixture(fixtures.TempDir()).path
+        self.port = free_port()
+        self.endpoint = 'http://127.0.0.1:%d' % self.port
+        self.conf_path = os.path.join(self.state, 'trove.conf')
+        self.log_path = os.path.join(self.state, 'trove-api.log')
+        with open(self.conf_path, 'w') as conf_file:
+            conf_file.write(self._conf_text())
+        self.manage('db_sync')
+        self.process = subprocess.Popen(
+            [os.path.join(BIN, 'trove-api'), '--config-file',
+             self.conf_path], stdout=subprocess.DEVNULL,
+            stderr=open(os.path.join(self.state, 'stderr.log'), 'w'),
+            start_new_session=True)
+        self.addCleanup(stop_process, self.process)
+        wait_for_port(self.port, 30, self.process, self.log_path)
+
+    def _conf_text(self) -> str:
+        lines = ['[DEFAULT]',
+                 'auth_strategy = %s' % self.auth_strategy,
+                 'bind_host = 127.0.0.1',
+                 'bind_port = %d' % self.port,
+                 'log_file = %s' % self.log_path,
+                 'debug = true',
+                 self.extra_conf,
+                 '[database]',
+                 'connection = %s' % self.database_url]
+        if self.glance_endpoint:
+            lines += ['[glance]', 'endpoint = %s' % self.glance_endpoint]
+        if self.keystone_url:
+            parsed = urllib.parse.urlparse(self.keystone_url)
+            lines += ['[keystone_authtoken]',
+                      'www_authenticate_uri = %s' % self.keystone_url,
+                      'auth_url = %s' % self.keystone_url,
+                      'auth_type = password',
+                      'username = admin',
+                      'password = %s' % self.keystone_password,
+                      'project_name = admin',
+                      'user_domain_name = Default',
+                      'project_domain_name = Default',
+                      'memcached_servers =',
+                      'service_token_roles_required = true',
+                      'region_name = RegionOne',
+                      'token_cache_time = -1',
+                      '# keystone at %s' % parsed.netloc]
+        return '\n'.join(lines) + '\n'
+
+    def manage(self, *args: str, check: bool = True
+               ) -> subprocess.CompletedProcess:
+        """Run trove-manage with this API's configuration file."""
+        result = subprocess.run(
+            [os.path.join(BIN, 'trove-manage'),
+             '--config-file=%s' % self.conf_path] + list(args),
+            capture_output=True, text=True, timeout=120)
+        if check and result.returncode != 0:
+            raise AssertionError('trove-manage %s failed (%d): %s%s' % (
+                ' '.join(args), result.returncode, result.stdout,
+                result.stderr))
+        return result

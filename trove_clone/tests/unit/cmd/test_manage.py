@@ -1,0 +1,233 @@
+"""trove-manage, in process, with a fake image service."""
+import io
+import json
+import os
+import subprocess
+import sys
+
+import fixtures
+
+from trove_clone.cmd import manage
+from trove_clone.common import exception
+from trove_clone.db import api as db_api
+from trove_clone.db import migration
+from trove_clone import drivers
+from trove_clone.tests.unit import base
+
+IMAGE = '5a5e0d1c-7f1b-4bd2-9f0e-1c2d3e4f5a6b'
+BIG = 18446744073709551615
+
+
+class ManageTest(base.TestCase):
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.images.add(IMAGE, tags=['trove', 'mysql'])
+        self.rules = self.useFixture(fixtures.TempDir()).join('rules.json')
+        with open(self.rules, 'w') as rules_file:
+            json.dump({'configuration-parameters': [
+                {'name': 'max_binlog_cache_size', 'restart_required': False,
+                 'min': 4096, 'max': BIG, 'type': 'integer'},
+                {'name': 'sql_mode', 'restart_required': False,
+                 'type': 'string'}]}, rules_file)
+
+    def run_manage(self, *argv: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        self.useFixture(fixtures.MonkeyPatch('sys.stdout', out))
+        self.useFixture(fixtures.MonkeyPatch('sys.stderr', err))
+        code = manage.main(['--config-file', os.devnull] + list(argv))
+        return code, out.getvalue().strip(), err.getvalue().strip()
+
+    def ok(self, *argv: str) -> str:
+        code, out, err = self.run_manage(*argv)
+        self.assertEqual(0, code, err)
+        self.assertEqual('', err)
+        return out
+
+    def refused(self, *argv: str) -> str:
+        before = self.dump()
+        code, out, err = self.run_manage(*argv)
+        self.assertEqual(1, code, out)
+        self.assertEqual(1, len(err.splitlines()), err)
+        self.assertEqual(before, self.dump())
+        return err
+
+    def dump(self) -> tuple:
+        versions = db_api.datastore_version_list(self.context)
+        return (db_api.datastore_list(self.context), versions,
+                [db_api.config_parameter_list(self.context, v['id'])
+                 for v in versions],
+                [db_api.version_metadata_list(self.context, v['id'], key)
+                 for v in versions for key in ('flavor', 'volume_type')])
+
+    def test_seed_000_sequence(self) -> None:
+        self.assertEqual("Datastore 'mysql' updated: no default version.",
+                         self.ok('datastore_update', 'mysql', ''))
+        self.assertEqual("Datastore version 'mysql-5.5' (mysql-5.5) created "
+                         "for datastore 'mysql'.",
+                         self.ok('datastore_version_update', 'mysql',
+                                 'mysql-5.5', 'mysql', IMAGE, '', '1'))
+        self.assertIn("updated", self.ok('datastore_version_update', 'mysql',
+                                         'mysql-5.5', 'mysql', IMAGE, '',
+                                         '1'))
+        self.assertEqual("Datastore 'mysql' updated: default version "
+                         "'mysql-5.5'.",
+                         self.ok('datastore_update', 'mysql', 'mysql-5.5'))
+        self.assertEqual("Loaded 2 configuration parameters for datastore "
+                         "'mysql' version 'mysql-5.5' (mysql-5.5).",
+                         self.ok('db_load_datastore_config_parameters',
+                                 'mysql', 'mysql-5.5', self.rules))
+        version = db_api.datastore_version_find(self.context, 'mysql',
+                                                'mysql-5.5')
+        param = db_api.config_parameter_get(self.context, version['id'],
+                                            'max_binlog_cache_size')
+        self.assertEqual(str(BIG), param['max_size'])
+        self.assertIn('Removed 2', self.ok(
+            'db_remove_datastore_config_parameters', 'mysql', 'mysql-5.5'))
+
+    def test_seed_001_names_and_numbers(self) -> None:
+        self.ok('datastore_update', 'mysql', '')
+        self.ok('datastore_version_update', 'mysql', '5.7', 'mysql', '', '',
+                '1', '--image-tags', 'trove,mysql', '--version-number',
+                '5.7.29')
+        self.ok('datastore_version_update', 'mysql', '5.7', 'mysql', '', '',
+                '1', '--image-tags', 'trove,mysql', '--version-number',
+                '5.7.30')
+        self.ok('datastore_version_update', 'mysql', 'mysql-5.7', 'mysql',
+                '', '', '1', '--image-tags', 'trove,mysql',
+                '--version-number', '5.7.29')
+        self.assertEqual(3, len(db_api.datastore_version_list(self.context)))
+        error = self.refused('datastore_update', 'mysql', '5.7')
+        self.assertIn('5.7.29, 5.7.30', error)
+        self.ok('datastore_update', 'mysql', '5.7', '--version-number',
+                '5.7.30')
+        self.ok('db_load_datastore_config_parameters', 'mysql', '5.7',
+                self.rules, '--version-number', '5.7.29')
+
+    def test_flavor_and_volume_type_associations(self) -> None:
+        self.ok('datastore_update', 'mysql', '')
+        self.ok('datastore_version_update', 'mysql', '5.7', 'mysql', IMAGE,
+                '', '1')
+        self.assertIn('Added flavors 1, 2', self.ok(
+            'datastore_version_flavor_add', 'mysql', '5.7', '1,2'))
+        self.assertIn('Removed flavor 1', self.ok(
+            'datastore_version_flavor_delete', 'mysql', '5.7', '1'))
+        self.ok('datastore_version_volume_type_add', 'mysql', '5.7',
+                'ssd,hdd')
+        self.assertIn('hdd, ssd', self.ok(
+            'datastore_version_volume_type_list', 'mysql', '5.7'))
+        self.ok('datastore_version_volume_type_delete', 'mysql', '5.7',
+                'hdd')
+        self.assertIn(': ssd', self.ok(
+            'datastore_version_volume_type_list', 'mysql', '5.7'))
+        self.assertIn('not associated', self.refused(
+            'datastore_version_volume_type_delete', 'mysql', '5.7', 'hdd'))
+        self.assertIn('999', self.refused(
+            'datastore_version_flavor_add', 'mysql', '5.7', '2,999'))
+
+    def test_bad_arguments_change_nothing(self) -> None:
+        self.ok('datastore_update', 'mysql', '')
+        self.ok('datastore_version_update', 'mysql', '5.7', 'mysql', IMAGE,
+                '', '1')
+        self.ok('datastore_version_update', 'mysql', 'old', 'mysql', IMAGE,
+                '', '0')
+        bad_json = self.useFixture(fixtures.TempDir()).join('bad.json')
+        with open(bad_json, 'w') as bad:
+            bad.write('{"configuration-parameters": [{"name": "x"}]}')
+        cases = [
+            (('datastore_version_update', 'nosuch', 'v', 'm', IMAGE, '',
+              '1'), 'nosuch'),
+            (('datastore_version_update', 'mysql', '8.0', 'mysql',
+              '00000000-0000-0000-0000-000000000000', '', '1'),
+             '00000000-0000-0000-0000-000000000000'),
+            (('datastore_version_update', 'mysql', '8.0', 'mysql', '', '',
+              '1', '--image-tags', 'trove,nosuch'), 'trove,nosuch'),
+            (('datastore_version_update', 'mysql', '8.0', 'mysql', '', '',
+              '1'), 'image'),
+            (('datastore_version_update', 'mysql', '8.0', 'mysql', IMAGE,
+              '', 'yes'), 'ACTIVE'),
+            (('datastore_update', 'mysql', 'old'), 'not active'),
+            (('datastore_update', 'mysql', 'nosuch'), 'nosuch'),
+            (('db_load_datastore_config_parameters', 'mysql', '5.7',
+              '/nonexistent/rules.json'), 'No such file'),
+            (('db_load_datastore_config_parameters', 'mysql', '5.7',
+              bad_json), 'x'),
+            (('db_load_datastore_config_parameters', 'nosuch', '5.7',
+              self.rules), 'nosuch'),
+            (('datastore_version_flavor_add', 'mysql', 'nosuch', '1'),
+             'nosuch'),
+            (('db_downgrade',), 'restore'),
+        ]
+        for argv, expected in cases:
+            self.assertIn(expected, self.refused(*argv), argv)
+
+
+class ManageDatabaseCommandsTest(base.TestCase):
+    """The db_* commands, as a separate process on a fresh database."""
+
+    def manage(self, *argv: str) -> subprocess.CompletedProcess:
+        state = self.useFixture(fixtures.TempDir()).path
+        conf = os.path.join(state, 'trove.conf')
+        if not os.path.exists(conf):
+            with open(conf, 'w') as conf_file:
+                conf_file.write('[database]\nconnection = sqlite:///%s\n'
+                                % os.path.join(self.db_dir, 'trove.sqlite'))
+        return subprocess.run(
+            [sys.executable, '-m', 'trove_clone.cmd.manage',
+             '--config-file', conf] + list(argv),
+            capture_output=True, text=True, timeout=120)
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.db_dir = self.useFixture(fixtures.TempDir()).path
+
+    def test_sync_version_and_phases(self) -> None:
+        result = self.manage('db_version')
+        self.assertEqual(1, result.returncode)
+        self.assertIn('not under migration control', result.stderr)
+        self.assertEqual(0, self.manage('db_expand').returncode)
+        latest = migration.latest_heads()
+        self.assertIn('%s, base' % latest['expand'],
+                      self.manage('db_version').stdout)
+        self.assertIn('0 rows', self.manage('db_migrate').stdout)
+        self.assertEqual(0, self.manage('db_contract').returncode)
+        result = self.manage('db_version')
+        self.assertEqual('Database version is: %(expand)s, %(contract)s '
+                         '(expand, contract); up to date.' % latest,
+                         result.stdout.strip())
+        self.assertEqual(0, self.manage('db_sync').returncode)
+        self.assertEqual(0, self.manage('db_upgrade').returncode)
+        result = self.manage('db_downgrade', '2026_1_expand01')
+        self.assertEqual(1, result.returncode)
+        self.assertIn('restore the control database from the backup',
+                      result.stderr)
+
+    def test_datastore_command_before_sync(self) -> None:
+        result = self.manage('datastore_update', 'mysql', '')
+        self.assertEqual(1, result.returncode)
+        self.assertIn('db_sync', result.stderr)
+        self.assertEqual(1, len(result.stderr.strip().splitlines()))
+
+
+class ManageFlavorTest(ManageTest):
+
+    def test_flavor_commands(self) -> None:
+        self.assertEqual("Flavor 42 'db.huge' created: 8192 MB RAM, 4 vCPUs, "
+                         "40 GB disk.",
+                         self.ok('flavor_create', '42', 'db.huge', '8192',
+                                 '4', '40'))
+        listing = self.ok('flavor_list')
+        self.assertIn('db.huge', listing)
+        self.assertIn('m1.small', listing)
+        self.assertEqual(8192, drivers.get('flavor').get('42')['ram'])
+        self.refused('flavor_create', '42', 'other', '1', '1', '1')
+        self.refused('flavor_create', '43', 'db.huge', '1', '1', '1')
+        self.refused('flavor_create', '44', 'x', 'lots', '1', '1')
+        self.refused('flavor_create', '44', 'x', '512', '0', '1')
+        self.assertIn('Flavor 42 deleted', self.ok('flavor_delete', '42'))
+        self.refused('flavor_delete', '42')
+        self.assertRaises(exception.FlavorNotFound, drivers.get('flavor').get,
+                          '42')
+
+    def dump(self) -> tuple:
+        return super().dump() + (db_api.flavor_list(self.context),)
