@@ -7,9 +7,12 @@ a test checks that the controllers serve exactly these routes.
 import dataclasses
 
 from trove_clone.api.schemas import datastores as datastore_schemas
+from trove_clone.api.schemas import instances as instance_schemas
 from trove_clone.api.schemas import quotas as quota_schemas
 
 TENANT = '/v1.0/{tenant_id}'
+_INST = '/instances/{instance_id}'
+_USER = _INST + '/users/{user}'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,6 +94,59 @@ ROUTES = (
           'List instances with details.', 200, 'instances',
           response_key='instances',
           query=('limit', 'marker', 'include_clustered')),
+    Route('POST', '/instances', 'createInstance',
+          'Create a database instance.', 200, 'instances',
+          request_schema=instance_schemas.create, response_key='instance'),
+    Route('GET', _INST, 'showInstance', 'Show an instance.', 200,
+          'instances', response_key='instance'),
+    Route('PUT', _INST, 'updateInstance', 'Rename an instance.', 202,
+          'instances', request_schema=instance_schemas.update),
+    Route('PATCH', _INST, 'editInstance', 'Rename an instance (PATCH).',
+          202, 'instances', request_schema=instance_schemas.edit),
+    Route('DELETE', _INST, 'deleteInstance', 'Delete an instance.', 202,
+          'instances'),
+    Route('POST', _INST + '/action', 'instanceAction',
+          'Restart, resize or reset the status of an instance.', 202,
+          'instances', request_schema=instance_schemas.action),
+    Route('GET', _INST + '/databases', 'listDatabases',
+          'List the databases of an instance.', 200, 'databases',
+          response_key='databases'),
+    Route('POST', _INST + '/databases', 'createDatabases',
+          'Create databases on an instance.', 202, 'databases',
+          request_schema=instance_schemas.databases),
+    Route('DELETE', _INST + '/databases/{database}', 'deleteDatabase',
+          'Delete a database.', 202, 'databases'),
+    Route('GET', _INST + '/users', 'listUsers',
+          'List the users of an instance.', 200, 'users',
+          response_key='users'),
+    Route('POST', _INST + '/users', 'createUsers',
+          'Create users on an instance.', 202, 'users',
+          request_schema=instance_schemas.users),
+    Route('PUT', _INST + '/users', 'changePasswords',
+          'Change the passwords of users.', 202, 'users',
+          request_schema=instance_schemas.passwords),
+    Route('GET', _USER, 'showUser', 'Show a user (name or name@host).',
+          200, 'users', response_key='user'),
+    Route('PUT', _USER, 'updateUser',
+          'Change the name, host or password of a user.', 202, 'users',
+          request_schema=instance_schemas.user_update),
+    Route('DELETE', _USER, 'deleteUser', 'Delete a user.', 202, 'users'),
+    Route('GET', _USER + '/databases', 'listUserAccess',
+          'List the databases a user may use.', 200, 'users',
+          response_key='databases'),
+    Route('PUT', _USER + '/databases', 'grantUserAccess',
+          'Grant a user access to databases.', 202, 'users',
+          request_schema=instance_schemas.access),
+    Route('DELETE', _USER + '/databases/{database}', 'revokeUserAccess',
+          "Revoke a user's access to a database.", 202, 'users'),
+    Route('GET', _INST + '/root', 'showRoot',
+          'Show whether root is enabled.', 200, 'root',
+          response_key='rootEnabled'),
+    Route('POST', _INST + '/root', 'enableRoot',
+          'Enable root and return its password.', 200, 'root',
+          request_schema=instance_schemas.root, response_key='user'),
+    Route('DELETE', _INST + '/root', 'disableRoot', 'Disable root.', 204,
+          'root'),
     Route('GET', '/mgmt/datastore-versions', 'mgmtListDatastoreVersions',
           'List every datastore version (admin).', 200, 'mgmt',
           response_key='versions', admin=True, query=('limit', 'marker')),
@@ -137,4 +193,12 @@ ROUTES = (
           'List the instances of every project (admin).', 200, 'mgmt',
           response_key='instances', admin=True,
           query=('limit', 'marker', 'include_clustered', 'project_id')),
+    Route('GET', '/mgmt/instances/{instance_id}', 'mgmtShowInstance',
+          'Show an instance with its server and volume (admin).', 200,
+          'mgmt', response_key='instance', admin=True),
+    Route('POST', '/mgmt/instances/{instance_id}/action',
+          'mgmtInstanceAction',
+          'Stop, reboot, reset the task of or rebuild an instance '
+          '(admin).', 202, 'mgmt', request_schema=instance_schemas.
+          mgmt_action, admin=True),
 )

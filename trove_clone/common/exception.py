@@ -173,6 +173,11 @@ class VolumeLimitExceeded(OverLimit):
                         'has %(free)d GB free of %(pool)d GB.')
 
 
+class VolumeSizeTooLarge(OverLimit):
+    message_template = ('Volume size %(size)s GB cannot exceed the maximum '
+                        'volume size of %(maximum)s GB.')
+
+
 class AddressPoolExhausted(OverLimit):
     message_template = 'No free address is left in the pool %(pool)s.'
 
@@ -266,3 +271,59 @@ class DowngradeNotSupported(TroveError):
     message_template = ('Database downgrades are not supported. To go back '
                         'to an earlier schema, restore the control database '
                         'from the backup taken before the upgrade.')
+
+
+# --- errors of instances, users and databases -----------------------------
+
+class InstanceFault(TroveError):
+    message_template = 'Instance %(instance)s: %(reason)s'
+
+
+class InstanceNotReady(UnprocessableEntity):
+    message_template = ('Instance %(instance)s is not ready: its status is '
+                        '%(status)s.')
+
+
+class InstanceBusy(UnprocessableEntity):
+    message_template = ('Instance %(instance)s is busy: %(task)s is in '
+                        'progress; try again when it ends.')
+
+
+class GuestTimeout(TroveError):
+    code = 500
+    message_template = ('The guest agent of instance %(instance)s did not '
+                        'answer %(method)s within %(timeout)d seconds.')
+
+
+class GuestError(TroveError):
+    message_template = ('The guest agent of instance %(instance)s failed '
+                        '%(method)s: %(reason)s')
+
+
+class DatabaseNotFound(NotFound):
+    message_template = 'Database %(name)s cannot be found on the instance.'
+
+
+class UserNotFound(NotFound):
+    message_template = 'User %(name)s cannot be found on the instance.'
+
+
+class DatabaseAlreadyExists(BadRequest):
+    message_template = 'A database with the name %(name)s already exists.'
+
+
+class UserAlreadyExists(BadRequest):
+    message_template = 'A user with the name %(name)s already exists.'
+
+
+class DuplicateInRequest(BadRequest):
+    message_template = ('Two or more %(kind)s share the name %(name)s in the '
+                        'request.')
+
+
+class InvalidName(BadRequest):
+    message_template = 'Invalid %(kind)s name %(name)r: %(reason)s'
+
+
+class RootNotEnabled(BadRequest):
+    message_template = 'The root user is not enabled on the instance.'

@@ -18,14 +18,15 @@ class Periodic:
         self.interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True,
-                                        name='periodic-%s' % func.__name__)
+                                        name='periodic-%s' % getattr(
+                                            func, '__name__', 'task'))
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
                 self.func()
             except Exception:  # noqa: B902 - keep the timer alive
-                LOG.exception('Periodic task %s failed.', self.func.__name__)
+                LOG.exception('Periodic task %s failed.', self._thread.name)
 
     def start(self) -> None:
         self._thread.start()
@@ -36,7 +37,9 @@ class Periodic:
 
 
 def serve(name: str, topic: str, endpoints: list, server: str | None = None,
-          periodics: list[Periodic] | None = None) -> int:
+          periodics: list[Periodic] | None = None,
+          key: str | None = None, on_start: Callable[[], None] | None = None
+          ) -> int:
     """Serve ``topic`` until a signal arrives; returns the exit code."""
     stopping = threading.Event()
 
@@ -46,8 +49,10 @@ def serve(name: str, topic: str, endpoints: list, server: str | None = None,
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    rpc_server = rpc.get_server(topic, endpoints, server)
+    rpc_server = rpc.get_server(topic, endpoints, server, key=key)
     rpc_server.start()
+    if on_start is not None:
+        on_start()
     periodics = periodics or []
     for periodic in periodics:
         periodic.start()

@@ -1,9 +1,18 @@
-"""Server side of the conductor RPC API (thin: log and delegate)."""
+"""Server side of the conductor RPC API: the only writer of what guests
+report into the control database."""
+import threading
+
 from oslo_log import log as logging
 import oslo_messaging
 
+from trove_clone.common import context as trove_context
+from trove_clone.common import crypto
+from trove_clone.common import exception
 from trove_clone.common import rpc
+from trove_clone.common import statuses
 from trove_clone.conductor import rpcapi
+from trove_clone.conf import CONF
+from trove_clone.db import instances as db_instances
 
 LOG = logging.getLogger(__name__)
 
@@ -11,11 +20,59 @@ LOG = logging.getLogger(__name__)
 class Manager:
     target = oslo_messaging.Target(version=rpcapi.RPC_API_VERSION)
 
+    def __init__(self) -> None:
+        self._keys: dict[str, str | None] = {}
+        self._lock = threading.Lock()
+
     def ping(self, context) -> dict:
         return rpc.host_info('trove-conductor', rpcapi.RPC_API_VERSION)
 
+    def _key(self, instance_id: str) -> str | None:
+        """The instance's RPC key (cached; keys never change)."""
+        with self._lock:
+            if instance_id in self._keys:
+                return self._keys[instance_id]
+        row = db_instances.get(trove_context.admin_context(), instance_id)
+        key = None
+        if row.get('encrypted_key'):
+            key = crypto.unwrap_key(row['encrypted_key'],
+                                    CONF.inst_rpc_key_encr_key)
+        with self._lock:
+            self._keys[instance_id] = key
+        return key
+
+    def _open(self, instance_id: str, payload: dict, sent: float) -> dict:
+        """The payload, unsealed with the instance's key.
+
+        :raises: crypto.UnsealError when it does not decrypt, or was not
+            sealed although the instance has a key
+        """
+        key = self._key(instance_id)
+        if key is None:
+            return payload
+        if set(payload) != {'sealed'}:
+            raise crypto.UnsealError('the payload is not sealed')
+        opened = crypto.unseal(payload['sealed'], key)
+        if opened.get('sent') != sent:
+            raise crypto.UnsealError('the sealed time differs')
+        return opened
+
     def heartbeat(self, context, instance_id: str, payload: dict,
                   sent: float) -> None:
-        # Recording the status in the control DB arrives with instances.
-        LOG.debug('Heartbeat of %s sent at %s: %s', instance_id, sent,
-                  payload)
+        """Record a guest's service status, unless it is forged, stale or
+        for an instance that no longer exists."""
+        try:
+            payload = self._open(instance_id, payload, sent)
+        except exception.InstanceNotFound:
+            LOG.debug('Heartbeat of deleted instance %s dropped.',
+                      instance_id)
+            return
+        except crypto.UnsealError as error:
+            LOG.warning('Heartbeat for instance %s rejected: %s.',
+                        instance_id, error)
+            return
+        status = statuses.service_status(payload.get('service_status', ''))
+        if not db_instances.record_heartbeat(context, instance_id, status,
+                                             sent):
+            LOG.debug('Stale heartbeat of %s (sent %s) dropped.',
+                      instance_id, sent)

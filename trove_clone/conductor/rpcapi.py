@@ -3,22 +3,31 @@
 Version history:
 
 * 1.0 - ping, heartbeat.
+* 1.1 - heartbeat payloads may be sealed with the instance's key
+  (``{'sealed': token}``).
 """
 from oslo_config import cfg
 
+from trove_clone.common import crypto
 from trove_clone.common import rpc
 
 CONF = cfg.CONF
-RPC_API_VERSION = '1.0'
-VERSION_ALIASES = {'2026.2': '1.0'}
+RPC_API_VERSION = '1.1'
+VERSION_ALIASES = {'2026.2': '1.0', '2027.1': '1.1'}
 
 
 class ConductorAPI:
-    """Casts and calls to the conductor."""
+    """Casts and calls to the conductor.
 
-    def __init__(self, timeout: float | None = None) -> None:
+    :param key: the sending instance's RPC key: payloads are sealed with
+        it, so that the conductor knows who sent them
+    """
+
+    def __init__(self, timeout: float | None = None,
+                 key: str | None = None) -> None:
         cap = rpc.resolve_cap(CONF.upgrade_levels.conductor,
                               VERSION_ALIASES)
+        self.key = key
         self.client = rpc.get_client(CONF.conductor_queue, RPC_API_VERSION,
                                      version_cap=cap, timeout=timeout)
 
@@ -28,7 +37,17 @@ class ConductorAPI:
 
     def heartbeat(self, context, instance_id: str, payload: dict,
                   sent: float) -> None:
-        """Report an instance's service status (cast, since 1.0)."""
-        self.client.prepare(version='1.0').cast(
+        """Report an instance's service status (cast, since 1.0; sealed
+        since 1.1).
+
+        :param payload: ``{'service_status': description, 'error': ...}``
+        :param sent: when the guest sent it (epoch seconds)
+        """
+        version = '1.0'
+        if self.key:
+            version = '1.1'
+            payload = {'sealed': crypto.seal(dict(payload, sent=sent),
+                                             self.key)}
+        self.client.prepare(version=version).cast(
             context, 'heartbeat', instance_id=instance_id, payload=payload,
             sent=sent)

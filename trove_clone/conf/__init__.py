@@ -15,10 +15,11 @@ from trove_clone.conf import local
 from trove_clone.conf import quota
 from trove_clone.conf import rpc
 from trove_clone.conf import service_credentials
+from trove_clone.conf import taskmanager
 from trove_clone.conf import upgrade_levels
 
 CONF = cfg.CONF
 
 for _module in (api, database, default, drivers, glance, guest, local, quota,
-                rpc, service_credentials, upgrade_levels):
+                rpc, service_credentials, taskmanager, upgrade_levels):
     _module.register_opts(CONF)

@@ -17,6 +17,10 @@ guest_opts = [
                help='RAM of the flavor, to size the engine.'),
     cfg.IntOpt('guest_vcpus', default=1, min=1,
                help='vCPUs of the flavor.'),
+    cfg.StrOpt('datastore_manager', default='',
+               help='The datastore manager of this instance (mysql, '
+                    'mariadb, postgresql, redis), written by the '
+                    'taskmanager.'),
 ]
 
 

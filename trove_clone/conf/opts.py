@@ -13,10 +13,11 @@ from trove_clone.conf import local
 from trove_clone.conf import quota
 from trove_clone.conf import rpc
 from trove_clone.conf import service_credentials
+from trove_clone.conf import taskmanager
 from trove_clone.conf import upgrade_levels
 
 _MODULES = (api, default, drivers, guest, quota, rpc, database, glance,
-            local, service_credentials, upgrade_levels)
+            local, service_credentials, taskmanager, upgrade_levels)
 
 
 def list_opts() -> list:

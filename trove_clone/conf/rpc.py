@@ -12,6 +12,17 @@ rpc_opts = [
     cfg.StrOpt('guest_id',
                help='Instance id the guest agent serves. Written into the '
                     "guest's configuration at create time."),
+    cfg.BoolOpt('enable_secure_rpc_messaging', default=True,
+                help='Encrypt and authenticate guest RPC traffic with a key '
+                     'of each instance, generated when it is created.'),
+    cfg.StrOpt('inst_rpc_key_encr_key', secret=True,
+               default='trove-clone-default-instance-key-wrapping-key',
+               help='Secret that encrypts the instances\' RPC keys in the '
+                    'control database. Set your own, the same in every '
+                    'trove-api, trove-taskmanager and trove-conductor.'),
+    cfg.StrOpt('instance_rpc_encr_key', secret=True,
+               help="The guest agent's own RPC key (written into its "
+                    'configuration when the instance is created).'),
 ]
 
 

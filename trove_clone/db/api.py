@@ -21,6 +21,8 @@ _facade = enginefacade.transaction_context()
 # No eventlet here: the sleep(0) oslo.db adds at every connection checkin
 # only hands the CPU away.
 _facade.configure(sqlite_fk=True, thread_checkin=False)
+#: The transaction context, shared with the other persistence modules.
+facade = _facade
 
 
 def configure(**kwargs: Any) -> None:

@@ -207,6 +207,10 @@ class Instance(Base):
     shard_id = sa.Column(ID, nullable=True)
     type = sa.Column(sa.String(64), nullable=True)
     encrypted_key = sa.Column(sa.String(255), nullable=True)
+    #: The compute server's status as the taskmanager last saw it.
+    server_status = sa.Column(sa.String(64), nullable=True)
+    #: The server's addresses, JSON ``[{"address", "type"}]``.
+    addresses = sa.Column(sa.Text(), nullable=True)
     locality = sa.Column(sa.String(64), nullable=True)
     access = sa.Column(sa.Text(), nullable=True)
     created = sa.Column(sa.DateTime(), nullable=False, default=utcnow)
@@ -229,6 +233,9 @@ class ServiceStatus(Base):
     status_description = sa.Column(sa.String(64), nullable=False)
     updated_at = sa.Column(sa.DateTime(), nullable=False, default=utcnow,
                            onupdate=utcnow)
+    #: When the guest sent the heartbeat recorded here (its clock, epoch
+    #: seconds): older heartbeats are dropped.
+    last_sent = sa.Column(sa.Float(), nullable=True)
 
 
 class InstanceFault(Base):
@@ -240,4 +247,16 @@ class InstanceFault(Base):
                             nullable=False, index=True)
     message = sa.Column(sa.String(255), nullable=False)
     details = sa.Column(sa.Text(), nullable=False)
+    created = sa.Column(sa.DateTime(), nullable=False, default=utcnow)
+
+
+class RootEnabledHistory(Base):
+    """Who first enabled root on an instance, and when."""
+
+    __tablename__ = 'root_enabled_history'
+
+    instance_id = sa.Column(ID, sa.ForeignKey('instances.id',
+                                              ondelete='CASCADE'),
+                            primary_key=True)
+    user = sa.Column(sa.String(255), nullable=False)
     created = sa.Column(sa.DateTime(), nullable=False, default=utcnow)

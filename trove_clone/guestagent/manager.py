@@ -1,19 +1,33 @@
 """Server side of the guest agent RPC API (thin: log and delegate).
 
 Service statuses use Trove's descriptions: ``new``, ``building``,
-``healthy``, ``shutdown``, ``failed``.
+``healthy``, ``shutdown``, ``failed to spawn``. The agent tells the
+conductor at once when its status changes (the moment the engine answers
+after a prepare, say) and every ``agent_heartbeat_time`` seconds with the
+engine's real health.
 """
+import json
+import os
+import shutil
 import threading
+import time
 
 from oslo_log import log as logging
 import oslo_messaging
 
+from trove_clone.common import context as trove_context
 from trove_clone.common import exception
 from trove_clone.common import rpc
+from trove_clone.conductor import rpcapi as conductor_rpcapi
+from trove_clone.conf import CONF
+from trove_clone.guestagent.datastores import accounts_registry
 from trove_clone.guestagent.datastores import registry
 from trove_clone.guestagent import rpcapi
 
 LOG = logging.getLogger(__name__)
+#: What the agent keeps on the volume once the engine is prepared.
+STATE_FILE = 'trove-guest.json'
+FAILED = 'failed to spawn'
 
 
 class Manager:
@@ -24,7 +38,37 @@ class Manager:
         self.status = 'new'
         self.error: str | None = None
         self.engine = None
+        self.manager_name: str | None = None
         self._lock = threading.Lock()
+        self._conductor = None
+
+    # --- reporting ---------------------------------------------------------
+
+    def _health(self) -> str:
+        status = self.status
+        if status == 'healthy' and not self.engine.is_healthy():
+            status = 'shutdown'
+        return status
+
+    def _report(self) -> None:
+        """Send a heartbeat with the engine's real health."""
+        if self._conductor is None:
+            self._conductor = conductor_rpcapi.ConductorAPI(
+                key=CONF.instance_rpc_encr_key or None)
+        payload = {'service_status': self._health()}
+        if self.error:
+            payload['error'] = self.error[-2000:]
+        self._conductor.heartbeat(trove_context.admin_context(),
+                                  self.instance_id, payload, time.time())
+
+    def _set_status(self, status: str, error: str | None = None) -> None:
+        self.status, self.error = status, error
+        try:
+            self._report()
+        except Exception:  # noqa: B902 - the periodic heartbeat retries
+            LOG.exception('Heartbeat after a status change failed.')
+
+    # --- the RPC API -------------------------------------------------------
 
     def ping(self, context) -> dict:
         info = rpc.host_info('trove-guestagent', rpcapi.RPC_API_VERSION)
@@ -34,47 +78,164 @@ class Manager:
     def get_version(self, context) -> str:
         return rpcapi.RPC_API_VERSION
 
-    def prepare(self, context, manager: str) -> None:
+    def prepare(self, context, manager: str, databases: list | None = None,
+                users: list | None = None,
+                modules: list | None = None) -> None:
         with self._lock:
-            if self.status not in ('new', 'failed'):
+            if self.status not in ('new', FAILED):
                 LOG.warning('prepare ignored: the guest is %s', self.status)
                 return
             self.status, self.error = 'building', None
-        threading.Thread(target=self._prepare, args=(manager,),
-                         name='prepare', daemon=True).start()
+        threading.Thread(target=self._prepare, args=(
+            manager, databases or [], users or []), name='prepare',
+            daemon=True).start()
 
-    def _prepare(self, manager: str) -> None:
+    def _prepare(self, manager: str, databases: list, users: list) -> None:
+        self._set_status('building')
         try:
             self.engine = registry.lifecycle(manager)
+            self.manager_name = manager
             self.engine.prepare()
+            accounts = accounts_registry.accounts(manager, self.engine) \
+                if databases or users else None
+            if databases:
+                accounts.create_databases(databases)
+            if users:
+                accounts.create_users(users)
+            self._save_state(manager)
         except exception.TroveError as error:
             LOG.error('prepare failed: %s', error.message)
-            self.status, self.error = 'failed', error.message
+            self._set_status(FAILED, error.message)
             return
         except Exception as error:  # noqa: B902 - reported, not raised
             LOG.exception('prepare failed')
-            self.status, self.error = 'failed', str(error)
+            self._set_status(FAILED, '%s: %s' % (type(error).__name__,
+                                                 error))
             return
-        self.status = 'healthy'
         LOG.info('The %s engine is ready.', manager)
+        self._set_status('healthy')
+
+    def _state_path(self) -> str:
+        return os.path.join(registry.volume_dir(), STATE_FILE)
+
+    def _save_state(self, manager: str) -> None:
+        path = self._state_path()
+        with open(path + '.new', 'w') as state:
+            json.dump({'manager': manager, 'prepared': True}, state)
+        os.replace(path + '.new', path)
+
+    def _boot(self) -> None:
+        """At agent start: start an engine prepared before (reboot,
+        resize, rebuild, a restarted agent) and report."""
+        try:
+            with open(self._state_path()) as source:
+                state = json.load(source)
+        except (OSError, ValueError):
+            self._set_status('new')
+            return
+        self.status = 'building'
+        try:
+            self.engine = registry.lifecycle(state['manager'])
+            self.manager_name = state['manager']
+            self.engine.start()
+        except Exception as error:  # noqa: B902 - reported, not raised
+            LOG.exception('Starting the engine at boot failed.')
+            self._set_status('shutdown', str(error))
+            return
+        self._set_status('healthy')
 
     def get_status(self, context) -> dict:
-        status = self.status
-        if status == 'healthy' and not self.engine.is_healthy():
-            status = 'shutdown'
-        return {'status': status, 'error': self.error}
+        return {'status': self._health() if self.engine else self.status,
+                'error': self.error}
 
     def restart(self, context) -> None:
         self._require_engine().stop()
         self.engine.start()
-        self.status = 'healthy'
+        self._set_status('healthy')
 
     def stop_db(self, context) -> None:
         self._require_engine().stop()
-        self.status = 'shutdown'
+        self._set_status('shutdown')
+
+    def start_db(self, context) -> None:
+        engine = self._require_engine()
+        if not engine.is_running():
+            engine.start()
+        self._set_status('healthy')
+
+    def get_filesystem_stats(self, context) -> dict:
+        usage = shutil.disk_usage(registry.volume_dir())
+        gb = 1024.0 ** 3
+        return {'total': round(usage.total / gb, 2),
+                'used': round(usage.used / gb, 2),
+                'free': round(usage.free / gb, 2)}
 
     def _require_engine(self):
         if self.engine is None:
             raise exception.UnprocessableEntity(
                 'The guest has no engine yet: prepare it first.')
         return self.engine
+
+    def _accounts(self):
+        return accounts_registry.accounts(self.manager_name,
+                                          self._require_engine())
+
+    # --- users, databases and root ----------------------------------------
+
+    def list_databases(self, context) -> list:
+        return self._accounts().list_databases()
+
+    def create_databases(self, context, databases: list) -> None:
+        self._accounts().create_databases(databases)
+
+    def delete_database(self, context, name: str) -> None:
+        self._accounts().delete_database(name)
+
+    def list_users(self, context) -> list:
+        return self._accounts().list_users()
+
+    def get_user(self, context, name: str, host: str) -> dict:
+        return self._accounts().get_user(name, host)
+
+    def create_users(self, context, users: list) -> None:
+        self._accounts().create_users(users)
+
+    def delete_user(self, context, name: str, host: str) -> None:
+        self._accounts().delete_user(name, host)
+
+    def update_attributes(self, context, name: str, host: str,
+                          attributes: dict) -> None:
+        self._accounts().update_attributes(name, host, attributes)
+
+    def change_passwords(self, context, users: list) -> None:
+        self._accounts().change_passwords(users)
+
+    def grant_access(self, context, name: str, host: str,
+                     databases: list) -> None:
+        self._accounts().grant_access(name, host, databases)
+
+    def revoke_access(self, context, name: str, host: str,
+                      database: str) -> None:
+        self._accounts().revoke_access(name, host, database)
+
+    def list_access(self, context, name: str, host: str) -> list:
+        return self._accounts().list_access(name, host)
+
+    def enable_root(self, context, password: str | None = None) -> dict:
+        return self._accounts().enable_root(password)
+
+    def disable_root(self, context) -> None:
+        self._accounts().disable_root()
+
+    def is_root_enabled(self, context) -> bool:
+        return self._accounts().is_root_enabled()
+
+
+def boot(agent: Manager) -> None:
+    """Start the engine an earlier prepare left on the volume, if any."""
+    agent._boot()
+
+
+def report(agent: Manager) -> None:
+    """One periodic heartbeat."""
+    agent._report()

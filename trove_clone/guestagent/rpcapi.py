@@ -4,14 +4,21 @@ Version history:
 
 * 1.0 - ping, get_version.
 * 1.1 - prepare (cast), get_status, restart, stop_db.
+* 1.2 - prepare takes databases, users and modules; start_db,
+  get_filesystem_stats; users, databases and root: list_databases,
+  create_databases, delete_database, list_users, get_user, create_users,
+  delete_user, update_attributes, change_passwords, grant_access,
+  revoke_access, list_access, enable_root, disable_root, is_root_enabled.
 """
 from oslo_config import cfg
+import oslo_messaging
 
+from trove_clone.common import exception
 from trove_clone.common import rpc
 
 CONF = cfg.CONF
-RPC_API_VERSION = '1.1'
-VERSION_ALIASES = {'2026.2': '1.1'}
+RPC_API_VERSION = '1.2'
+VERSION_ALIASES = {'2026.2': '1.1', '2027.1': '1.2'}
 
 
 def topic(instance_id: str) -> str:
@@ -19,48 +26,136 @@ def topic(instance_id: str) -> str:
     return '%s.%s' % (CONF.guest_topic_prefix, instance_id)
 
 
-class GuestAPI:
-    """Calls to the guest agent of one instance."""
+def create_queue(instance_id: str) -> None:
+    """Declare the guest's queue before its agent runs, so that a cast
+    sent before the agent starts waits there for it."""
+    server = rpc.get_server(topic(instance_id), [], instance_id)
+    server.start()
+    server.stop()
+    server.wait()
 
-    def __init__(self, instance_id: str,
-                 timeout: float | None = None) -> None:
+
+class GuestAPI:
+    """Calls to the guest agent of one instance.
+
+    :param key: the instance's RPC key; arguments and results are sealed
+        with it (None: plain messages, for agents without a key)
+    """
+
+    def __init__(self, instance_id: str, timeout: float | None = None,
+                 key: str | None = None) -> None:
         self.instance_id = instance_id
         cap = rpc.resolve_cap(CONF.upgrade_levels.guestagent,
                               VERSION_ALIASES)
         self.timeout = timeout or CONF.agent_call_low_timeout
         self.client = rpc.get_client(
             topic(instance_id), RPC_API_VERSION, version_cap=cap,
-            server=instance_id, timeout=self.timeout)
+            server=instance_id, timeout=self.timeout, key=key)
+
+    def _call(self, context, method: str, version: str = '1.2',
+              long: bool = False, **kwargs):
+        timeout = max(self.timeout, CONF.agent_call_high_timeout) if long \
+            else self.timeout
+        try:
+            return self.client.prepare(version=version,
+                                       timeout=timeout).call(
+                context, method, **kwargs)
+        except oslo_messaging.MessagingTimeout:
+            raise exception.GuestTimeout(instance=self.instance_id,
+                                         method=method, timeout=timeout)
 
     def ping(self, context) -> dict:
         """Whether the guest agent answers (since 1.0)."""
-        return self.client.prepare(version='1.0').call(context, 'ping')
+        return self._call(context, 'ping', '1.0')
 
     def get_version(self, context) -> str:
         """The guest agent's RPC API version (since 1.0)."""
-        return self.client.prepare(version='1.0').call(context,
-                                                       'get_version')
+        return self._call(context, 'get_version', '1.0')
 
-    def prepare(self, context, manager: str) -> None:
-        """Set the engine up and start it (cast, since 1.1); progress is
-        reported through get_status and heartbeats."""
-        self.client.prepare(version='1.1').cast(context, 'prepare',
-                                                manager=manager)
+    def prepare(self, context, manager: str, databases: list | None = None,
+                users: list | None = None,
+                modules: list | None = None) -> None:
+        """Set the engine up, create ``databases`` and ``users``, start it
+        (cast); progress arrives as heartbeats and through get_status.
+        Since 1.1; databases, users and modules since 1.2."""
+        kwargs = {'manager': manager}
+        version = '1.1'
+        if databases or users or modules:
+            version = '1.2'
+            kwargs.update(databases=databases or [], users=users or [],
+                          modules=modules or [])
+        self.client.prepare(version=version).cast(context, 'prepare',
+                                                  **kwargs)
 
     def get_status(self, context) -> dict:
         """``{'status': ..., 'error': ...}``, health from a real query
         (since 1.1)."""
-        return self.client.prepare(version='1.1').call(context,
-                                                       'get_status')
+        return self._call(context, 'get_status', '1.1')
 
     def restart(self, context) -> None:
         """Stop and start the engine (since 1.1)."""
-        self.client.prepare(version='1.1', timeout=max(
-            self.timeout, CONF.agent_call_high_timeout)).call(
-            context, 'restart')
+        self._call(context, 'restart', '1.1', long=True)
 
     def stop_db(self, context) -> None:
         """Stop the engine cleanly (since 1.1)."""
-        self.client.prepare(version='1.1', timeout=max(
-            self.timeout, CONF.agent_call_high_timeout)).call(
-            context, 'stop_db')
+        self._call(context, 'stop_db', '1.1', long=True)
+
+    def start_db(self, context) -> None:
+        """Start the engine on its existing data (since 1.2)."""
+        self._call(context, 'start_db', long=True)
+
+    def get_filesystem_stats(self, context) -> dict:
+        """``{'total', 'used', 'free'}`` of the data volume in GB (1.2)."""
+        return self._call(context, 'get_filesystem_stats')
+
+    # --- users, databases and root (since 1.2) ---------------------------
+    def list_databases(self, context) -> list:
+        return self._call(context, 'list_databases')
+
+    def create_databases(self, context, databases: list) -> None:
+        self._call(context, 'create_databases', databases=databases)
+
+    def delete_database(self, context, name: str) -> None:
+        self._call(context, 'delete_database', name=name)
+
+    def list_users(self, context) -> list:
+        return self._call(context, 'list_users')
+
+    def get_user(self, context, name: str, host: str) -> dict:
+        return self._call(context, 'get_user', name=name, host=host)
+
+    def create_users(self, context, users: list) -> None:
+        self._call(context, 'create_users', users=users)
+
+    def delete_user(self, context, name: str, host: str) -> None:
+        self._call(context, 'delete_user', name=name, host=host)
+
+    def update_attributes(self, context, name: str, host: str,
+                          attributes: dict) -> None:
+        self._call(context, 'update_attributes', name=name, host=host,
+                   attributes=attributes)
+
+    def change_passwords(self, context, users: list) -> None:
+        self._call(context, 'change_passwords', users=users)
+
+    def grant_access(self, context, name: str, host: str,
+                     databases: list) -> None:
+        self._call(context, 'grant_access', name=name, host=host,
+                   databases=databases)
+
+    def revoke_access(self, context, name: str, host: str,
+                      database: str) -> None:
+        self._call(context, 'revoke_access', name=name, host=host,
+                   database=database)
+
+    def list_access(self, context, name: str, host: str) -> list:
+        return self._call(context, 'list_access', name=name, host=host)
+
+    def enable_root(self, context, password: str | None = None) -> dict:
+        return self._call(context, 'enable_root', password=password)
+
+    def disable_root(self, context) -> None:
+        self._call(context, 'disable_root')
+
+    def is_root_enabled(self, context) -> bool:
+        return self._call(context, 'is_root_enabled')

@@ -1,6 +1,50 @@
-"""Business rules of instances (the read side for now)."""
+"""Business rules of instances: create, show, rename, actions, delete.
+
+The API calls these; the work behind them is cast to the taskmanager
+through the ``tasks`` object the caller passes in (the taskmanager's RPC
+client), so that this layer stays below the services that talk RPC.
+"""
+import json
+from typing import Any, Protocol
+
+from oslo_log import log as logging
+from oslo_utils import uuidutils
+
+from trove_clone.common import crypto
+from trove_clone.common import exception
+from trove_clone.common import statuses
 from trove_clone.conf import CONF
 from trove_clone.db import api as db_api
+from trove_clone.db import instances as db_instances
+from trove_clone import drivers
+from trove_clone.services import accounts
+from trove_clone.services import datastores
+from trove_clone.services import quotas
+
+LOG = logging.getLogger(__name__)
+#: Statuses in which the guest is asked for the volume's use on show.
+_STATS_STATUSES = ('ACTIVE', 'HEALTHY')
+
+
+class Tasks(Protocol):
+    """What this module casts to the taskmanager."""
+
+    def create_instance(self, context, instance_id: str,
+                        request: dict) -> None: ...
+
+    def delete_instance(self, context, instance_id: str) -> None: ...
+
+    def restart(self, context, instance_id: str) -> None: ...
+
+    def reboot(self, context, instance_id: str) -> None: ...
+
+    def resize_volume(self, context, instance_id: str,
+                      new_size: int) -> None: ...
+
+    def resize_flavor(self, context, instance_id: str, old_flavor: str,
+                      new_flavor: str) -> None: ...
+
+    def rebuild(self, context, instance_id: str, image_id: str) -> None: ...
 
 
 def page_size(requested: int | None) -> int:
@@ -13,10 +57,295 @@ def page_size(requested: int | None) -> int:
 def list_page(context, project_id: str | None, limit: int | None,
               marker: str | None, include_clustered: bool = False
               ) -> tuple[list[dict], str | None]:
-    """One page of instances and the marker of the next page (or None)."""
+    """One page of instances (with derived statuses) and the marker of
+    the next page (or None)."""
     size = page_size(limit)
     rows = db_api.instance_list(context, project_id, size + 1, marker,
                                 include_clustered)
+    next_marker = None
     if len(rows) > size:
-        return rows[:size], rows[size - 1]['id']
-    return rows, None
+        rows, next_marker = rows[:size], rows[size - 1]['id']
+    services = db_instances.list_with_status(
+        context, [row['id'] for row in rows])
+    for row in rows:
+        row.update(services.get(row['id'], {}))
+        derive_status(row)
+    return rows, next_marker
+
+
+# --- status ------------------------------------------------------------------
+
+def derive_status(row: dict) -> dict:
+    """Add ``status`` and ``operating_status`` to an instance row; a
+    heartbeat older than agent_heartbeat_expiry counts as SHUTDOWN."""
+    service = statuses.service_status(row.get('service_status') or '')
+    if row['task_id'] == statuses.NONE.code and \
+            service is not statuses.RESTART_REQUIRED_STATUS and \
+            service not in (statuses.NEW, statuses.BUILD) and \
+            row.get('service_status_updated') is not None and \
+            db_instances.heartbeat_age(row) > CONF.agent_heartbeat_expiry:
+        service = statuses.SHUTDOWN
+    row['status'] = statuses.api_status(row['task_id'],
+                                        row.get('server_status'), service)
+    row['operating_status'] = statuses.operating_status(
+        row['task_id'], row.get('server_status'), service)
+    return row
+
+
+def get(context, instance_id: str, project_id: str | None) -> dict:
+    """An instance as the API shows it (statuses derived, version and
+    fault attached).
+
+    :param project_id: the owner the caller must be (None: any, admin)
+    """
+    row = db_instances.get(context, instance_id, project_id)
+    row['datastore_version'] = db_api.datastore_version_get(
+        context, row['datastore_version_id'])
+    return derive_status(row)
+
+
+def wants_volume_stats(row: dict) -> bool:
+    return bool(row['volume_id']) and row['status'] in _STATS_STATUSES
+
+
+def instance_key(row: dict) -> str | None:
+    """The instance's RPC key, or None when messaging is not sealed."""
+    if not row.get('encrypted_key'):
+        return None
+    return crypto.unwrap_key(row['encrypted_key'],
+                             CONF.inst_rpc_key_encr_key)
+
+
+# --- create ------------------------------------------------------------------
+
+def resolve_version(context, datastore: dict) -> dict:
+    """The active version a request's ``datastore`` names, falling back to
+    default_datastore and the datastore's default version."""
+    name = datastore.get('type') or CONF.default_datastore
+    if not name:
+        raise exception.DatastoreDefaultVersionNotFound(datastore='(none)')
+    version = datastore.get('version')
+    if version:
+        found = datastores.find_version(context, name, version,
+                                        datastore.get('version_number'))
+    else:
+        ds = db_api.datastore_get(context, name)
+        if not ds.get('default_version_id'):
+            raise exception.DatastoreDefaultVersionNotFound(
+                datastore=ds['name'])
+        found = db_api.datastore_version_get(context,
+                                             ds['default_version_id'])
+    if not found['active']:
+        raise exception.DatastoreVersionInactive(version=found['name'])
+    return found
+
+
+def flavor_id_of(reference: Any) -> str:
+    """A flavorRef as an id: an href's last path segment, or the value."""
+    text = str(reference).rstrip('/')
+    return text.rsplit('/', 1)[-1]
+
+
+def resolve_flavor(context, reference: Any, version: dict) -> dict:
+    """The flavor, which must be allowed for the version."""
+    if reference is None or str(reference).strip() == '':
+        raise exception.BadRequest('A flavor is required: give flavorRef.')
+    flavor = drivers.get('flavor').get(flavor_id_of(reference))
+    allowed = datastores.list_associations(context, version['id'],
+                                           datastores.FLAVOR_KEY)
+    if allowed and flavor['id'] not in allowed:
+        raise exception.BadRequest(
+            'Flavor %s is not supported for datastore %s version %s.'
+            % (flavor['id'], version['datastore_name'], version['name']))
+    return flavor
+
+
+def check_volume(volume: dict | None) -> tuple[int | None, str | None]:
+    """(size, type) of the requested volume.
+
+    :raises: BadRequest when a size is needed and missing;
+        VolumeSizeTooLarge (413) over max_accepted_volume_size
+    """
+    if not CONF.trove_volume_support:
+        if volume:
+            raise exception.BadRequest('Volumes are not supported here: '
+                                       'leave "volume" out.')
+        return None, None
+    if not volume or volume.get('size') in (None, ''):
+        raise exception.BadRequest('Volume size was not specified: give '
+                                   'volume.size in GB.')
+    try:
+        size = int(volume['size'])
+    except (TypeError, ValueError):
+        raise exception.BadRequest('volume.size must be a whole number of '
+                                   'GB, not %r.' % volume['size'])
+    if size < 1:
+        raise exception.BadRequest('volume.size must be at least 1 GB.')
+    if size > CONF.max_accepted_volume_size:
+        raise exception.VolumeSizeTooLarge(
+            size=size, maximum=CONF.max_accepted_volume_size)
+    return size, volume.get('type')
+
+
+def create(context, spec: dict, tasks: Tasks) -> dict:
+    """Check a create request, count its quota, record the instance and
+    cast its creation; returns the instance as get() does.
+
+    Nothing is recorded when a check fails. When the cast fails the
+    instance is left in ERROR with a fault saying so.
+    """
+    version = resolve_version(context, spec.get('datastore') or {})
+    manager = version['manager']
+    flavor = resolve_flavor(context, spec.get('flavorRef'), version)
+    size, volume_type = check_volume(spec.get('volume'))
+    databases = accounts.check_databases(manager,
+                                         spec.get('databases') or [])
+    users = accounts.check_users(manager, spec.get('users') or [])
+    if spec.get('configuration'):
+        raise exception.NotFound('Configuration group %s cannot be found.'
+                                 % spec['configuration'])
+    instance_id = uuidutils.generate_uuid()
+    key = crypto.generate_key() if CONF.enable_secure_rpc_messaging \
+        else None
+    values = {
+        'id': instance_id, 'name': spec['name'],
+        'tenant_id': context.project_id, 'flavor_id': flavor['id'],
+        'volume_size': size, 'volume_type': volume_type,
+        'datastore_version_id': version['id'], 'region_id': CONF.region,
+        'availability_zone': spec.get('availability_zone'),
+        'locality': spec.get('locality'),
+        'access': json.dumps(spec['access']) if spec.get('access')
+        else None,
+        'server_status': 'BUILD',
+        'encrypted_key': crypto.wrap_key(key, CONF.inst_rpc_key_encr_key)
+        if key else None,
+    }
+    deltas = {'instances': 1, 'ram': flavor['ram']}
+    if size:
+        deltas['volumes'] = size
+    db_instances.create(context, values, deltas,
+                        quotas.limits(context, context.project_id))
+    request = {'databases': databases, 'users': users,
+               'modules': spec.get('modules') or []}
+    try:
+        tasks.create_instance(context, instance_id, request)
+    except Exception as error:  # noqa: B902 - recorded on the instance
+        LOG.exception('Could not cast the creation of %s.', instance_id)
+        fail(context, instance_id, statuses.BUILDING_ERROR_SERVER,
+             'The taskmanager could not be asked to build the instance.',
+             str(error))
+    return get(context, instance_id, context.project_id)
+
+
+def fail(context, instance_id: str, task: statuses.Task, message: str,
+         details: str) -> None:
+    """Put an instance in an error task with a fault saying why."""
+    db_instances.set_task(context, instance_id, task)
+    db_instances.add_fault(context, instance_id, message, details)
+
+
+# --- changes -----------------------------------------------------------------
+
+def rename(context, row: dict, name: str) -> None:
+    db_instances.update(context, row['id'], {'name': name})
+
+
+def _begin(context, row: dict, task: statuses.Task,
+           service: statuses.ServiceStatus | None = None) -> None:
+    if not db_instances.begin_action(context, row['id'], task, service):
+        raise exception.UnprocessableEntity(
+            'Instance %s is not currently available for an action to be '
+            'performed (%s status was %s).' % (
+                row['id'], 'task' if row['task_id'] != statuses.NONE.code
+                else 'instance', row['status']))
+
+
+def restart(context, row: dict, tasks: Tasks) -> None:
+    _begin(context, row, statuses.REBOOTING, statuses.RESTARTING)
+    tasks.restart(context, row['id'])
+
+
+def reboot(context, row: dict, tasks: Tasks) -> None:
+    _begin(context, row, statuses.REBOOTING, statuses.RESTARTING)
+    tasks.reboot(context, row['id'])
+
+
+def resize_volume(context, row: dict, size: Any, tasks: Tasks) -> None:
+    """Grow the volume: larger than now, within the maximum and quota."""
+    if not row['volume_size']:
+        raise exception.BadRequest('Instance %s has no volume to resize.'
+                                   % row['id'])
+    try:
+        new_size = int(size)
+    except (TypeError, ValueError):
+        raise exception.BadRequest('resize.volume.size must be a whole '
+                                   'number of GB, not %r.' % (size,))
+    if new_size <= row['volume_size']:
+        raise exception.BadRequest(
+            'The new volume size %d GB must be larger than the current '
+            'size of %d GB.' % (new_size, row['volume_size']))
+    if new_size > CONF.max_accepted_volume_size:
+        raise exception.VolumeSizeTooLarge(
+            size=new_size, maximum=CONF.max_accepted_volume_size)
+    _begin(context, row, statuses.RESIZING)
+    delta = {'volumes': new_size - row['volume_size']}
+    try:
+        db_instances.change_quota(context, row['tenant_id'], delta,
+                                  quotas.limits(context, row['tenant_id']))
+    except exception.QuotaExceeded:
+        db_instances.set_task(context, row['id'], statuses.NONE)
+        raise
+    tasks.resize_volume(context, row['id'], new_size)
+
+
+def resize_flavor(context, row: dict, reference: Any, tasks: Tasks) -> None:
+    """Move to another flavor, counting the RAM difference."""
+    flavor = resolve_flavor(context, reference, row['datastore_version'])
+    if flavor['id'] == row['flavor_id']:
+        raise exception.BadRequest(
+            'The new flavor %s is the flavor the instance has already.'
+            % flavor['id'])
+    old = drivers.get('flavor').get(row['flavor_id'])
+    _begin(context, row, statuses.RESIZING)
+    delta = flavor['ram'] - old['ram']
+    try:
+        if delta > 0:
+            db_instances.change_quota(
+                context, row['tenant_id'], {'ram': delta},
+                quotas.limits(context, row['tenant_id']))
+    except exception.QuotaExceeded:
+        db_instances.set_task(context, row['id'], statuses.NONE)
+        raise
+    if delta < 0:
+        db_instances.release_quota(context, row['tenant_id'],
+                                   {'ram': -delta})
+    tasks.resize_flavor(context, row['id'], old['id'], flavor['id'])
+
+
+def reset_status(context, row: dict) -> None:
+    """Admin: no task, service status unknown until the next heartbeat."""
+    db_instances.set_task(context, row['id'], statuses.NONE)
+    db_instances.set_service_status(context, row['id'], statuses.UNKNOWN)
+
+
+def reset_task_status(context, row: dict) -> None:
+    db_instances.set_task(context, row['id'], statuses.NONE)
+
+
+def rebuild(context, row: dict, image_id: str, tasks: Tasks) -> None:
+    drivers.get('image').get(image_id)
+    _begin(context, row, statuses.BUILDING)
+    tasks.rebuild(context, row['id'], image_id)
+
+
+def delete(context, row: dict, tasks: Tasks) -> None:
+    """Start deleting; refused (422) while the instance builds or is
+    being deleted."""
+    busy = (statuses.BUILDING.code, statuses.DELETING.code)
+    allowed = tuple(code for code in statuses.TASKS if code not in busy)
+    if row['task_id'] in busy or not db_instances.set_task(
+            context, row['id'], statuses.DELETING, expected_tasks=allowed):
+        raise exception.UnprocessableEntity(
+            'Instance %s is not ready to be deleted: its status is %s.'
+            % (row['id'], row['status']))
+    tasks.delete_instance(context, row['id'])

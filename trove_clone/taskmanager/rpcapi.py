@@ -3,15 +3,17 @@
 Version history:
 
 * 1.0 - ping.
+* 1.1 - create_instance, delete_instance, restart, reboot, resize_volume,
+  resize_flavor, rebuild (all casts).
 """
 from oslo_config import cfg
 
 from trove_clone.common import rpc
 
 CONF = cfg.CONF
-RPC_API_VERSION = '1.0'
+RPC_API_VERSION = '1.1'
 #: ``[upgrade_levels] taskmanager`` may name a release instead of a version.
-VERSION_ALIASES = {'2026.2': '1.0'}
+VERSION_ALIASES = {'2026.2': '1.0', '2027.1': '1.1'}
 
 
 class TaskManagerAPI:
@@ -26,3 +28,44 @@ class TaskManagerAPI:
     def ping(self, context) -> dict:
         """Whether a taskmanager answers (since 1.0)."""
         return self.client.prepare(version='1.0').call(context, 'ping')
+
+    def _cast(self, context, method: str, **kwargs) -> None:
+        self.client.prepare(version='1.1').cast(context, method, **kwargs)
+
+    def create_instance(self, context, instance_id: str,
+                        request: dict) -> None:
+        """Build an instance recorded by the API (since 1.1).
+
+        :param request: ``databases``, ``users`` and ``modules`` to set up
+        """
+        self._cast(context, 'create_instance', instance_id=instance_id,
+                   request=request)
+
+    def delete_instance(self, context, instance_id: str) -> None:
+        """Delete an instance and what it holds (since 1.1)."""
+        self._cast(context, 'delete_instance', instance_id=instance_id)
+
+    def restart(self, context, instance_id: str) -> None:
+        """Restart the database of an instance (since 1.1)."""
+        self._cast(context, 'restart', instance_id=instance_id)
+
+    def reboot(self, context, instance_id: str) -> None:
+        """Reboot the server of an instance (since 1.1)."""
+        self._cast(context, 'reboot', instance_id=instance_id)
+
+    def resize_volume(self, context, instance_id: str,
+                      new_size: int) -> None:
+        """Grow an instance's volume to ``new_size`` GB (since 1.1)."""
+        self._cast(context, 'resize_volume', instance_id=instance_id,
+                   new_size=new_size)
+
+    def resize_flavor(self, context, instance_id: str, old_flavor: str,
+                      new_flavor: str) -> None:
+        """Move an instance to another flavor (since 1.1)."""
+        self._cast(context, 'resize_flavor', instance_id=instance_id,
+                   old_flavor=old_flavor, new_flavor=new_flavor)
+
+    def rebuild(self, context, instance_id: str, image_id: str) -> None:
+        """Rebuild an instance's server from an image (since 1.1)."""
+        self._cast(context, 'rebuild', instance_id=instance_id,
+                   image_id=image_id)

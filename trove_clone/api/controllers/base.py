@@ -122,3 +122,8 @@ def bool_param(name: str) -> bool:
 def method_not_allowed():
     raise exception.MethodNotAllowed(method=pecan.request.method,
                                      path=pecan.request.path)
+
+
+def has_body() -> bool:
+    """Whether the request carries a body (optional bodies)."""
+    return bool(pecan.request.body and pecan.request.body.strip())

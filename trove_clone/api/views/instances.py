@@ -1,4 +1,7 @@
-"""Views of instances."""
+"""Views of instances, their users and databases (Trove's shapes)."""
+import json
+import socket
+
 from trove_clone.api.controllers import base
 from trove_clone.api.views import common
 from trove_clone.conf import CONF
@@ -24,4 +27,80 @@ def instance(row: dict, version: dict | None) -> dict:
                              'version_number': version['version']}
     if row['volume_size'] is not None:
         data['volume'] = {'size': row['volume_size']}
+    addresses = json.loads(row.get('addresses') or '[]')
+    if row.get('hostname'):
+        data['hostname'] = row['hostname']
+    elif addresses:
+        data['ip'] = [address['address'] for address in addresses]
+        data['addresses'] = [dict(address, network=address.get(
+            'network', 'local')) for address in addresses]
+    if row.get('access'):
+        data['access'] = json.loads(row['access'])
+    else:
+        data['access'] = {'is_public': True, 'allowed_cidrs': []}
+    if row.get('locality'):
+        data['locality'] = row['locality']
     return data
+
+
+def detail(row: dict, volume_stats: dict | None = None,
+           is_admin: bool = False) -> dict:
+    """InstanceDetailView: show, create and the detail list."""
+    data = instance(row, row.get('datastore_version'))
+    data['service_status_updated'] = common.timestamp(
+        row.get('service_status_updated'))
+    if volume_stats and 'volume' in data:
+        data['volume']['used'] = volume_stats['used']
+        if volume_stats.get('total'):
+            data['volume']['used_percent'] = round(
+                100.0 * volume_stats['used'] / volume_stats['total'], 1)
+    fault = row.get('fault')
+    if fault:
+        data['fault'] = {'message': fault['message'],
+                         'created': common.timestamp(fault['created']),
+                         'details': fault['details']}
+    if is_admin:
+        data.update(tenant_id=row['tenant_id'], server_id=row['server_id'],
+                    volume_id=row['volume_id'],
+                    encrypted_rpc_messaging=bool(row.get('encrypted_key')))
+    return data
+
+
+def mgmt_detail(row: dict, server: dict | None,
+                volume: dict | None) -> dict:
+    """The mgmt show view: detail plus server, volume and history."""
+    data = detail(row, is_admin=True)
+    data.update(
+        deleted=row['deleted'], deleted_at=common.timestamp(
+            row['deleted_at']),
+        task_description=row['task_description'],
+        service_status=row.get('service_status'),
+        root_enabled=common.timestamp(
+            (row.get('root_history') or {}).get('created')),
+        root_enabled_by=(row.get('root_history') or {}).get('user'),
+        guest_status={'state_description': row.get('service_status')})
+    if server is not None:
+        data['server'] = {
+            'id': server['id'], 'name': server['name'],
+            'status': server['status'], 'tenant_id': row['tenant_id'],
+            'host': server.get('host') or socket.gethostname(),
+            'deleted': False, 'deleted_at': None, 'local_id': server['id'],
+            'addresses': server['addresses']}
+    if volume is not None:
+        data['volume'] = dict(data.get('volume') or {}, id=volume['id'],
+                              status=volume.get('status'),
+                              attachments=volume.get('attachments', []),
+                              created_at=volume.get('created'),
+                              total=volume.get('size'))
+    return data
+
+
+def database(item: dict) -> dict:
+    return {'name': item['name']}
+
+
+def user(item: dict) -> dict:
+    return {'name': item['name'],
+            'host': item.get('host') or '%',
+            'databases': [{'name': db['name']}
+                          for db in item.get('databases') or []]}

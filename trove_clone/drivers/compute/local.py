@@ -180,7 +180,8 @@ class LocalComputeDriver(base.ComputeDriver):
         if os.sep not in program:
             program = os.path.join(os.path.dirname(sys.executable), program)
         argv = [program]
-        for conf in (GUEST_CONF, GUEST_INFO):
+        # What the taskmanager injects (GUEST_CONF) comes last and wins.
+        for conf in (GUEST_INFO, GUEST_CONF):
             if os.path.exists(os.path.join(root, conf)):
                 argv += ['--config-file', os.path.join(root, conf)]
         return argv

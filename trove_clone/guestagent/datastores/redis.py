@@ -14,6 +14,11 @@ class RedisLifecycle(base.Lifecycle):
     def conf_path(self) -> str:
         return os.path.join(self.data_dir, 'redis.conf')
 
+    @property
+    def acl_path(self) -> str:
+        """The ACL file where ``ACL SAVE`` keeps the users."""
+        return os.path.join(self.data_dir, 'users.acl')
+
     def _write_conf(self) -> None:
         # Redis keeps its data in memory: leave a quarter of the flavor to
         # the agent, the forks of persistence and the allocator.
@@ -26,6 +31,7 @@ class RedisLifecycle(base.Lifecycle):
             'maxmemory-policy': 'noeviction',
             'repl-diskless-sync-delay': 0,
             'pidfile': os.path.join(self.data_dir, 'redis.pid'),
+            'aclfile': self.acl_path,
         }
         with open(self.conf_path, 'w') as conf:
             for key, value in settings.items():
@@ -37,6 +43,9 @@ class RedisLifecycle(base.Lifecycle):
         self.start()
 
     def start(self) -> None:
+        if not os.path.exists(self.acl_path):
+            # Redis refuses to start on a missing ACL file.
+            open(self.acl_path, 'a').close()
         self.process = self._spawn([self.programs['server'],
                                     self.conf_path])
         self.wait_until_healthy()

@@ -28,13 +28,17 @@ def manifest() -> dict:
                                    'manifest at %s: %s' % (path, error))
 
 
+def volume_dir() -> str:
+    """Where this server's data volume is mounted."""
+    return CONF.guest_volume or os.path.join(CONF.guest_root, 'var', 'lib',
+                                             'trove')
+
+
 def lifecycle(manager: str) -> base.Lifecycle:
     """The lifecycle of ``manager`` for this server's engine and volume."""
     if manager not in LIFECYCLES:
         raise exception.DatastoreOperationNotSupported(
             operation='prepare', datastore=manager)
-    volume = CONF.guest_volume or os.path.join(CONF.guest_root, 'var',
-                                               'lib', 'trove')
     return LIFECYCLES[manager](CONF.guest_root, CONF.guest_address,
-                               os.path.join(volume, 'data'),
+                               os.path.join(volume_dir(), 'data'),
                                manifest()['programs'], CONF.guest_ram_mb)

@@ -199,3 +199,35 @@ class TroveApi(fixtures.Fixture):
                 ' '.join(args), result.returncode, result.stdout,
                 result.stderr))
         return result
+
+
+class Daemon(fixtures.Fixture):
+    """trove-taskmanager or trove-conductor with an API's configuration
+    file; stopped by PID at cleanup. ``restart()`` and ``kill()`` serve the
+    fault tests."""
+
+    def __init__(self, program: str, conf_path: str, state: str) -> None:
+        super().__init__()
+        self.program = program
+        self.conf_path = conf_path
+        self.state = state
+        self.process: subprocess.Popen | None = None
+
+    def _setUp(self) -> None:
+        self.start()
+        self.addCleanup(lambda: self.process and stop_process(self.process))
+
+    def start(self) -> None:
+        log = open(os.path.join(self.state, '%s.out' % self.program), 'ab')
+        self.process = subprocess.Popen(
+            [os.path.join(BIN, self.program), '--config-file',
+             self.conf_path, '--log-file',
+             os.path.join(self.state, '%s.log' % self.program)],
+            stdout=log, stderr=log,
+            start_new_session=True)
+        log.close()
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()

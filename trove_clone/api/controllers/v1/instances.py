@@ -1,13 +1,24 @@
-"""/v1.0/{tenant}/instances (list; the rest arrives with provisioning)."""
+"""/v1.0/{tenant}/instances: create, list, show, update, delete, act."""
 import urllib.parse
 
+from oslo_log import log as logging
 import pecan
 from pecan import expose
 
 from trove_clone.api.controllers import base
+from trove_clone.api.controllers.v1 import instance_accounts
+from trove_clone.api.schemas import instances as schemas
 from trove_clone.api.views import instances as views
+from trove_clone.common import exception
 from trove_clone.db import api as db_api
 from trove_clone.services import instances as service
+from trove_clone.taskmanager import rpcapi as taskmanager_rpcapi
+
+LOG = logging.getLogger(__name__)
+
+
+def tasks() -> taskmanager_rpcapi.TaskManagerAPI:
+    return taskmanager_rpcapi.TaskManagerAPI()
 
 
 def next_link(path: str, marker: str | None) -> list[dict]:
@@ -21,7 +32,8 @@ def next_link(path: str, marker: str | None) -> list[dict]:
     return [{'rel': 'next', 'href': href}]
 
 
-def render_page(rows: list[dict], marker: str | None) -> dict:
+def render_page(rows: list[dict], marker: str | None,
+                detailed: bool = False) -> dict:
     ctx = base.context()
     versions: dict = {}
     items = []
@@ -30,9 +42,121 @@ def render_page(rows: list[dict], marker: str | None) -> dict:
         if version_id not in versions:
             versions[version_id] = db_api.datastore_version_get(ctx,
                                                                 version_id)
-        items.append(views.instance(row, versions[version_id]))
+        row['datastore_version'] = versions[version_id]
+        if detailed:
+            items.append(views.detail(row, is_admin=ctx.is_admin))
+        else:
+            items.append(views.instance(row, versions[version_id]))
     return {'instances': items,
             'links': next_link(pecan.request.path, marker)}
+
+
+def load(instance_id: str, rule: str):
+    """The caller's instance (an admin may use any project's) after the
+    policy check; returns (context, row)."""
+    ctx = base.context()
+    owner = None if ctx.is_admin else ctx.project_id
+    row = service.get(ctx, instance_id, owner)
+    base.authorize(rule, owner=row['tenant_id'])
+    return ctx, row
+
+
+def volume_stats(ctx, row: dict) -> dict | None:
+    """The volume's use from the guest, or None when it cannot say."""
+    if not service.wants_volume_stats(row):
+        return None
+    try:
+        return instance_accounts.guest(row, timeout=5).get_filesystem_stats(
+            ctx)
+    except exception.TroveError as error:
+        LOG.warning('No volume use for %s: %s', row['id'], error.message)
+        return None
+
+
+class ActionController:
+    PATHS = ('/instances/{instance_id}/action',)
+
+    def __init__(self, instance_id: str) -> None:
+        self._instance_id = instance_id
+
+    @expose(generic=True, content_type=base.JSON)
+    def index(self):
+        base.method_not_allowed()
+
+    @index.when(method='POST', content_type=base.JSON)
+    def index_post(self):
+        body = base.read_body(schemas.action)
+        name = next(iter(body))
+        if name == 'restart':
+            ctx, row = load(self._instance_id, 'instance:restart')
+            service.restart(ctx, row, tasks())
+        elif name == 'resize':
+            resize = body['resize']
+            if 'volume' in resize:
+                ctx, row = load(self._instance_id, 'instance:resize_volume')
+                service.resize_volume(ctx, row, resize['volume']['size'],
+                                      tasks())
+            else:
+                ctx, row = load(self._instance_id, 'instance:resize_flavor')
+                service.resize_flavor(ctx, row, resize['flavorRef'],
+                                      tasks())
+        elif name == 'reset_status':
+            force = body['reset_status'].get('force_delete')
+            ctx, row = load(self._instance_id, 'instance:force_delete'
+                            if force else 'instance:reset_status')
+            service.reset_status(ctx, row)
+        else:
+            raise exception.NotImplementedYet(operation=name)
+        return base.respond(None, 202)
+
+
+class InstanceController:
+    PATHS = ('/instances/{instance_id}',)
+
+    def __init__(self, instance_id: str) -> None:
+        self._instance_id = instance_id
+        self.action = ActionController(instance_id)
+        self.databases = instance_accounts.DatabasesController(instance_id)
+        self.users = instance_accounts.UsersController(instance_id)
+        self.root = instance_accounts.InstanceRootController(instance_id)
+
+    @expose(generic=True, content_type=base.JSON)
+    def index(self):
+        base.method_not_allowed()
+
+    @index.when(method='GET', content_type=base.JSON)
+    def index_get(self):
+        ctx, row = load(self._instance_id, 'instance:show')
+        return base.respond({'instance': views.detail(
+            row, volume_stats(ctx, row), ctx.is_admin)})
+
+    def _update(self, schema: dict, rule: str):
+        body = base.read_body(schema)['instance']
+        ctx, row = load(self._instance_id, rule)
+        others = [key for key in body if key != 'name']
+        if len(others) > 1:
+            raise exception.BadRequest("Only one attribute (except 'name') "
+                                       'is allowed to update.')
+        if others:
+            raise exception.NotImplementedYet(
+                operation='updating %s of an instance' % others[0])
+        if 'name' in body:
+            service.rename(ctx, row, body['name'])
+        return base.respond(None, 202)
+
+    @index.when(method='PUT', content_type=base.JSON)
+    def index_put(self):
+        return self._update(schemas.update, 'instance:update')
+
+    @index.when(method='PATCH', content_type=base.JSON)
+    def index_patch(self):
+        return self._update(schemas.edit, 'instance:edit')
+
+    @index.when(method='DELETE', content_type=base.JSON)
+    def index_delete(self):
+        ctx, row = load(self._instance_id, 'instance:delete')
+        service.delete(ctx, row, tasks())
+        return base.respond(None, 202)
 
 
 class InstancesController:
@@ -50,6 +174,22 @@ class InstancesController:
             include_clustered=base.bool_param('include_clustered'))
         return base.respond(render_page(rows, marker))
 
+    @index.when(method='POST', content_type=base.JSON)
+    def index_post(self):
+        ctx = base.authorize('instance:create')
+        spec = base.read_body(schemas.create)['instance']
+        if spec.get('users'):
+            base.authorize('instance:extension:user:create')
+        if spec.get('databases'):
+            base.authorize('instance:extension:database:create')
+        for unsupported in ('replica_of', 'restorePoint'):
+            if spec.get(unsupported):
+                raise exception.NotImplementedYet(
+                    operation='creating an instance with %s' % unsupported)
+        row = service.create(ctx, spec, tasks())
+        return base.respond({'instance': views.detail(
+            row, is_admin=ctx.is_admin)})
+
     @expose(generic=True, content_type=base.JSON)
     def detail(self):
         base.method_not_allowed()
@@ -60,4 +200,8 @@ class InstancesController:
         rows, marker = service.list_page(
             ctx, ctx.project_id, ctx.limit, ctx.marker,
             include_clustered=base.bool_param('include_clustered'))
-        return base.respond(render_page(rows, marker))
+        return base.respond(render_page(rows, marker, detailed=True))
+
+    @expose()
+    def _lookup(self, instance_id, *remainder):
+        return InstanceController(instance_id), remainder

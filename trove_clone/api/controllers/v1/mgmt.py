@@ -5,10 +5,13 @@ from pecan import expose
 from trove_clone.api.controllers import base
 from trove_clone.api.controllers.v1 import instances as instance_routes
 from trove_clone.api.schemas import datastores as schemas
+from trove_clone.api.schemas import instances as instance_schemas
 from trove_clone.api.schemas import quotas as quota_schemas
 from trove_clone.api.views import datastores as views
+from trove_clone.api.views import instances as instance_views
 from trove_clone.common import exception
 from trove_clone.db import api as db_api
+from trove_clone import drivers
 from trove_clone.services import config_parameters
 from trove_clone.services import datastores as service
 from trove_clone.services import instances as instance_service
@@ -215,9 +218,73 @@ class MgmtQuotasController:
         return MgmtQuotaController(project_id), remainder
 
 
+class MgmtInstanceActionController:
+    PATHS = ('/mgmt/instances/{instance_id}/action',)
+
+    def __init__(self, instance_id: str) -> None:
+        self._instance_id = instance_id
+
+    @expose(generic=True, content_type=base.JSON)
+    def index(self):
+        base.method_not_allowed()
+
+    @index.when(method='POST', content_type=base.JSON)
+    def index_post(self):
+        ctx = base.require_admin()
+        body = base.read_body(instance_schemas.mgmt_action)
+        row = instance_service.get(ctx, self._instance_id, None)
+        name = next(iter(body))
+        if name == 'stop':
+            instance_routes.instance_accounts.guest(row).stop_db(ctx)
+        elif name == 'reboot':
+            instance_service.reboot(ctx, row, instance_routes.tasks())
+        elif name == 'reset-task-status':
+            instance_service.reset_task_status(ctx, row)
+        elif name == 'rebuild':
+            instance_service.rebuild(ctx, row, body['rebuild']['image_id'],
+                                     instance_routes.tasks())
+        else:
+            raise exception.NotImplementedYet(operation=name)
+        return base.respond(None, 202)
+
+
+class MgmtInstanceController:
+    PATHS = ('/mgmt/instances/{instance_id}',)
+
+    def __init__(self, instance_id: str) -> None:
+        self._instance_id = instance_id
+        self.action = MgmtInstanceActionController(instance_id)
+
+    @expose(generic=True, content_type=base.JSON)
+    def index(self):
+        base.method_not_allowed()
+
+    @index.when(method='GET', content_type=base.JSON)
+    def index_get(self):
+        ctx = base.require_admin()
+        row = instance_service.get(ctx, self._instance_id, None)
+        server = volume = None
+        if row['server_id']:
+            try:
+                server = drivers.get('compute').get(row['server_id'])
+            except exception.ServerNotFound:
+                server = None
+        if row['volume_id']:
+            try:
+                volume = drivers.get('volume').get(row['volume_id'])
+            except exception.VolumeNotFound:
+                volume = None
+        return base.respond({'instance': instance_views.mgmt_detail(
+            row, server, volume)})
+
+
 class MgmtInstancesController:
     """/mgmt/instances: instances of every project."""
     PATHS = ('/mgmt/instances',)
+
+    @expose()
+    def _lookup(self, instance_id, *remainder):
+        return MgmtInstanceController(instance_id), remainder
 
     @expose(generic=True, content_type=base.JSON)
     def index(self):

@@ -73,7 +73,9 @@ class OpenApiTest(base.ApiTestCase):
         values = {'tenant_id': self.project, 'datastore': 'mysql',
                   'version': '5.7.29', 'version_id': version['id'],
                   'name': 'nosuch', 'flavor_id': '1',
-                  'project_id': self.project}
+                  'project_id': self.project,
+                  'instance_id': '0c0ffee0-0000-4000-8000-000000000001',
+                  'user': 'bob', 'database': 'db1'}
         for route in routes.ROUTES:
             path = route.full_path.format(**values)
             response = getattr(self.app, route.method.lower())(

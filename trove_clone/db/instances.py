@@ -1,0 +1,300 @@
+"""Persistence of instances: rows, tasks, service statuses, faults, quota
+usage.
+
+Every status change is a conditional UPDATE, so two concurrent actions on
+one instance cannot both win, and quota use is checked and counted in the
+same statement that changes it.
+"""
+import datetime
+
+from oslo_db import exception as db_exc
+from oslo_utils import uuidutils
+import sqlalchemy as sa
+
+from trove_clone.common import exception
+from trove_clone.common import statuses
+from trove_clone.db import api as db_api
+from trove_clone.db import models
+
+_facade = db_api.facade
+Instance = models.Instance
+ServiceStatus = models.ServiceStatus
+
+
+# --- quota use -------------------------------------------------------------
+
+def _usage_row(session, project_id: str, resource: str) -> None:
+    exists = session.query(models.QuotaUsage.id).filter_by(
+        tenant_id=project_id, resource=resource).first()
+    if exists is None:
+        try:
+            with session.begin_nested():
+                session.add(models.QuotaUsage(
+                    id=uuidutils.generate_uuid(), tenant_id=project_id,
+                    resource=resource, in_use=0, reserved=0))
+        except db_exc.DBDuplicateEntry:
+            pass
+
+
+def _use_quota(session, project_id: str, deltas: dict[str, int],
+               limits: dict[str, int]) -> None:
+    """Add ``deltas`` to the project's use; QuotaExceeded (and nothing
+    counted) when one goes over its limit (-1: no limit)."""
+    overs = []
+    for resource, delta in sorted(deltas.items()):
+        _usage_row(session, project_id, resource)
+        usage = models.QuotaUsage.__table__
+        statement = usage.update().where(
+            usage.c.tenant_id == project_id,
+            usage.c.resource == resource).values(
+            in_use=usage.c.in_use + delta, updated=models.utcnow())
+        limit = limits.get(resource, -1)
+        if delta > 0 and limit >= 0:
+            statement = statement.where(usage.c.in_use + delta <= limit)
+        if session.execute(statement).rowcount == 0:
+            overs.append(resource)
+    if overs:
+        raise exception.QuotaExceeded(overs=', '.join(overs))
+
+
+def release_quota(context, project_id: str, deltas: dict[str, int]) -> None:
+    """Give quota use back (never below zero)."""
+    with _facade.writer.using(context) as session:
+        usage = models.QuotaUsage.__table__
+        for resource, delta in deltas.items():
+            session.execute(usage.update().where(
+                usage.c.tenant_id == project_id,
+                usage.c.resource == resource).values(
+                in_use=sa.case((usage.c.in_use > delta,
+                                usage.c.in_use - delta), else_=0),
+                updated=models.utcnow()))
+
+
+def change_quota(context, project_id: str, deltas: dict[str, int],
+                 limits: dict[str, int]) -> None:
+    """Count ``deltas`` (a resize) against the project's limits."""
+    with _facade.writer.using(context) as session:
+        _use_quota(session, project_id, deltas, limits)
+
+
+# --- instances ---------------------------------------------------------------
+
+def create(context, values: dict, deltas: dict[str, int],
+           limits: dict[str, int]) -> dict:
+    """Count the quota use, insert the instance (task BUILDING) and its
+    service status (NEW) in one transaction; QuotaExceeded leaves nothing.
+    """
+    with _facade.writer.using(context) as session:
+        _use_quota(session, values['tenant_id'], deltas, limits)
+        now = models.utcnow()
+        row = Instance(task_id=statuses.BUILDING.code,
+                       task_description=statuses.BUILDING.description,
+                       task_start_time=now, created=now, updated=now,
+                       deleted=False, **values)
+        session.add(row)
+        session.add(ServiceStatus(
+            id=uuidutils.generate_uuid(), instance_id=values['id'],
+            status_id=statuses.NEW.code,
+            status_description=statuses.NEW.description, updated_at=now))
+    return get(context, values['id'])
+
+
+def _joined(session):
+    return session.query(Instance, ServiceStatus).outerjoin(
+        ServiceStatus, ServiceStatus.instance_id == Instance.id)
+
+
+def _merge(instance: models.Instance,
+           service: models.ServiceStatus | None) -> dict:
+    data = instance.to_dict()
+    data['service_status'] = (service.status_description if service
+                              else statuses.UNKNOWN.description)
+    data['service_status_updated'] = service.updated_at if service \
+        else None
+    data['last_sent'] = service.last_sent if service else None
+    return data
+
+
+def get(context, instance_id: str, project_id: str | None = None,
+        deleted: bool = False) -> dict:
+    """One instance with its service status and last fault.
+
+    :param project_id: when given, the instance must belong to it
+    :raises: InstanceNotFound
+    """
+    with _facade.reader.using(context) as session:
+        query = _joined(session).filter(Instance.id == instance_id)
+        if not deleted:
+            query = query.filter(Instance.deleted.is_(False))
+        if project_id is not None:
+            query = query.filter(Instance.tenant_id == project_id)
+        found = query.first()
+        if found is None:
+            raise exception.InstanceNotFound(instance=instance_id)
+        data = _merge(*found)
+        fault = session.query(models.InstanceFault).filter_by(
+            instance_id=instance_id).order_by(
+            models.InstanceFault.created.desc()).first()
+        data['fault'] = fault.to_dict() if fault is not None else None
+        root = session.get(models.RootEnabledHistory, instance_id)
+        data['root_history'] = root.to_dict() if root is not None else None
+        return data
+
+
+def list_with_status(context, instance_ids: list[str]) -> dict[str, dict]:
+    """Service statuses of several instances, by instance id."""
+    with _facade.reader.using(context) as session:
+        rows = session.query(ServiceStatus).filter(
+            ServiceStatus.instance_id.in_(instance_ids))
+        return {row.instance_id: {
+            'service_status': row.status_description,
+            'service_status_updated': row.updated_at,
+            'last_sent': row.last_sent} for row in rows}
+
+
+def update(context, instance_id: str, values: dict,
+           expected_tasks: tuple[int, ...] | None = None) -> bool:
+    """Change columns of an instance; with ``expected_tasks``, only while
+    its task is one of them. Returns whether the row changed."""
+    with _facade.writer.using(context) as session:
+        table = Instance.__table__
+        statement = table.update().where(
+            table.c.id == instance_id, table.c.deleted.is_(False)).values(
+            updated=models.utcnow(), **values)
+        if expected_tasks is not None:
+            statement = statement.where(table.c.task_id.in_(expected_tasks))
+        return session.execute(statement).rowcount == 1
+
+
+def set_task(context, instance_id: str, task: statuses.Task,
+             expected_tasks: tuple[int, ...] | None = None,
+             **values) -> bool:
+    """Move an instance to ``task`` (conditionally, see update)."""
+    return update(context, instance_id, dict(
+        task_id=task.code, task_description=task.description,
+        task_start_time=models.utcnow(), **values), expected_tasks)
+
+
+def begin_action(context, instance_id: str, task: statuses.Task,
+                 service: statuses.ServiceStatus | None = None) -> bool:
+    """Start ``task`` if the instance can take an action now: no task (or
+    RESTART_REQUIRED), server ACTIVE, a service status that allows
+    actions. One caller wins; the others get False."""
+    allowed = [status.code for status in statuses.ACTION_ALLOWED]
+    with _facade.writer.using(context) as session:
+        table = Instance.__table__
+        service_table = ServiceStatus.__table__
+        ready = sa.exists().where(
+            service_table.c.instance_id == table.c.id,
+            service_table.c.status_id.in_(allowed))
+        now = models.utcnow()
+        changed = session.execute(table.update().where(
+            table.c.id == instance_id, table.c.deleted.is_(False),
+            table.c.task_id.in_((statuses.NONE.code,
+                                 statuses.RESTART_REQUIRED.code)),
+            table.c.server_status == 'ACTIVE', ready).values(
+            task_id=task.code, task_description=task.description,
+            task_start_time=now, updated=now)).rowcount == 1
+        if changed and service is not None:
+            _set_service(session, instance_id, service)
+        return changed
+
+
+def _set_service(session, instance_id: str,
+                 status: statuses.ServiceStatus) -> None:
+    table = ServiceStatus.__table__
+    session.execute(table.update().where(
+        table.c.instance_id == instance_id).values(
+        status_id=status.code, status_description=status.description,
+        updated_at=models.utcnow()))
+
+
+def set_service_status(context, instance_id: str,
+                       status: statuses.ServiceStatus) -> None:
+    """Set the service status (taskmanager and API transitions)."""
+    with _facade.writer.using(context) as session:
+        _set_service(session, instance_id, status)
+
+
+def record_heartbeat(context, instance_id: str,
+                     status: statuses.ServiceStatus, sent: float) -> bool:
+    """Record a guest's status unless a later heartbeat was recorded
+    already or a restart is required. Returns whether it was recorded."""
+    with _facade.writer.using(context) as session:
+        table = ServiceStatus.__table__
+        return session.execute(table.update().where(
+            table.c.instance_id == instance_id,
+            sa.or_(table.c.last_sent.is_(None), table.c.last_sent < sent),
+            table.c.status_id != statuses.RESTART_REQUIRED_STATUS.code
+        ).values(status_id=status.code,
+                 status_description=status.description,
+                 updated_at=models.utcnow(), last_sent=sent)).rowcount == 1
+
+
+def add_fault(context, instance_id: str, message: str, details: str) -> None:
+    with _facade.writer.using(context) as session:
+        session.add(models.InstanceFault(
+            id=uuidutils.generate_uuid(), instance_id=instance_id,
+            message=message[:255], details=details,
+            created=models.utcnow()))
+
+
+def clear_faults(context, instance_id: str) -> None:
+    with _facade.writer.using(context) as session:
+        session.query(models.InstanceFault).filter_by(
+            instance_id=instance_id).delete()
+
+
+def mark_deleted(context, instance_id: str) -> dict | None:
+    """Mark an instance deleted (once); returns its row, or None when it
+    was deleted already."""
+    with _facade.writer.using(context) as session:
+        row = session.get(Instance, instance_id)
+        if row is None or row.deleted:
+            return None
+        now = models.utcnow()
+        table = Instance.__table__
+        changed = session.execute(table.update().where(
+            table.c.id == instance_id, table.c.deleted.is_(False)).values(
+            deleted=True, deleted_at=now, updated=now,
+            task_id=statuses.NONE.code,
+            task_description=statuses.NONE.description)).rowcount
+        if not changed:
+            return None
+        _set_service(session, instance_id, statuses.DELETED)
+        return row.to_dict()
+
+
+def in_progress(context) -> list[dict]:
+    """Instances with a task running (for a restarted taskmanager)."""
+    busy = [code for code, task in statuses.TASKS.items()
+            if not task.is_error and task.code not in (
+                statuses.NONE.code, statuses.RESTART_REQUIRED.code)]
+    with _facade.reader.using(context) as session:
+        rows = _joined(session).filter(Instance.deleted.is_(False),
+                                       Instance.task_id.in_(busy))
+        return [_merge(*row) for row in rows]
+
+
+def active_ids(context) -> list[str]:
+    """Ids of instances that are not deleted."""
+    with _facade.reader.using(context) as session:
+        return [row.id for row in session.query(Instance.id).filter(
+            Instance.deleted.is_(False))]
+
+
+def record_root_enabled(context, instance_id: str, user: str) -> None:
+    """Remember the first time root was enabled on an instance."""
+    with _facade.writer.using(context) as session:
+        if session.get(models.RootEnabledHistory, instance_id) is None:
+            session.add(models.RootEnabledHistory(
+                instance_id=instance_id, user=user,
+                created=models.utcnow()))
+
+
+def heartbeat_age(row: dict, now: datetime.datetime | None = None) -> float:
+    """Seconds since the instance's service status was last written."""
+    updated = row.get('service_status_updated')
+    if updated is None:
+        return float('inf')
+    return ((now or models.utcnow()) - updated).total_seconds()

@@ -1,0 +1,134 @@
+"""A complete deployment for instance tests: Glance with real guest images,
+trove-api (noauth), trove-taskmanager and trove-conductor on their own RPC
+topics, the local backend with its own state, volumes and addresses.
+
+The python-troveclient of these tests talks to trove-api with keystoneauth's
+admin_token plugin and a ``user:project`` token, which noauth accepts.
+"""
+import json
+import os
+import signal
+import secrets
+import subprocess
+import sys
+import time
+
+import fixtures
+from keystoneauth1 import session as ks_session
+from keystoneauth1 import token_endpoint
+from troveclient.v1 import client as trove_client
+
+from trove_clone.localstack import glance as glance_service
+from trove_clone.tests.functional import base
+from trove_clone.tests.functional import fixtures as trove_fixtures
+
+BUILDER = os.path.join(base.ROOT, 'tools', 'build-guest-image')
+TRANSPORT_URL = 'rabbit://guest:guest@127.0.0.1:5672/'
+#: (datastore, version, manager) the tests register.
+VERSIONS = {'redis': ('redis', '7.0', 'redis'),
+            'postgresql': ('postgresql', '16', 'postgresql'),
+            'mariadb': ('mariadb', '10.11', 'mariadb'),
+            'mysql': ('mariadb', '10.11', 'mysql')}
+
+
+class Deployment(fixtures.Fixture):
+    """Everything an instance needs; ``client(project)`` gives a real
+    python-troveclient for a member of ``project``."""
+
+    def __init__(self, address_pool: str, extra_conf: str = '',
+                 datastores: tuple = ('redis',)) -> None:
+        super().__init__()
+        self.address_pool = address_pool
+        self.extra_conf = extra_conf
+        self.datastores = datastores
+
+    def _setUp(self) -> None:
+        self.glance = self.useFixture(glance_service.GlanceFixture()).glance
+        self.state = self.useFixture(fixtures.TempDir()).path
+        os.chmod(self.state, 0o755)
+        suffix = secrets.token_hex(4)
+        conf = '\n'.join([
+            'transport_url = %s' % TRANSPORT_URL,
+            'taskmanager_queue = trove-taskmanager-%s' % suffix,
+            'conductor_queue = trove-conductor-%s' % suffix,
+            'guest_topic_prefix = guestagent-%s' % suffix,
+            'agent_heartbeat_time = 2', 'agent_heartbeat_expiry = 8',
+            'server_watch_interval = 2', 'usage_timeout = 120',
+            'default_datastore = redis', 'http_get_rate = 100000',
+            self.extra_conf,
+            '[local]', 'state_dir = %s/local' % self.state,
+            'address_pool = %s' % self.address_pool,
+            'volume_pool_gb = 20',
+            '[DEFAULT]'])
+        database = self.useFixture(trove_fixtures.ControlDatabase('sqlite'))
+        self.api = self.useFixture(trove_fixtures.TroveApi(
+            database.url, glance_endpoint=self.glance.url, extra_conf=conf))
+        self.daemons = {
+            name: self.useFixture(trove_fixtures.Daemon(
+                name, self.api.conf_path, self.api.state))
+            for name in ('trove-taskmanager', 'trove-conductor')}
+        self.addCleanup(self._nothing_left)
+        self.images = {}
+        for datastore in self.datastores:
+            self.register(datastore)
+
+    def register(self, datastore: str) -> str:
+        engine, version, manager = VERSIONS[datastore]
+        image_id = self.images.get((engine, version))
+        if image_id is None:
+            image_id = self.image(engine, version)
+            self.images[(engine, version)] = image_id
+        self.api.manage('datastore_update', datastore, '')
+        self.api.manage('datastore_version_update', datastore, version,
+                        manager, image_id, '', '1')
+        self.api.manage('datastore_update', datastore, version)
+        return image_id
+
+    def image(self, engine: str, version: str) -> str:
+        result = subprocess.run(
+            [sys.executable, BUILDER, engine, version, '--output',
+             os.path.join(self.state, 'built')], capture_output=True,
+            text=True, timeout=900)
+        if result.returncode:
+            raise RuntimeError(result.stderr)
+        path = result.stdout.split(':')[0]
+        output = subprocess.run(
+            [os.path.join(trove_fixtures.BIN, 'openstack'), '--os-auth-type',
+             'none', '--os-endpoint', self.glance.url, 'image', 'create',
+             '%s-%s' % (engine, version), '--disk-format', 'qcow2',
+             '--container-format', 'bare', '--file', path, '--tag', 'trove',
+             '--tag', engine, '-f', 'value', '-c', 'id'],
+            capture_output=True, text=True, timeout=300)
+        if output.returncode:
+            raise RuntimeError(output.stderr)
+        return output.stdout.strip()
+
+    def client(self, project: str = 'demo', user: str = 'alice'):
+        """The real python-troveclient, as ``user`` of ``project``
+        (the user ``admin`` is an administrator)."""
+        token = '%s:%s' % (user, project)
+        auth = token_endpoint.Token('%s/v1.0/%s' % (self.api.endpoint,
+                                                    project), token)
+        return trove_client.Client(session=ks_session.Session(auth=auth))
+
+    def _nothing_left(self) -> None:
+        """Cleanup: no server process or volume of ours survives."""
+        servers = os.path.join(self.state, 'local', 'servers')
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            left = [name for name in os.listdir(servers)
+                    if name != '.lock'] if os.path.isdir(servers) else []
+            if not left:
+                return
+            time.sleep(0.5)
+        # Stop what a failed test left, by the PIDs in the records.
+        for name in left:
+            record = os.path.join(servers, name, 'server.json')
+            try:
+                with open(record) as source:
+                    pid = json.load(source).get('pid')
+                if pid:
+                    os.killpg(pid, signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
+        raise AssertionError('Servers left behind: %s' % left)
