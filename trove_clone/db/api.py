@@ -6,6 +6,8 @@ plain dicts, never as ORM objects. Status changes are conditional UPDATEs.
 """
 import datetime
 import functools
+import random
+import time
 from typing import Any, Iterable
 
 from oslo_db import exception as db_exc
@@ -23,6 +25,24 @@ _facade = enginefacade.transaction_context()
 _facade.configure(sqlite_fk=True, thread_checkin=False)
 #: The transaction context, shared with the other persistence modules.
 facade = _facade
+
+
+def retry_on_locked(func):
+    """Run a writer transaction again when SQLite answers "database is
+    locked": two transactions that read, then write, cannot both upgrade
+    their locks, and SQLite fails one at once instead of waiting. Other
+    backends wait for their row locks and never get here."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        for attempt in range(40):
+            try:
+                return func(*args, **kwargs)
+            except (sa.exc.OperationalError,
+                    db_exc.DBError) as error:
+                if 'database is locked' not in str(error) or attempt == 39:
+                    raise
+                time.sleep(0.005 * (attempt + 1) + random.random() * 0.01)
+    return wrapper
 
 
 def configure(**kwargs: Any) -> None:

@@ -57,6 +57,7 @@ def _use_quota(session, project_id: str, deltas: dict[str, int],
         raise exception.QuotaExceeded(overs=', '.join(overs))
 
 
+@db_api.retry_on_locked
 def release_quota(context, project_id: str, deltas: dict[str, int]) -> None:
     """Give quota use back (never below zero)."""
     with _facade.writer.using(context) as session:
@@ -70,6 +71,7 @@ def release_quota(context, project_id: str, deltas: dict[str, int]) -> None:
                 updated=models.utcnow()))
 
 
+@db_api.retry_on_locked
 def change_quota(context, project_id: str, deltas: dict[str, int],
                  limits: dict[str, int]) -> None:
     """Count ``deltas`` (a resize) against the project's limits."""
@@ -79,6 +81,7 @@ def change_quota(context, project_id: str, deltas: dict[str, int],
 
 # --- instances ---------------------------------------------------------------
 
+@db_api.retry_on_locked
 def create(context, values: dict, deltas: dict[str, int],
            limits: dict[str, int]) -> dict:
     """Count the quota use, insert the instance (task BUILDING) and its
@@ -152,6 +155,7 @@ def list_with_status(context, instance_ids: list[str]) -> dict[str, dict]:
             'last_sent': row.last_sent} for row in rows}
 
 
+@db_api.retry_on_locked
 def update(context, instance_id: str, values: dict,
            expected_tasks: tuple[int, ...] | None = None) -> bool:
     """Change columns of an instance; with ``expected_tasks``, only while
@@ -175,6 +179,7 @@ def set_task(context, instance_id: str, task: statuses.Task,
         task_start_time=models.utcnow(), **values), expected_tasks)
 
 
+@db_api.retry_on_locked
 def begin_action(context, instance_id: str, task: statuses.Task,
                  service: statuses.ServiceStatus | None = None) -> bool:
     """Start ``task`` if the instance can take an action now: no task (or
@@ -209,6 +214,7 @@ def _set_service(session, instance_id: str,
         updated_at=models.utcnow()))
 
 
+@db_api.retry_on_locked
 def set_service_status(context, instance_id: str,
                        status: statuses.ServiceStatus) -> None:
     """Set the service status (taskmanager and API transitions)."""
@@ -216,6 +222,7 @@ def set_service_status(context, instance_id: str,
         _set_service(session, instance_id, status)
 
 
+@db_api.retry_on_locked
 def record_heartbeat(context, instance_id: str,
                      status: statuses.ServiceStatus, sent: float) -> bool:
     """Record a guest's status unless a later heartbeat was recorded
@@ -231,6 +238,7 @@ def record_heartbeat(context, instance_id: str,
                  updated_at=models.utcnow(), last_sent=sent)).rowcount == 1
 
 
+@db_api.retry_on_locked
 def add_fault(context, instance_id: str, message: str, details: str) -> None:
     with _facade.writer.using(context) as session:
         session.add(models.InstanceFault(
@@ -239,12 +247,14 @@ def add_fault(context, instance_id: str, message: str, details: str) -> None:
             created=models.utcnow()))
 
 
+@db_api.retry_on_locked
 def clear_faults(context, instance_id: str) -> None:
     with _facade.writer.using(context) as session:
         session.query(models.InstanceFault).filter_by(
             instance_id=instance_id).delete()
 
 
+@db_api.retry_on_locked
 def mark_deleted(context, instance_id: str) -> dict | None:
     """Mark an instance deleted (once); returns its row, or None when it
     was deleted already."""
@@ -283,6 +293,7 @@ def active_ids(context) -> list[str]:
             Instance.deleted.is_(False))]
 
 
+@db_api.retry_on_locked
 def record_root_enabled(context, instance_id: str, user: str) -> None:
     """Remember the first time root was enabled on an instance."""
     with _facade.writer.using(context) as session:

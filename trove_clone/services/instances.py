@@ -105,7 +105,12 @@ def get(context, instance_id: str, project_id: str | None) -> dict:
 
 
 def wants_volume_stats(row: dict) -> bool:
-    return bool(row['volume_id']) and row['status'] in _STATS_STATUSES
+    """Whether show should ask the guest for the volume's use: only when
+    the guest is up and heard from lately (a silent guest would make the
+    caller wait for the call's timeout)."""
+    return bool(row['volume_id']) and \
+        row['status'] in _STATS_STATUSES and \
+        db_instances.heartbeat_age(row) <= 2 * CONF.agent_heartbeat_time + 5
 
 
 def instance_key(row: dict) -> str | None:

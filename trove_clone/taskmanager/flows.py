@@ -30,6 +30,10 @@ GUEST_CONF = 'etc/trove/trove-guestagent.conf'
 _READY = (statuses.HEALTHY, statuses.RUNNING)
 _EXECUTOR = concurrent.futures.ThreadPoolExecutor(
     max_workers=16, thread_name_prefix='step')
+#: Instances a flow of this taskmanager works on (recovery skips them).
+_RUNNING: set[str] = set()
+#: Seconds recovery waits for casts still queued for this taskmanager.
+RECOVERY_GRACE = 3.0
 
 
 class StepFailed(Exception):
@@ -126,7 +130,19 @@ def wait_for_service(context, instance_id: str, deadline: float,
 
 def create(context, instance_id: str, request: dict) -> None:
     """Build an instance: volume, server, guest prepare, wait healthy."""
+    _RUNNING.add(instance_id)
+    try:
+        _create(context, instance_id, request)
+    finally:
+        _RUNNING.discard(instance_id)
+
+
+def _create(context, instance_id: str, request: dict) -> None:
     row = db_instances.get(context, instance_id)
+    if row['task_id'] != statuses.BUILDING.code or row['server_id']:
+        LOG.warning('Instance %s is not waiting to be built; the create '
+                    'request is dropped.', instance_id)
+        return
     version = db_api.datastore_version_get(context,
                                            row['datastore_version_id'])
     notification.notify(context, 'dbaas.instance_create.start',
@@ -381,8 +397,14 @@ def recover() -> list[str]:
 
 
 def _recover_one(context, row: dict) -> None:
-    task = statuses.task(row['task_id'])
+    time.sleep(RECOVERY_GRACE)
+    if row['id'] in _RUNNING:
+        return
     try:
+        row = db_instances.get(context, row['id'])
+        task = statuses.task(row['task_id'])
+        if task is statuses.NONE or task.is_error:
+            return
         if task is statuses.DELETING:
             delete(context, row['id'])
         elif task is statuses.BUILDING:
@@ -440,7 +462,11 @@ def watch_servers() -> None:
             server = compute.get(row['server_id'])
         except exception.ServerNotFound:
             continue
-        if server['status'] == 'ERROR':
+        # Only once the instance shows SHUTDOWN: its user sees what
+        # happened, then sees it come back.
+        silent = db_instances.heartbeat_age(row)
+        if server['status'] == 'ERROR' and silent > \
+                CONF.agent_heartbeat_expiry + CONF.server_watch_interval:
             LOG.warning('The guest agent of instance %s died: restarting '
                         'its server.', instance_id)
             compute.reboot(row['server_id'])

@@ -236,18 +236,19 @@ class PostgresqlAccounts(accounts.Accounts):
         return sorted(str(row[0]) for row in rows)
 
     def delete_user(self, name: str, host: str) -> None:
-        """Revoke the user's access to each database, then drop the role;
-        BadRequest naming the databases, before any change, when it still
-        owns objects."""
+        """Hand what the user owns to the superuser (no data is lost with
+        a user), revoke its access to each database, then drop the role."""
         with self._connection() as connection:
             self._require_user(connection, name)
             owned = self._owned_in(connection, name)
-            if owned:
-                raise exception.BadRequest(
-                    'User %s cannot be deleted: it owns objects in the '
-                    'database(s) %s; drop them (or the databases) first.'
-                    % (name, ', '.join(owned)))
             databases = [db['name'] for db in self._access(connection, name)]
+        for database in owned:
+            with self._connection(database) as connection:
+                connection.execute(sql.SQL(
+                    'REASSIGN OWNED BY {} TO postgres').format(
+                    sql.Identifier(name)))
+                connection.execute(sql.SQL('DROP OWNED BY {}').format(
+                    sql.Identifier(name)))
         for database in databases:
             self.revoke_access(name, host, database)
         with self._connection() as connection:

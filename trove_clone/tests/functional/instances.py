@@ -91,14 +91,21 @@ class Deployment(fixtures.Fixture):
             text=True, timeout=900)
         if result.returncode:
             raise RuntimeError(result.stderr)
-        path = result.stdout.split(':')[0]
-        output = subprocess.run(
-            [os.path.join(trove_fixtures.BIN, 'openstack'), '--os-auth-type',
-             'none', '--os-endpoint', self.glance.url, 'image', 'create',
-             '%s-%s' % (engine, version), '--disk-format', 'qcow2',
-             '--container-format', 'bare', '--file', path, '--tag', 'trove',
-             '--tag', engine, '-f', 'value', '-c', 'id'],
-            capture_output=True, text=True, timeout=300)
+        return self.upload(result.stdout.split(':')[0],
+                           '%s-%s' % (engine, version), engine)
+
+    def upload(self, path: str, name: str, *tags: str) -> str:
+        """Upload an image archive to Glance; returns its id."""
+        argv = [os.path.join(trove_fixtures.BIN, 'openstack'),
+                '--os-auth-type', 'none', '--os-endpoint', self.glance.url,
+                'image', 'create', name, '--disk-format', 'qcow2',
+                '--container-format', 'bare', '--file', path, '--tag',
+                'trove']
+        for tag in tags:
+            argv += ['--tag', tag]
+        output = subprocess.run(argv + ['-f', 'value', '-c', 'id'],
+                                capture_output=True, text=True,
+                                timeout=300)
         if output.returncode:
             raise RuntimeError(output.stderr)
         return output.stdout.strip()

@@ -150,6 +150,49 @@ class _InstanceTest(testtools.TestCase):
         self.assertEqual([], [name for name in os.listdir(server_root)
                               if name != '.lock'])
 
+    def test_users_and_databases_through_the_api(self) -> None:
+        created = self.create('accounts')
+        instance = self.wait_for(created.id, 'ACTIVE')
+        address = instance.ip[0]
+        databases = []
+        if self.has_databases:
+            self.trove.databases.create(created.id, [{'name': 'shop'},
+                                                     {'name': 'blog'}])
+            databases = [{'name': 'shop'}]
+            self.assertEqual(['blog', 'shop'], sorted(
+                db.name for db in self.trove.databases.list(created.id)))
+        else:
+            self.assertRaises(trove_exc.ClientException,
+                              self.trove.databases.create, created.id,
+                              [{'name': 'shop'}])
+        self.trove.users.create(created.id, [{
+            'name': 'clerk', 'password': 'clerk-pw-1',
+            'databases': databases}])
+        self.assertEqual(['clerk'], [user.name for user in
+                                     self.trove.users.list(created.id)])
+        self.assertRaises(trove_exc.BadRequest, self.trove.users.create,
+                          created.id, [{'name': 'clerk', 'password': 'x'}])
+        database = 'shop' if self.has_databases else None
+        connection = self.connect(address, 'clerk', 'clerk-pw-1', database)
+        self.write(connection, 'sold')
+        self.close(connection)
+        self.trove.users.change_passwords(created.id, [{
+            'name': 'clerk', 'password': 'clerk-pw-2'}])
+        self.check(address, 'clerk', 'clerk-pw-2', database, ['sold'])
+        if self.has_databases:
+            self.trove.users.grant(created.id, 'clerk', ['blog'])
+            self.assertEqual(['blog', 'shop'], sorted(
+                db.name for db in self.trove.users.list_access(
+                    created.id, 'clerk')))
+            self.trove.users.revoke(created.id, 'clerk', 'blog')
+            self.trove.databases.delete(created.id, 'blog')
+            self.assertEqual(['shop'], [
+                db.name for db in self.trove.databases.list(created.id)])
+        self.trove.users.delete(created.id, 'clerk')
+        self.assertRaises(trove_exc.NotFound, self.trove.users.get,
+                          created.id, 'clerk')
+        self.assertEqual([], self.trove.users.list(created.id))
+
 
 class RedisInstanceTest(_InstanceTest):
 

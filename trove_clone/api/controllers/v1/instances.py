@@ -66,7 +66,7 @@ def volume_stats(ctx, row: dict) -> dict | None:
     if not service.wants_volume_stats(row):
         return None
     try:
-        return instance_accounts.guest(row, timeout=5).get_filesystem_stats(
+        return instance_accounts.guest(row, timeout=2).get_filesystem_stats(
             ctx)
     except exception.TroveError as error:
         LOG.warning('No volume use for %s: %s', row['id'], error.message)

@@ -1,0 +1,160 @@
+"""Faults: a guest agent killed with SIGKILL, a taskmanager killed in the
+middle of a create, an engine that cannot start. Each ends in a state a
+user sees and can recover from, never in BUILD for ever."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+
+import fixtures
+import redis
+import testtools
+from troveclient import exceptions as trove_exc
+
+from trove_clone.tests.functional import instances as deployment
+
+WAIT = 120
+
+
+class InstanceFaultTest(testtools.TestCase):
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        cls.deployment = deployment.Deployment('127.77.244.0/28',
+                                               datastores=('redis',))
+        try:
+            cls.deployment.setUp()
+        except BaseException:
+            cls.deployment.cleanUp()
+            raise
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.deployment.cleanUp()
+        super().tearDownClass()
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.trove = self.deployment.client()
+
+    def wait_for(self, instance_id: str, wanted, timeout: float = WAIT):
+        """The instance once ``wanted(instance)`` holds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            instance = self.trove.instances.get(instance_id)
+            if wanted(instance):
+                return instance
+            if time.monotonic() > deadline:
+                self.fail('Instance %s is %s/%s after %d s: %s' % (
+                    instance_id, instance.status,
+                    instance.operating_status, timeout,
+                    getattr(instance, 'fault', None)))
+            time.sleep(0.2)
+
+    def create(self, name: str, **kwargs):
+        instance = self.trove.instances.create(
+            name, '1', volume={'size': 1}, datastore='redis', **kwargs)
+        self.addCleanup(self.delete, instance.id)
+        return instance
+
+    def delete(self, instance_id: str) -> None:
+        try:
+            self.trove.instances.delete(instance_id)
+        except trove_exc.ClientException:
+            return
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            try:
+                self.trove.instances.get(instance_id)
+            except trove_exc.NotFound:
+                return
+            time.sleep(0.2)
+
+    def server_record(self, instance_id: str) -> dict:
+        admin = self.deployment.client(user='admin')
+        server_id = admin.mgmt_instances.show(instance_id).server['id']
+        path = os.path.join(self.deployment.state, 'local', 'servers',
+                            server_id, 'server.json')
+        with open(path) as record:
+            return json.load(record)
+
+    def test_killed_guest_agent(self) -> None:
+        created = self.create('agent-kill',
+                              users=[{'name': 'app', 'password': 'pw-1'}])
+        instance = self.wait_for(created.id,
+                                 lambda i: i.status == 'ACTIVE')
+        client = redis.Redis(host=instance.ip[0], username='app',
+                             password='pw-1', socket_timeout=5)
+        client.set('kept', 'yes')
+        pid = self.server_record(created.id)['pid']
+        os.kill(pid, signal.SIGKILL)
+        self.wait_for(created.id, lambda i: i.status == 'SHUTDOWN',
+                      timeout=30)
+        # The taskmanager restarts a dead agent once its heartbeat expired.
+        self.wait_for(created.id, lambda i: i.operating_status == 'HEALTHY',
+                      timeout=60)
+        self.assertNotEqual(pid, self.server_record(created.id)['pid'])
+        self.assertEqual(b'yes', client.get('kept'))
+
+    def test_taskmanager_killed_mid_create(self) -> None:
+        taskmanager = self.deployment.daemons['trove-taskmanager']
+        created = self.create('tm-kill')
+        time.sleep(0.3)
+        taskmanager.kill()
+        taskmanager.start()
+        instance = self.wait_for(created.id,
+                                 lambda i: i.status != 'BUILD', timeout=90)
+        if instance.status == 'ERROR':
+            self.assertIn('taskmanager', instance.fault['message'])
+        else:
+            self.assertEqual('ACTIVE', instance.status)
+        # Whatever happened, the instance can be deleted cleanly.
+        self.delete(created.id)
+        self.assertRaises(trove_exc.NotFound, self.trove.instances.get,
+                          created.id)
+
+    def test_engine_that_cannot_start(self) -> None:
+        image_id = self.broken_image()
+        self.deployment.api.manage('datastore_version_update', 'redis',
+                                   'broken', 'redis', image_id, '', '1')
+        created = self.trove.instances.create(
+            'broken', '1', volume={'size': 1}, datastore='redis',
+            datastore_version='broken')
+        self.addCleanup(self.delete, created.id)
+        instance = self.wait_for(created.id,
+                                 lambda i: i.status != 'BUILD')
+        self.assertEqual('ERROR', instance.status)
+        self.assertIn('prepare', instance.fault['message'])
+        self.assertIn('FATAL broken engine', instance.fault['details'])
+        admin = self.deployment.client(user='admin')
+        self.assertIsNone(admin.mgmt_instances.show(created.id).server_id)
+
+    def broken_image(self) -> str:
+        """A Redis image whose server prints an error and exits."""
+        work = self.useFixture(fixtures.TempDir()).path
+        built = subprocess.run(
+            [sys.executable, deployment.BUILDER, 'redis', '7.0',
+             '--output', work], capture_output=True, text=True,
+            timeout=600, check=True).stdout.split(':')[0]
+        root = os.path.join(work, 'root')
+        with tarfile.open(built) as archive:
+            archive.extractall(root, filter='tar')
+        script = os.path.join(root, 'broken-server')
+        with open(script, 'w') as program:
+            program.write('#!/bin/sh\necho "FATAL broken engine: cannot '
+                          'start" >&2\nexit 1\n')
+        os.chmod(script, 0o755)
+        with open(os.path.join(root, 'manifest.json')) as source:
+            manifest = json.load(source)
+        manifest['programs']['server'] = 'broken-server'
+        with open(os.path.join(root, 'manifest.json'), 'w') as target:
+            json.dump(manifest, target)
+        path = os.path.join(work, 'broken.tar.gz')
+        with tarfile.open(path, 'w:gz') as archive:
+            for name in os.listdir(root):
+                archive.add(os.path.join(root, name), name)
+        return self.deployment.upload(path, 'redis-broken')

@@ -1,0 +1,111 @@
+"""The conductor records heartbeats sealed with the sender's key and
+drops forged, unsealed and stale ones."""
+from oslo_utils import uuidutils
+
+from trove_clone.common import crypto
+from trove_clone.common import statuses
+from trove_clone.conductor import manager
+from trove_clone.conf import CONF
+from trove_clone.db import instances as db_instances
+from trove_clone.tests.unit.api import base
+
+
+class ConductorTest(base.ApiTestCase):
+
+    def setUp(self) -> None:
+        super().setUp()
+        version = self.make_version()
+        self.key = crypto.generate_key()
+        self.instance_id = uuidutils.generate_uuid()
+        db_instances.create(self.context, {
+            'id': self.instance_id, 'name': 'i', 'tenant_id': 'p',
+            'flavor_id': '1', 'datastore_version_id': version['id'],
+            'encrypted_key': crypto.wrap_key(
+                self.key, CONF.inst_rpc_key_encr_key)}, {}, {})
+        self.conductor = manager.Manager()
+
+    def status(self) -> str:
+        return db_instances.get(self.context,
+                                self.instance_id)['service_status']
+
+    def sealed(self, status: str, sent: float, key: str | None = None):
+        return {'sealed': crypto.seal({'service_status': status,
+                                       'sent': sent}, key or self.key)}
+
+    def test_sealed_heartbeats_in_order(self) -> None:
+        self.conductor.heartbeat(self.context, self.instance_id,
+                                 self.sealed('healthy', 10.0), 10.0)
+        self.assertEqual('healthy', self.status())
+        self.conductor.heartbeat(self.context, self.instance_id,
+                                 self.sealed('shutdown', 9.0), 9.0)
+        self.assertEqual('healthy', self.status(), 'stale heartbeat kept')
+        self.conductor.heartbeat(self.context, self.instance_id,
+                                 self.sealed('shutdown', 11.0), 11.0)
+        self.assertEqual('shutdown', self.status())
+
+    def test_forged_and_unsealed_heartbeats_are_dropped(self) -> None:
+        other = crypto.generate_key()
+        self.conductor.heartbeat(self.context, self.instance_id,
+                                 self.sealed('healthy', 5.0, other), 5.0)
+        self.conductor.heartbeat(self.context, self.instance_id,
+                                 {'service_status': 'healthy'}, 6.0)
+        # A sealed payload replayed with another time is refused too.
+        self.conductor.heartbeat(self.context, self.instance_id,
+                                 self.sealed('healthy', 7.0), 8.0)
+        self.assertEqual('new', self.status())
+
+    def test_unknown_instances_are_ignored(self) -> None:
+        self.conductor.heartbeat(self.context, uuidutils.generate_uuid(),
+                                 {'service_status': 'healthy'}, 1.0)
+        self.assertIn('conductor', self.conductor.ping(self.context)[
+            'service'])
+
+    def test_restart_required_is_kept(self) -> None:
+        db_instances.set_service_status(
+            self.context, self.instance_id,
+            statuses.RESTART_REQUIRED_STATUS)
+        self.conductor.heartbeat(self.context, self.instance_id,
+                                 self.sealed('healthy', 3.0), 3.0)
+        self.assertEqual('restart required', self.status())
+
+
+class CryptoTest(base.ApiTestCase):
+
+    def test_keys_wrap_and_seal(self) -> None:
+        key = crypto.generate_key()
+        wrapped = crypto.wrap_key(key, 'secret')
+        self.assertNotIn(key, wrapped)
+        self.assertEqual(key, crypto.unwrap_key(wrapped, 'secret'))
+        self.assertRaises(crypto.UnsealError, crypto.unwrap_key, wrapped,
+                          'other')
+        token = crypto.seal({'a': [1, 2]}, key)
+        self.assertEqual({'a': [1, 2]}, crypto.unseal(token, key))
+        self.assertRaises(crypto.UnsealError, crypto.unseal, token,
+                          crypto.generate_key())
+        self.assertRaises(crypto.UnsealError, crypto.unseal,
+                          token[:-4] + 'AAAA', key)
+
+
+class StatusTest(base.ApiTestCase):
+
+    def test_derivation_in_trove_order(self) -> None:
+        derive = statuses.api_status
+        self.assertEqual('ERROR', derive(
+            statuses.BUILDING_ERROR_SERVER.code, 'ACTIVE', statuses.HEALTHY))
+        self.assertEqual('BUILD', derive(statuses.BUILDING.code, 'BUILD',
+                                         statuses.NEW))
+        self.assertEqual('REBOOT', derive(statuses.REBOOTING.code, 'ACTIVE',
+                                          statuses.RESTARTING))
+        self.assertEqual('RESIZE', derive(statuses.RESIZING.code, 'ACTIVE',
+                                          statuses.HEALTHY))
+        self.assertEqual('SHUTDOWN', derive(statuses.DELETING.code,
+                                            'ACTIVE', statuses.HEALTHY))
+        self.assertEqual('ACTIVE', derive(statuses.NONE.code, 'ACTIVE',
+                                          statuses.HEALTHY))
+        self.assertEqual('ERROR', derive(statuses.NONE.code, 'ACTIVE',
+                                         statuses.FAILED))
+        self.assertEqual('HEALTHY', statuses.operating_status(
+            statuses.NONE.code, 'ACTIVE', statuses.HEALTHY))
+        self.assertEqual('', statuses.operating_status(
+            statuses.REBOOTING.code, 'ACTIVE', statuses.HEALTHY))
+        self.assertIs(statuses.UNKNOWN, statuses.service_status('odd'))
