@@ -231,3 +231,51 @@ class Daemon(fixtures.Fixture):
         """SIGKILL, as a crash would."""
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
+
+
+RABBITMQ_SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server'
+
+
+class PrivateRabbitMQ(fixtures.Fixture):
+    """A RabbitMQ node of the test's own, on free loopback ports, so that
+    a test can restart its broker without disturbing anyone else's.
+    ``url`` is its transport URL; ``restart()`` stops it by PID and
+    starts it again on the same ports."""
+
+    def _setUp(self) -> None:
+        self.state = self.useFixture(fixtures.TempDir()).path
+        self.port = free_port()
+        self.dist_port = free_port()
+        self.node = 'trove-test-%s@localhost' % secrets.token_hex(4)
+        with open(os.path.join(self.state, 'rabbitmq.conf'), 'w') as conf:
+            conf.write('listeners.tcp.local = 127.0.0.1:%d\n'
+                       'loopback_users = none\n' % self.port)
+        with open(os.path.join(self.state, 'enabled_plugins'), 'w') as pl:
+            pl.write('[].\n')
+        self.url = 'rabbit://guest:guest@127.0.0.1:%d/' % self.port
+        self.process: subprocess.Popen | None = None
+        self.start()
+        self.addCleanup(self.stop)
+
+    def start(self) -> None:
+        env = dict(os.environ, HOME=self.state, RABBITMQ_NODENAME=self.node,
+                   RABBITMQ_NODE_PORT=str(self.port),
+                   RABBITMQ_DIST_PORT=str(self.dist_port),
+                   RABBITMQ_CONFIG_FILE=os.path.join(self.state, 'rabbitmq'),
+                   RABBITMQ_MNESIA_BASE=os.path.join(self.state, 'mnesia'),
+                   RABBITMQ_LOG_BASE=os.path.join(self.state, 'log'),
+                   RABBITMQ_ENABLED_PLUGINS_FILE=os.path.join(
+                       self.state, 'enabled_plugins'),
+                   RABBITMQ_PID_FILE=os.path.join(self.state, 'pid'))
+        log = open(os.path.join(self.state, 'out.log'), 'ab')
+        self.process = subprocess.Popen(
+            [RABBITMQ_SERVER], env=env, stdout=log, stderr=log,
+            start_new_session=True)
+        log.close()
+        wait_for_port(self.port, 60, self.process,
+                      os.path.join(self.state, 'out.log'))
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process(self.process, timeout=30)
+            self.process = None

@@ -36,8 +36,10 @@ class Deployment(fixtures.Fixture):
     python-troveclient for a member of ``project``."""
 
     def __init__(self, address_pool: str, extra_conf: str = '',
-                 datastores: tuple = ('redis',)) -> None:
+                 datastores: tuple = ('redis',),
+                 transport_url: str = TRANSPORT_URL) -> None:
         super().__init__()
+        self.transport_url = transport_url
         self.address_pool = address_pool
         self.extra_conf = extra_conf
         self.datastores = datastores
@@ -48,7 +50,7 @@ class Deployment(fixtures.Fixture):
         os.chmod(self.state, 0o755)
         suffix = secrets.token_hex(4)
         conf = '\n'.join([
-            'transport_url = %s' % TRANSPORT_URL,
+            'transport_url = %s' % self.transport_url,
             'taskmanager_queue = trove-taskmanager-%s' % suffix,
             'conductor_queue = trove-conductor-%s' % suffix,
             'guest_topic_prefix = guestagent-%s' % suffix,

@@ -14,6 +14,7 @@ import redis
 import testtools
 from troveclient import exceptions as trove_exc
 
+from trove_clone.tests.functional import fixtures as trove_fixtures
 from trove_clone.tests.functional import instances as deployment
 
 WAIT = 120
@@ -158,3 +159,38 @@ class InstanceFaultTest(testtools.TestCase):
             for name in os.listdir(root):
                 archive.add(os.path.join(root, name), name)
         return self.deployment.upload(path, 'redis-broken')
+
+
+class BrokerRestartTest(testtools.TestCase):
+    """RabbitMQ restarts under a running deployment: every daemon and
+    guest reconnects, and the next create succeeds."""
+
+    def test_every_daemon_reconnects(self) -> None:
+        rabbit = self.useFixture(trove_fixtures.PrivateRabbitMQ())
+        stack = self.useFixture(deployment.Deployment(
+            '127.77.245.0/28', datastores=('redis',),
+            transport_url=rabbit.url))
+        trove = stack.client()
+        first = trove.instances.create('before', '1', volume={'size': 1})
+        self.addCleanup(trove.instances.delete, first.id)
+        self.wait_for(trove, first.id, 'ACTIVE')
+        rabbit.stop()
+        rabbit.start()
+        second = trove.instances.create('after', '1', volume={'size': 1})
+        self.addCleanup(trove.instances.delete, second.id)
+        self.wait_for(trove, second.id, 'ACTIVE')
+        # The first instance's guest reports through the new broker too.
+        trove.instances.restart(first.id)
+        self.wait_for(trove, first.id, 'ACTIVE')
+
+    def wait_for(self, trove, instance_id: str, status: str) -> None:
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            instance = trove.instances.get(instance_id)
+            if instance.status == status and \
+                    instance.operating_status == 'HEALTHY':
+                return
+            self.assertNotEqual('ERROR', instance.status,
+                                getattr(instance, 'fault', None))
+            time.sleep(0.3)
+        self.fail('%s is not %s after %d s' % (instance_id, status, WAIT))

@@ -1,0 +1,214 @@
+"""The quick start as a user runs it: ``tools/trovestack kick-start redis``,
+then the real ``openstack database`` commands with the openrc it writes,
+a connection to the instance as the user created with ``--users``, a
+second kick-start that starts nothing, and ``tools/trovestack stop``.
+
+The deployment has its own state directory, free ports, an address pool
+and RPC topics of its own, so it cannot disturb another run on this
+machine.
+"""
+import json
+import os
+import secrets
+import subprocess
+import time
+
+import fixtures
+import redis
+import testtools
+
+from trove_clone.tests.functional import base
+from trove_clone.tests.functional import fixtures as trove_fixtures
+
+TROVESTACK = os.path.join(base.ROOT, 'tools', 'trovestack')
+ADDRESS_POOL = '127.77.236.0/28'
+SERVICES = {'keystone', 'glance', 'trove-api', 'trove-taskmanager',
+            'trove-conductor'}
+WAIT = 300
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open('/proc/%d/stat' % pid) as stat:
+            return stat.read().rsplit(') ', 1)[-1][:1] != 'Z'
+    except OSError:
+        return False
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` different free loopback ports."""
+    ports: list[int] = []
+    while len(ports) < count:
+        port = trove_fixtures.free_port()
+        if port not in ports:
+            ports.append(port)
+    return ports
+
+
+class TroveStackTest(testtools.TestCase):
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.state = self.useFixture(fixtures.TempDir()).path
+        # The engines of other datastores run as their system users.
+        os.chmod(self.state, 0o755)
+        api, keystone, glance = free_ports(3)
+        self.env = {name: value for name, value in os.environ.items()
+                    if not name.startswith('OS_') and name != 'PYTHON'}
+        self.env.update({
+            'TROVE_CLONE_STATE': self.state,
+            'TROVE_CLONE_VENV': os.path.dirname(trove_fixtures.BIN),
+            'TROVE_CLONE_API_PORT': str(api),
+            'TROVE_CLONE_KEYSTONE_PORT': str(keystone),
+            'TROVE_CLONE_GLANCE_PORT': str(glance),
+            'TROVE_CLONE_ADDRESS_POOL': ADDRESS_POOL,
+            'TROVE_CLONE_TOPIC_SUFFIX': secrets.token_hex(4),
+            'TROVE_CLONE_LOCAL_STATE': os.path.join(self.state, 'local')})
+
+    # --- helpers ---------------------------------------------------------
+
+    def trovestack(self, *argv: str) -> str:
+        """Run tools/trovestack; returns its output."""
+        result = subprocess.run([TROVESTACK] + list(argv), env=self.env,
+                                capture_output=True, text=True,
+                                timeout=1200)
+        self.assertEqual(0, result.returncode, 'trovestack %s:\n%s%s%s' % (
+            ' '.join(argv), result.stdout, result.stderr, self._logs()))
+        return result.stdout
+
+    def _logs(self) -> str:
+        """The end of the daemons' logs, for a failure message."""
+        text = ''
+        logs = os.path.join(self.state, 'logs')
+        for name in sorted(os.listdir(logs)) if os.path.isdir(logs) else []:
+            with open(os.path.join(logs, name), errors='replace') as log:
+                text += '\n--- %s\n%s' % (name, log.read()[-1500:])
+        return text
+
+    def recorded(self) -> dict[str, int]:
+        """name -> PID of what trovestack recorded."""
+        pids = os.path.join(self.state, 'pids')
+        recorded = {}
+        for name in os.listdir(pids) if os.path.isdir(pids) else []:
+            with open(os.path.join(pids, name)) as pid_file:
+                recorded[name] = int(pid_file.read())
+        return recorded
+
+    def openrc_env(self) -> dict[str, str]:
+        """The environment after ``source openrc`` (the demo user)."""
+        openrc = os.path.join(self.state, 'openrc')
+        result = subprocess.run(
+            ['bash', '-c', '. "$0" >/dev/null && env -0', openrc],
+            env=self.env, capture_output=True, text=True, timeout=30,
+            check=True)
+        return dict(item.split('=', 1) for item in
+                    result.stdout.split('\0') if '=' in item)
+
+    def cli(self, env: dict[str, str], *argv: str,
+            check: bool = True) -> subprocess.CompletedProcess:
+        """A command as typed after sourcing the openrc."""
+        result = subprocess.run(list(argv), env=env, capture_output=True,
+                                text=True, timeout=180)
+        if check:
+            self.assertEqual(0, result.returncode, '%s\n%s%s' % (
+                ' '.join(argv), result.stdout, result.stderr))
+        return result
+
+    def show(self, env: dict[str, str], instance_id: str) -> dict | None:
+        """``openstack database instance show``, or None when gone."""
+        result = self.cli(env, 'openstack', 'database', 'instance', 'show',
+                          instance_id, '-f', 'json', check=False)
+        if result.returncode:
+            self.assertRegex(result.stderr, 'No instance with|not found')
+            return None
+        return json.loads(result.stdout)
+
+    def wait_active(self, env: dict[str, str], instance_id: str) -> dict:
+        deadline = time.monotonic() + WAIT
+        while True:
+            shown = self.show(env, instance_id)
+            self.assertIsNotNone(shown)
+            if shown['status'] == 'ACTIVE':
+                return shown
+            if shown['status'] == 'ERROR':
+                self.fail('Instance went to ERROR: %s\n%s'
+                          % (shown, self._logs()))
+            if time.monotonic() > deadline:
+                self.fail('Instance is %s after %d s\n%s'
+                          % (shown['status'], WAIT, self._logs()))
+            time.sleep(1)
+
+    def delete_instance(self, env: dict[str, str], instance_id: str) -> None:
+        """Delete the instance unless gone; wait until it is gone."""
+        if self.show(env, instance_id) is None:
+            return
+        self.cli(env, 'openstack', 'database', 'instance', 'delete',
+                 instance_id)
+        deadline = time.monotonic() + WAIT
+        while self.show(env, instance_id) is not None:
+            if time.monotonic() > deadline:
+                self.fail('Instance %s still exists after %d s'
+                          % (instance_id, WAIT))
+            time.sleep(1)
+
+    # --- the quick start -------------------------------------------------
+
+    def test_kick_start_instance_restart_stop(self) -> None:
+        self.addCleanup(self.trovestack, 'stop')
+        output = self.trovestack('kick-start', 'redis')
+        self.assertIn('image trove-guest-redis-7.0: uploaded to Glance',
+                      output)
+        self.assertIn('openstack database instance create db1 --flavor 1 '
+                      '--size 1 --datastore redis --datastore-version 7.0 '
+                      '--users app:app-password', output)
+        pids = self.recorded()
+        self.assertEqual(SERVICES, set(pids))
+        for daemon in ('trove-api', 'trove-taskmanager', 'trove-conductor'):
+            self.assertTrue(os.path.exists(os.path.join(
+                self.state, 'logs', daemon + '.log')), daemon)
+
+        env = self.openrc_env()
+        self.assertEqual('demo', env['OS_USERNAME'])
+        flavors = json.loads(self.cli(
+            env, 'openstack', 'database', 'flavor', 'list', '-f',
+            'json').stdout)
+        self.assertIn('1', [str(flavor['ID']) for flavor in flavors])
+        created = json.loads(self.cli(
+            env, 'openstack', 'database', 'instance', 'create', 'kick1',
+            '--flavor', '1', '--size', '1', '--datastore', 'redis',
+            '--datastore-version', '7.0', '--users', 'app:app-password',
+            '-f', 'json').stdout)
+        self.addCleanup(self.delete_instance, env, created['id'])
+        shown = self.wait_active(env, created['id'])
+        address = shown['ip']
+        if isinstance(address, list):
+            address = address[0]
+        self.assertTrue(address.startswith('127.77.236.'), address)
+        connection = redis.Redis(host=address, port=6379, username='app',
+                                 password='app-password', socket_timeout=5)
+        try:
+            connection.set('greeting', 'hello')
+            self.assertEqual(b'hello', connection.get('greeting'))
+        finally:
+            connection.close()
+
+        # Running it twice is safe and starts nothing.
+        again = self.trovestack('kick-start', 'redis')
+        self.assertEqual(pids, self.recorded())
+        self.assertNotIn('started', again)
+        self.assertIn('image trove-guest-redis-7.0: in Glance', again)
+        self.assertEqual(created['id'], json.loads(self.cli(
+            env, 'openstack', 'database', 'instance', 'list', '-f',
+            'json').stdout)[0]['ID'])
+
+        self.delete_instance(env, created['id'])
+        stopped = self.trovestack('stop')
+        for name, pid in pids.items():
+            self.assertIn('%s: stopped' % name, stopped)
+            self.assertFalse(pid_alive(pid), name)
+        self.assertEqual({}, self.recorded())
