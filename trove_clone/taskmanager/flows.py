@@ -48,9 +48,12 @@ class StepFailed(Exception):
 
 def run_step(step: str, deadline: float, func: Callable[[], Any]) -> Any:
     """Run one step within ``deadline`` seconds; StepFailed otherwise."""
+    started = time.monotonic()
     future = _EXECUTOR.submit(func)
     try:
-        return future.result(timeout=deadline)
+        result = future.result(timeout=deadline)
+        LOG.debug('Step %s took %.3f s.', step, time.monotonic() - started)
+        return result
     except concurrent.futures.TimeoutError:
         raise StepFailed(step, 'did not finish within %d seconds'
                          % deadline)
@@ -94,6 +97,7 @@ def guest_conf(row: dict, manager: str) -> str:
              'conductor_queue = %s' % CONF.conductor_queue,
              'agent_heartbeat_time = %d' % CONF.agent_heartbeat_time,
              'datastore_manager = %s' % manager,
+             'debug = true',
              'log_file = %s' % CONF.guest_log_file]
     if key:
         lines.append('instance_rpc_encr_key = %s' % key)

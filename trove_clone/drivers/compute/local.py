@@ -65,6 +65,21 @@ def stop_group(pid: int | None, timeout: float = 10.0) -> None:
         pass
 
 
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _replace_file(path: str, text: str) -> None:
+    """Write ``path`` as a new file (never through a shared link)."""
+    if os.path.lexists(path):
+        os.unlink(path)
+    with open(path, 'w') as target:
+        target.write(text)
+
+
 class LocalComputeDriver(base.ComputeDriver):
 
     def __init__(self, state_dir: str | None = None) -> None:
@@ -144,17 +159,36 @@ class LocalComputeDriver(base.ComputeDriver):
             drivers.get('image').download(image_id, path)
         return path
 
+    def _unpacked(self, image_path: str) -> str:
+        """The image unpacked once into the cache (a tree that servers
+        share through hard links and never write to)."""
+        tree = image_path[:-len('.tar.gz')] + '.root'
+        if os.path.isdir(tree):
+            return tree
+        partial = '%s.%d.partial' % (tree, os.getpid())
+        shutil.rmtree(partial, ignore_errors=True)
+        os.makedirs(partial)
+        with tarfile.open(image_path) as archive:
+            archive.extractall(partial, filter='data')
+        try:
+            os.rename(partial, tree)
+        except OSError:
+            # Another unpack of the same image won the race.
+            shutil.rmtree(partial, ignore_errors=True)
+        return tree
+
     def _unpack(self, server: dict, image_path: str) -> None:
+        """The server's root: the cached image tree linked file by file
+        (a copy where links are refused), then the injected files written
+        as new files, so that the shared tree stays untouched."""
         root = os.path.join(self._dir(server['id']), 'root')
         shutil.rmtree(root, ignore_errors=True)
-        os.makedirs(root)
-        with tarfile.open(image_path) as archive:
-            archive.extractall(root, filter='data')
+        shutil.copytree(self._unpacked(image_path), root, symlinks=True,
+                        copy_function=_link_or_copy)
         for path, text in server['files'].items():
             target = os.path.join(root, path.lstrip('/'))
             os.makedirs(os.path.dirname(target), exist_ok=True)
-            with open(target, 'w') as injected:
-                injected.write(text)
+            _replace_file(target, text)
         self._write_guest_info(server)
 
     def _write_guest_info(self, server: dict) -> None:
@@ -166,12 +200,12 @@ class LocalComputeDriver(base.ComputeDriver):
                 server['volume_id'])['mountpoint'] or ''
         target = os.path.join(root, GUEST_INFO)
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        with open(target, 'w') as info:
-            info.write('[DEFAULT]\nguest_id = %s\nguest_address = %s\n'
-                       'guest_root = %s\nguest_volume = %s\n'
-                       'guest_ram_mb = %d\nguest_vcpus = %d\n' % (
-                           server['id'], server['address'], root,
-                           mountpoint, flavor['ram'], flavor['vcpus']))
+        _replace_file(target, (
+            '[DEFAULT]\nguest_id = %s\nguest_address = %s\n'
+            'guest_root = %s\nguest_volume = %s\n'
+            'guest_ram_mb = %d\nguest_vcpus = %d\n' % (
+                server['id'], server['address'], root, mountpoint,
+                flavor['ram'], flavor['vcpus'])))
 
     # --- processes ----------------------------------------------------------
 

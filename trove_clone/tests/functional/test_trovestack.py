@@ -55,6 +55,7 @@ class TroveStackTest(testtools.TestCase):
     def setUp(self) -> None:
         super().setUp()
         self.state = self.useFixture(fixtures.TempDir()).path
+        self.deleted: set[str] = set()
         # The engines of other datastores run as their system users.
         os.chmod(self.state, 0o755)
         api, keystone, glance = free_ports(3)
@@ -146,6 +147,7 @@ class TroveStackTest(testtools.TestCase):
     def delete_instance(self, env: dict[str, str], instance_id: str) -> None:
         """Delete the instance unless gone; wait until it is gone."""
         if self.show(env, instance_id) is None:
+            self.deleted.add(instance_id)
             return
         self.cli(env, 'openstack', 'database', 'instance', 'delete',
                  instance_id)
@@ -155,6 +157,12 @@ class TroveStackTest(testtools.TestCase):
                 self.fail('Instance %s still exists after %d s'
                           % (instance_id, WAIT))
             time.sleep(1)
+        self.deleted.add(instance_id)
+
+    def delete_left(self, env: dict[str, str], instance_id: str) -> None:
+        """Cleanup: delete the instance a failed test left."""
+        if instance_id not in self.deleted:
+            self.delete_instance(env, instance_id)
 
     # --- the quick start -------------------------------------------------
 
@@ -183,7 +191,7 @@ class TroveStackTest(testtools.TestCase):
             '--flavor', '1', '--size', '1', '--datastore', 'redis',
             '--datastore-version', '7.0', '--users', 'app:app-password',
             '-f', 'json').stdout)
-        self.addCleanup(self.delete_instance, env, created['id'])
+        self.addCleanup(self.delete_left, env, created['id'])
         shown = self.wait_active(env, created['id'])
         address = shown['ip']
         if isinstance(address, list):

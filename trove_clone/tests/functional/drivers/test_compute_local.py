@@ -227,8 +227,8 @@ class LocalComputeTest(contracts.ComputeContract, testtools.TestCase):
         self.ping(server['id'])
         api = guest_rpcapi.GuestAPI(server['id'], timeout=10)
         api.prepare(self.context, 'couchdb')
-        status = self.wait_status(api, 'failed')
-        self.assertEqual('failed', status['status'])
+        status = self.wait_status(api, 'failed to spawn')
+        self.assertEqual('failed to spawn', status['status'])
         self.assertIn('couchdb', status['error'])
 
     def test_bad_input_leaves_nothing(self) -> None:
