@@ -97,7 +97,7 @@ def guest_conf(row: dict, manager: str) -> str:
              'conductor_queue = %s' % CONF.conductor_queue,
              'agent_heartbeat_time = %d' % CONF.agent_heartbeat_time,
              'datastore_manager = %s' % manager,
-             'debug = true',
+             'debug = %s' % str(CONF.debug).lower(),
              'log_file = %s' % CONF.guest_log_file]
     if key:
         lines.append('instance_rpc_encr_key = %s' % key)
