@@ -203,6 +203,10 @@ def create(context, spec: dict, tasks: Tasks) -> dict:
     manager = version['manager']
     flavor = resolve_flavor(context, spec.get('flavorRef'), version)
     size, volume_type = check_volume(spec.get('volume'))
+    for unsupported in ('replica_of', 'restorePoint'):
+        if spec.get(unsupported):
+            raise exception.NotImplementedYet(
+                operation='creating an instance with %s' % unsupported)
     databases = accounts.check_databases(manager,
                                          spec.get('databases') or [])
     users = accounts.check_users(manager, spec.get('users') or [])

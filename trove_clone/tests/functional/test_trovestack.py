@@ -7,8 +7,10 @@ The deployment has its own state directory, free ports, an address pool
 and RPC topics of its own, so it cannot disturb another run on this
 machine.
 """
+import ipaddress
 import json
 import os
+import random
 import secrets
 import subprocess
 import time
@@ -21,7 +23,9 @@ from trove_clone.tests.functional import base
 from trove_clone.tests.functional import fixtures as trove_fixtures
 
 TROVESTACK = os.path.join(base.ROOT, 'tools', 'trovestack')
-ADDRESS_POOL = '127.77.236.0/28'
+#: The instances take their addresses from one /28 of this network, picked
+#: at random so that two runs of this test rarely share one.
+ADDRESS_NETWORK = '127.77.236.0/24'
 SERVICES = {'keystone', 'glance', 'trove-api', 'trove-taskmanager',
             'trove-conductor'}
 WAIT = 300
@@ -59,6 +63,8 @@ class TroveStackTest(testtools.TestCase):
         # The engines of other datastores run as their system users.
         os.chmod(self.state, 0o755)
         api, keystone, glance = free_ports(3)
+        self.pool = random.choice(list(ipaddress.ip_network(
+            ADDRESS_NETWORK).subnets(new_prefix=28)))
         self.env = {name: value for name, value in os.environ.items()
                     if not name.startswith('OS_') and name != 'PYTHON'}
         self.env.update({
@@ -67,7 +73,7 @@ class TroveStackTest(testtools.TestCase):
             'TROVE_CLONE_API_PORT': str(api),
             'TROVE_CLONE_KEYSTONE_PORT': str(keystone),
             'TROVE_CLONE_GLANCE_PORT': str(glance),
-            'TROVE_CLONE_ADDRESS_POOL': ADDRESS_POOL,
+            'TROVE_CLONE_ADDRESS_POOL': str(self.pool),
             'TROVE_CLONE_TOPIC_SUFFIX': secrets.token_hex(4),
             'TROVE_CLONE_LOCAL_STATE': os.path.join(self.state, 'local')})
 
@@ -196,7 +202,7 @@ class TroveStackTest(testtools.TestCase):
         address = shown['ip']
         if isinstance(address, list):
             address = address[0]
-        self.assertTrue(address.startswith('127.77.236.'), address)
+        self.assertIn(ipaddress.ip_address(address), self.pool)
         connection = redis.Redis(host=address, port=6379, username='app',
                                  password='app-password', socket_timeout=5)
         try:

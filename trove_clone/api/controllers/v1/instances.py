@@ -106,6 +106,7 @@ class ActionController:
                             if force else 'instance:reset_status')
             service.reset_status(ctx, row)
         else:
+            load(self._instance_id, 'instance:%s' % name)
             raise exception.NotImplementedYet(operation=name)
         return base.respond(None, 202)
 
@@ -182,10 +183,6 @@ class InstancesController:
             base.authorize('instance:extension:user:create')
         if spec.get('databases'):
             base.authorize('instance:extension:database:create')
-        for unsupported in ('replica_of', 'restorePoint'):
-            if spec.get(unsupported):
-                raise exception.NotImplementedYet(
-                    operation='creating an instance with %s' % unsupported)
         row = service.create(ctx, spec, tasks())
         return base.respond({'instance': views.detail(
             row, is_admin=ctx.is_admin)})
