@@ -393,8 +393,14 @@ def recover() -> list[str]:
     """Finish or fail visibly what a stopped taskmanager left running;
     returns the ids of the instances it looked at."""
     context = trove_context.admin_context()
-    seen = []
-    for row in db_instances.in_progress(context):
+    seen: list[str] = []
+    try:
+        rows = db_instances.in_progress(context)
+    except Exception:  # noqa: B902 - serve anyway; the operator sees why
+        LOG.exception('Cannot look for unfinished work in the control '
+                      'database.')
+        return seen
+    for row in rows:
         seen.append(row['id'])
         _EXECUTOR.submit(_recover_one, context, row)
     return seen

@@ -3,12 +3,15 @@ port 3306, its data in ``<data_dir>/mysql``.
 
 The agent talks to it as root over the Unix socket in ``<data_dir>/run``
 (unix_socket authentication); clients connect over TCP with passwords.
+Its options are in ``<data_dir>/my.cnf``, rendered from
+templates/mariadb/config.template for the flavor each time it starts.
 """
 import os
 
 import pymysql
 
 from trove_clone.guestagent.datastores import base
+from trove_clone.guestagent.datastores import templating
 
 
 class MariadbLifecycle(base.Lifecycle):
@@ -24,25 +27,36 @@ class MariadbLifecycle(base.Lifecycle):
     def socket_path(self) -> str:
         return os.path.join(self.data_dir, 'run', 'mysqld.sock')
 
+    @property
+    def conf_path(self) -> str:
+        """The option file the agent generates (mariadbd reads no other)."""
+        return os.path.join(self.data_dir, 'my.cnf')
+
+    def _context(self) -> dict:
+        """What the template (templates/mariadb/config.template) sees."""
+        return {
+            'flavor': templating.flavor(self.ram_mb),
+            'address': self.address, 'port': self.port,
+            'data_dir': self.data_dir, 'datadir': self.datadir,
+            'socket': self.socket_path,
+            'pid_file': os.path.join(self.data_dir, 'run', 'mysqld.pid'),
+        }
+
+    def _write_conf(self) -> None:
+        """Render my.cnf for the flavor (the data is left alone)."""
+        templating.write('mariadb', self._context(), self.conf_path,
+                         self._user())
+
     def _arguments(self) -> list[str]:
-        ram = self.ram_mb
-        arguments = [
-            '--no-defaults', '--datadir=%s' % self.datadir,
-            '--bind-address=%s' % self.address, '--port=%d' % self.port,
-            '--socket=%s' % self.socket_path,
-            '--pid-file=%s' % os.path.join(self.data_dir, 'run',
-                                           'mysqld.pid'),
-            '--skip-name-resolve',
-            '--innodb-buffer-pool-size=%dM' % max(ram // 2, 16),
-            '--max-connections=100', '--log-bin=mysql-bin',
-            '--server-id=1', '--log-slave-updates', '--gtid-strict-mode=1',
-        ]
+        # --defaults-file must come first.
+        arguments = ['--defaults-file=%s' % self.conf_path]
         if self._user() is not None:
             arguments.append('--user=%s' % self.system_user)
         return arguments
 
     def prepare(self) -> None:
         os.makedirs(os.path.dirname(self.socket_path), exist_ok=True)
+        self._write_conf()
         self._own(self.data_dir)
         if not os.path.isdir(os.path.join(self.datadir, 'mysql')):
             argv = [self.programs['install_db'], '--no-defaults',
@@ -58,6 +72,8 @@ class MariadbLifecycle(base.Lifecycle):
     def start(self) -> None:
         os.makedirs(os.path.dirname(self.socket_path), exist_ok=True)
         self._own(os.path.dirname(self.socket_path))
+        # The flavor may have changed since the last start (a resize).
+        self._write_conf()
         # mariadbd drops to the mysql user itself (--user).
         self.process = self._spawn([self.programs['server']] +
                                    self._arguments(), drop_privileges=False)

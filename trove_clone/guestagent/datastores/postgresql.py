@@ -5,12 +5,18 @@ The agent talks to it as the ``postgres`` superuser over the Unix socket in
 ``<data_dir>/run`` (trusted locally); clients over TCP need a password
 (scram-sha-256).
 """
+import hashlib
 import os
 import signal
+import tempfile
 
 import psycopg
 
 from trove_clone.guestagent.datastores import base
+from trove_clone.guestagent.datastores import templating
+
+#: The longest path of a Unix socket (sun_path, with its final NUL).
+SOCKET_PATH_MAX = 107
 
 
 class PostgresqlLifecycle(base.Lifecycle):
@@ -26,21 +32,36 @@ class PostgresqlLifecycle(base.Lifecycle):
 
     @property
     def run_dir(self) -> str:
-        return os.path.join(self.data_dir, 'run')
+        """Where the server's Unix socket lives: beside the data, unless
+        that path is too long for a socket (107 bytes), then under the
+        system's temporary directory, named after the data directory."""
+        beside = os.path.join(self.data_dir, 'run')
+        if len(beside) + len('/.s.PGSQL.%d' % self.port) < SOCKET_PATH_MAX:
+            return beside
+        digest = hashlib.sha256(self.data_dir.encode()).hexdigest()[:16]
+        return os.path.join(tempfile.gettempdir(), 'trove-pg-%s' % digest)
 
-    def _settings(self) -> dict:
-        ram = self.ram_mb
+    @property
+    def conf_path(self) -> str:
+        """The settings the agent generates, included from
+        postgresql.conf."""
+        return os.path.join(self.pgdata, 'trove.conf')
+
+    def _context(self) -> dict:
+        """What the template (templates/postgresql/config.template)
+        sees."""
         return {
-            'listen_addresses': "'%s'" % self.address, 'port': self.port,
-            'unix_socket_directories': "'%s'" % self.run_dir,
-            'max_connections': 100,
-            'shared_buffers': '%dMB' % max(ram // 4, 16),
-            'effective_cache_size': '%dMB' % max(ram * 3 // 4, 32),
-            'maintenance_work_mem': '%dMB' % max(ram // 16, 16),
-            'wal_level': 'replica', 'wal_log_hints': 'on',
-            'max_wal_senders': 10, 'wal_keep_size': '128MB',
-            'logging_collector': 'off',
+            'flavor': templating.flavor(self.ram_mb),
+            'address': self.address, 'port': self.port,
+            'data_dir': self.data_dir, 'pgdata': self.pgdata,
+            'run_dir': self.run_dir,
         }
+
+    def _write_conf(self) -> None:
+        """Render trove.conf for the flavor; the cluster's own files (and
+        ALTER SYSTEM's postgresql.auto.conf) are left alone."""
+        templating.write('postgresql', self._context(), self.conf_path,
+                         self._user())
 
     def prepare(self) -> None:
         os.makedirs(self.run_dir, exist_ok=True)
@@ -50,10 +71,7 @@ class PostgresqlLifecycle(base.Lifecycle):
                        '-U', 'postgres', '--auth-local=trust',
                        '--auth-host=scram-sha-256', '--encoding=UTF8',
                        '--data-checksums'], 'initdb')
-        conf = os.path.join(self.pgdata, 'trove.conf')
-        with open(conf, 'w') as target:
-            for key, value in self._settings().items():
-                target.write('%s = %s\n' % (key, value))
+        self._write_conf()
         main = os.path.join(self.pgdata, 'postgresql.conf')
         with open(main) as source:
             included = "include_if_exists = 'trove.conf'" in source.read()
@@ -73,6 +91,10 @@ class PostgresqlLifecycle(base.Lifecycle):
     def start(self) -> None:
         os.makedirs(self.run_dir, exist_ok=True)
         self._own(self.run_dir)
+        if os.path.exists(os.path.join(self.pgdata, 'PG_VERSION')):
+            # The flavor may have changed since the last start (a resize).
+            # Without a cluster, postgres reports the problem itself.
+            self._write_conf()
         self.process = self._spawn([self.programs['postgres'], '-D',
                                     self.pgdata])
         self.wait_until_healthy()

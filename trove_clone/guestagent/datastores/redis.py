@@ -1,8 +1,14 @@
-"""Redis: redis-server on the server's address, port 6379."""
+"""Redis: redis-server on the server's address, port 6379.
+
+It is started with ``<data_dir>/redis.conf``, which includes first
+``<data_dir>/trove.conf``: the settings rendered from
+templates/redis/config.template for the flavor each time it starts.
+"""
 import os
 import socket
 
 from trove_clone.guestagent.datastores import base
+from trove_clone.guestagent.datastores import templating
 
 
 class RedisLifecycle(base.Lifecycle):
@@ -19,30 +25,56 @@ class RedisLifecycle(base.Lifecycle):
         """The ACL file where ``ACL SAVE`` keeps the users."""
         return os.path.join(self.data_dir, 'users.acl')
 
-    def _write_conf(self) -> None:
-        # Redis keeps its data in memory: leave a quarter of the flavor to
-        # the agent, the forks of persistence and the allocator.
-        maxmemory = self.ram_mb * 1024 * 1024 * 3 // 4
-        settings = {
-            'bind': self.address, 'port': self.port,
-            'dir': self.data_dir, 'daemonize': 'no',
-            'protected-mode': 'no', 'appendonly': 'yes',
-            'appendfsync': 'everysec', 'maxmemory': maxmemory,
-            'maxmemory-policy': 'noeviction',
-            'repl-diskless-sync-delay': 0,
-            'pidfile': os.path.join(self.data_dir, 'redis.pid'),
-            'aclfile': self.acl_path,
+    @property
+    def generated_conf_path(self) -> str:
+        """The settings the agent renders for the flavor, included at the
+        top of redis.conf."""
+        return os.path.join(self.data_dir, 'trove.conf')
+
+    def _context(self) -> dict:
+        """What the template (templates/redis/config.template) sees."""
+        return {
+            'flavor': templating.flavor(self.ram_mb),
+            'address': self.address, 'port': self.port,
+            'data_dir': self.data_dir,
+            'pid_file': os.path.join(self.data_dir, 'redis.pid'),
+            'acl_file': self.acl_path,
         }
+
+    def _write_conf(self) -> None:
+        """Render trove.conf for the flavor."""
+        templating.write('redis', self._context(), self.generated_conf_path)
+
+    def _include_generated_conf(self) -> None:
+        """Make redis.conf include trove.conf first.
+
+        redis.conf is the file Redis is started with, the one CONFIG
+        REWRITE keeps: its own lines come after the include and win (Redis
+        takes the last value it reads), so they survive a new flavor.
+        """
+        include = 'include %s\n' % self.generated_conf_path
+        try:
+            with open(self.conf_path) as conf:
+                current = conf.read()
+        except FileNotFoundError:
+            current = ''
+        if include in current:
+            return
         with open(self.conf_path, 'w') as conf:
-            for key, value in settings.items():
-                conf.write('%s %s\n' % (key, value))
+            conf.write('# The settings of the trove_clone guest agent, sized '
+                       'by the flavor; lines\n# below override them.\n')
+            conf.write(include)
+            conf.write(current)
 
     def prepare(self) -> None:
         os.makedirs(self.data_dir, exist_ok=True)
         self._write_conf()
+        self._include_generated_conf()
         self.start()
 
     def start(self) -> None:
+        # The flavor may have changed since the last start (a resize).
+        self._write_conf()
         if not os.path.exists(self.acl_path):
             # Redis refuses to start on a missing ACL file.
             open(self.acl_path, 'a').close()

@@ -50,9 +50,9 @@ class _LifecycleTest(testtools.TestCase):
         self.engine = self.make()
         self.addCleanup(self.engine.stop)
 
-    def make(self) -> lifecycle_base.Lifecycle:
+    def make(self, ram_mb: int = 512) -> lifecycle_base.Lifecycle:
         return self.lifecycle_class(self.root, self.address, self.data_dir,
-                                    self.manifest['programs'], 512)
+                                    self.manifest['programs'], ram_mb)
 
 
 class RedisLifecycleTest(_LifecycleTest):
@@ -77,10 +77,15 @@ class RedisLifecycleTest(_LifecycleTest):
         self.client().set('written', 'before restart')
         self.engine.stop()
         self.assertFalse(self.engine.is_healthy())
-        again = self.make()
+        # The agent of a resized server starts the engine on the new
+        # flavor.
+        again = self.make(1024)
         self.addCleanup(again.stop)
         again.start()
         self.assertEqual(b'before restart', self.client().get('written'))
+        self.assertEqual(1024 * 1024 * 1024 * 3 // 4,
+                         int(self.client().config_get('maxmemory')[
+                             'maxmemory']))
 
     def test_engine_error_is_reported(self) -> None:
         os.makedirs(self.data_dir)
@@ -120,6 +125,17 @@ class _PostgresqlTest(_LifecycleTest):
         with again.connect() as connection:
             self.assertEqual(('before restart',), connection.execute(
                 'SELECT v FROM t').fetchone())
+        # The agent of a resized server starts the engine on the new
+        # flavor.
+        again.stop()
+        resized = self.make(1024)
+        self.addCleanup(resized.stop)
+        resized.start()
+        with resized.connect() as connection:
+            self.assertEqual('256MB', connection.execute(
+                'SHOW shared_buffers').fetchone()[0])
+            self.assertEqual(('before restart',), connection.execute(
+                'SELECT v FROM t').fetchone())
 
 
 class Postgresql15LifecycleTest(_PostgresqlTest):
@@ -154,6 +170,10 @@ class MariadbLifecycleTest(_LifecycleTest):
             cursor.execute("GRANT ALL ON d.* TO app@'%'")
             cursor.execute('CREATE TABLE d.t (v varchar(40))')
             cursor.execute("INSERT INTO d.t VALUES ('before restart')")
+            cursor.execute('SELECT @@innodb_buffer_pool_size, '
+                           '@@max_connections, @@log_bin, @@gtid_strict_mode')
+            self.assertEqual((256 * 1024 * 1024, 100, 1, 1),
+                             cursor.fetchone())
         connection.close()
         app = pymysql.connect(host=self.address, port=3306, user='app',
                               password='app-pw', database='d')
@@ -168,6 +188,21 @@ class MariadbLifecycleTest(_LifecycleTest):
         again.prepare()
         connection = again.connect()
         with connection.cursor() as cursor:
+            cursor.execute('SELECT v FROM d.t')
+            self.assertEqual(('before restart',), cursor.fetchone())
+        connection.close()
+        # The agent of a resized server starts the engine on the new
+        # flavor.
+        again.stop()
+        resized = self.make(2048)
+        self.addCleanup(resized.stop)
+        resized.start()
+        connection = resized.connect()
+        with connection.cursor() as cursor:
+            cursor.execute('SELECT @@innodb_buffer_pool_size, '
+                           '@@max_connections, @@innodb_log_file_size')
+            self.assertEqual((1024 * 1024 * 1024, 400, 256 * 1024 * 1024),
+                             cursor.fetchone())
             cursor.execute('SELECT v FROM d.t')
             self.assertEqual(('before restart',), cursor.fetchone())
         connection.close()

@@ -39,6 +39,7 @@ class DaemonsTest(testtools.TestCase):
             'conductor_queue': 'trove-conductor-test-%s' % suffix,
             'guest_topic_prefix': 'guestagent-test-%s' % suffix,
         }
+        self.settings_db = 'sqlite:///%s/trove.sqlite' % self.state
         conf = self.useFixture(config_fixture.Config(CONF))
         for name, value in self.settings.items():
             conf.config(**{name: value})
@@ -49,10 +50,16 @@ class DaemonsTest(testtools.TestCase):
         conf_path = os.path.join(self.state, program + '.conf')
         log_path = os.path.join(self.state, program + '.log')
         with open(conf_path, 'w') as conf_file:
-            conf_file.write('[DEFAULT]\nlog_file = %s\n%s\n%s\n' % (
-                log_path, '\n'.join('%s = %s' % item
+            conf_file.write('[DEFAULT]\nlog_file = %s\n%s\n%s\n'
+                            '[database]\nconnection = %s\n' % (
+                                log_path, '\n'.join(
+                                    '%s = %s' % item
                                     for item in self.settings.items()),
-                extra))
+                                extra, self.settings_db))
+        if program != 'trove-guestagent':
+            subprocess.run([os.path.join(trove_fixtures.BIN, 'trove-manage'),
+                            '--config-file', conf_path, 'db_sync'],
+                           check=True, capture_output=True, timeout=120)
         process = subprocess.Popen(
             [os.path.join(trove_fixtures.BIN, program), '--config-file',
              conf_path], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -120,7 +127,8 @@ class DaemonsTest(testtools.TestCase):
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             with open(log_path) as log:
-                if 'Heartbeat of instance-1 sent at 12.5' in log.read():
+                if 'Heartbeat of deleted instance instance-1 dropped' in \
+                        log.read():
                     break
             time.sleep(0.2)
         else:
