@@ -71,6 +71,10 @@ class Manager:
             LOG.warning('Heartbeat for instance %s rejected: %s.',
                         instance_id, error)
             return
+        used = payload.get('volume_used_percent')
+        if isinstance(used, (int, float)) and used >= 90:
+            LOG.warning('The data volume of instance %s is %.0f%% full.',
+                        instance_id, used)
         status = statuses.service_status(payload.get('service_status', ''))
         if not db_instances.record_heartbeat(context, instance_id, status,
                                              sent):

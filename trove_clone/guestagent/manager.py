@@ -28,6 +28,8 @@ LOG = logging.getLogger(__name__)
 #: What the agent keeps on the volume once the engine is prepared.
 STATE_FILE = 'trove-guest.json'
 FAILED = 'failed to spawn'
+#: From this use of its data volume on, the guest warns at every heartbeat.
+VOLUME_WARNING_PERCENT = 90.0
 
 
 class Manager:
@@ -58,8 +60,24 @@ class Manager:
         payload = {'service_status': self._health()}
         if self.error:
             payload['error'] = self.error[-2000:]
+        used = self._volume_used_percent()
+        if used is not None:
+            payload['volume_used_percent'] = used
+            if used >= VOLUME_WARNING_PERCENT:
+                LOG.warning('The data volume is %.0f%% full: resize the '
+                            'volume before the database runs out of '
+                            'space.', used)
         self._conductor.heartbeat(trove_context.admin_context(),
                                   self.instance_id, payload, time.time())
+
+    @staticmethod
+    def _volume_used_percent() -> float | None:
+        try:
+            usage = shutil.disk_usage(registry.volume_dir())
+        except OSError:
+            return None
+        return round(100.0 * usage.used / usage.total, 1) if usage.total \
+            else None
 
     def _set_status(self, status: str, error: str | None = None) -> None:
         self.status, self.error = status, error
