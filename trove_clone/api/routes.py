@@ -6,6 +6,7 @@ a test checks that the controllers serve exactly these routes.
 """
 import dataclasses
 
+from trove_clone.api.schemas import configurations as config_schemas
 from trove_clone.api.schemas import datastores as datastore_schemas
 from trove_clone.api.schemas import instances as instance_schemas
 from trove_clone.api.schemas import quotas as quota_schemas
@@ -13,6 +14,7 @@ from trove_clone.api.schemas import quotas as quota_schemas
 TENANT = '/v1.0/{tenant_id}'
 _INST = '/instances/{instance_id}'
 _USER = _INST + '/users/{user}'
+_CONF = '/configurations/{configuration_id}'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,10 +101,12 @@ ROUTES = (
           request_schema=instance_schemas.create, response_key='instance'),
     Route('GET', _INST, 'showInstance', 'Show an instance.', 200,
           'instances', response_key='instance'),
-    Route('PUT', _INST, 'updateInstance', 'Rename an instance.', 202,
+    Route('PUT', _INST, 'updateInstance',
+          'Rename an instance, attach or detach a configuration group.', 202,
           'instances', request_schema=instance_schemas.update),
-    Route('PATCH', _INST, 'editInstance', 'Rename an instance (PATCH).',
-          202, 'instances', request_schema=instance_schemas.edit),
+    Route('PATCH', _INST, 'editInstance',
+          'Rename an instance or change its configuration (PATCH).', 202,
+          'instances', request_schema=instance_schemas.edit),
     Route('DELETE', _INST, 'deleteInstance', 'Delete an instance.', 202,
           'instances'),
     Route('POST', _INST + '/action', 'instanceAction',
@@ -147,6 +151,31 @@ ROUTES = (
           request_schema=instance_schemas.root, response_key='user'),
     Route('DELETE', _INST + '/root', 'disableRoot', 'Disable root.', 204,
           'root'),
+    Route('GET', _INST + '/configuration', 'showInstanceConfiguration',
+          'Show the configuration the engine template rendered.', 200,
+          'instances', response_key='instance'),
+    Route('GET', '/configurations', 'listConfigurations',
+          'List configuration groups.', 200, 'configurations',
+          response_key='configurations'),
+    Route('POST', '/configurations', 'createConfiguration',
+          'Create a configuration group.', 200, 'configurations',
+          request_schema=config_schemas.create,
+          response_key='configuration'),
+    Route('GET', _CONF, 'showConfiguration',
+          'Show a configuration group.', 200, 'configurations',
+          response_key='configuration'),
+    Route('PUT', _CONF, 'updateConfiguration',
+          'Replace the values of a configuration group.', 202,
+          'configurations', request_schema=config_schemas.update),
+    Route('PATCH', _CONF, 'editConfiguration',
+          'Merge values into a configuration group.', 200,
+          'configurations', request_schema=config_schemas.edit),
+    Route('DELETE', _CONF, 'deleteConfiguration',
+          'Delete a configuration group no instance uses.', 202,
+          'configurations'),
+    Route('GET', _CONF + '/instances', 'listConfigurationInstances',
+          'List the instances of a configuration group.', 200,
+          'configurations', response_key='instances'),
     Route('GET', '/mgmt/datastore-versions', 'mgmtListDatastoreVersions',
           'List every datastore version (admin).', 200, 'mgmt',
           response_key='versions', admin=True, query=('limit', 'marker')),

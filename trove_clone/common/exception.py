@@ -327,3 +327,18 @@ class InvalidName(BadRequest):
 
 class RootNotEnabled(BadRequest):
     message_template = 'The root user is not enabled on the instance.'
+
+
+# --- errors of configuration groups ----------------------------------------
+
+class ConfigurationNotFound(NotFound):
+    message_template = 'Configuration group %(id)s cannot be found.'
+
+
+class ConfigurationInUse(BadRequest):
+    message_template = ('Configuration group %(id)s cannot be deleted while '
+                        '%(count)d instance(s) use it: detach it first.')
+
+
+class InvalidConfigurationValue(UnprocessableEntity):
+    message_template = 'Invalid configuration value: %(reason)s'

@@ -260,3 +260,37 @@ class RootEnabledHistory(Base):
                             primary_key=True)
     user = sa.Column(sa.String(255), nullable=False)
     created = sa.Column(sa.DateTime(), nullable=False, default=utcnow)
+
+
+class Configuration(Base):
+    """A configuration group: values for one datastore version."""
+
+    __tablename__ = 'configurations'
+    __table_args__ = (
+        sa.Index('ix_configurations_tenant_deleted', 'tenant_id',
+                 'deleted'),
+    )
+
+    id = sa.Column(ID, primary_key=True)
+    name = sa.Column(sa.String(64), nullable=False)
+    description = sa.Column(sa.String(256), nullable=True)
+    tenant_id = sa.Column(sa.String(64), nullable=False)
+    datastore_version_id = sa.Column(ID, sa.ForeignKey(
+        'datastore_versions.id'), nullable=False)
+    created = sa.Column(sa.DateTime(), nullable=False, default=utcnow)
+    updated = sa.Column(sa.DateTime(), nullable=False, default=utcnow,
+                        onupdate=utcnow)
+    deleted = sa.Column(sa.Boolean(), nullable=False, default=False)
+    deleted_at = sa.Column(sa.DateTime(), nullable=True)
+
+
+class ConfigurationValue(Base):
+    """One value of a configuration group, kept as JSON text so that its
+    type (integer, string, boolean, float) comes back as it was given."""
+
+    __tablename__ = 'configuration_values'
+
+    configuration_id = sa.Column(ID, sa.ForeignKey(
+        'configurations.id', ondelete='CASCADE'), primary_key=True)
+    configuration_key = sa.Column(sa.String(128), primary_key=True)
+    configuration_value = sa.Column(sa.Text(), nullable=False)

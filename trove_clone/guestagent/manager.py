@@ -21,12 +21,15 @@ from trove_clone.common import rpc
 from trove_clone.conductor import rpcapi as conductor_rpcapi
 from trove_clone.conf import CONF
 from trove_clone.guestagent.datastores import accounts_registry
+from trove_clone.guestagent.datastores import overrides_registry
 from trove_clone.guestagent.datastores import registry
 from trove_clone.guestagent import rpcapi
 
 LOG = logging.getLogger(__name__)
 #: What the agent keeps on the volume once the engine is prepared.
 STATE_FILE = 'trove-guest.json'
+#: The configuration overrides applied, and the live values they replaced.
+OVERRIDES_FILE = 'trove-overrides.json'
 FAILED = 'failed to spawn'
 #: From this use of its data volume on, the guest warns at every heartbeat.
 VOLUME_WARNING_PERCENT = 90.0
@@ -198,6 +201,54 @@ class Manager:
         return accounts_registry.accounts(self.manager_name,
                                           self._require_engine())
 
+    # --- configuration ----------------------------------------------------
+
+    def _overrides_state(self) -> dict:
+        path = os.path.join(registry.volume_dir(), OVERRIDES_FILE)
+        try:
+            with open(path) as source:
+                return json.load(source)
+        except (OSError, ValueError):
+            return {'values': {}, 'originals': {}}
+
+    def _save_overrides_state(self, state: dict) -> None:
+        path = os.path.join(registry.volume_dir(), OVERRIDES_FILE)
+        with open(path + '.new', 'w') as target:
+            json.dump(state, target)
+        os.replace(path + '.new', path)
+
+    def update_overrides(self, context, overrides: dict,
+                         dynamic: list) -> list:
+        engine = self._require_engine()
+        handler = overrides_registry.overrides(self.manager_name, engine)
+        state = self._overrides_state()
+        previous = state['values']
+        changed = sorted(name for name in set(previous) | set(overrides)
+                         if previous.get(name) != overrides.get(name))
+        live = {}
+        for name in changed:
+            if name not in dynamic:
+                continue
+            if name in overrides:
+                if name not in state['originals']:
+                    state['originals'][name] = handler.current(
+                        [name]).get(name)
+                live[name] = overrides[name]
+            elif state['originals'].get(name) is not None:
+                live[name] = _typed(state['originals'].pop(name))
+        handler.write(overrides)
+        if live:
+            handler.apply(live)
+        state['values'] = overrides
+        self._save_overrides_state(state)
+        LOG.info('Configuration overrides changed: %s (live: %s).',
+                 ', '.join(changed) or 'none', ', '.join(sorted(live)))
+        return changed
+
+    def get_configuration(self, context) -> dict:
+        return overrides_registry.overrides(
+            self.manager_name, self._require_engine()).defaults()
+
     # --- users, databases and root ----------------------------------------
 
     def list_databases(self, context) -> list:
@@ -247,6 +298,18 @@ class Manager:
 
     def is_root_enabled(self, context) -> bool:
         return self._accounts().is_root_enabled()
+
+
+def _typed(text):
+    """A live value read back as text, as the type it looks like."""
+    if not isinstance(text, str):
+        return text
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
 
 
 def boot(agent: Manager) -> None:

@@ -9,6 +9,7 @@ Version history:
   create_databases, delete_database, list_users, get_user, create_users,
   delete_user, update_attributes, change_passwords, grant_access,
   revoke_access, list_access, enable_root, disable_root, is_root_enabled.
+* 1.3 - update_overrides, get_configuration.
 """
 from oslo_config import cfg
 import oslo_messaging
@@ -17,8 +18,8 @@ from trove_clone.common import exception
 from trove_clone.common import rpc
 
 CONF = cfg.CONF
-RPC_API_VERSION = '1.2'
-VERSION_ALIASES = {'2026.2': '1.1', '2027.1': '1.2'}
+RPC_API_VERSION = '1.3'
+VERSION_ALIASES = {'2026.2': '1.1', '2027.1': '1.3'}
 
 
 def topic(instance_id: str) -> str:
@@ -159,3 +160,16 @@ class GuestAPI:
 
     def is_root_enabled(self, context) -> bool:
         return self._call(context, 'is_root_enabled')
+
+    # --- configuration (since 1.3) ---------------------------------------
+    def update_overrides(self, context, overrides: dict,
+                         dynamic: list) -> list:
+        """Make ``overrides`` the engine's configuration overrides (on the
+        volume), apply the ``dynamic`` ones live (a dropped one goes back
+        to the value it had before); returns the names that changed."""
+        return self._call(context, 'update_overrides', '1.3', long=True,
+                          overrides=overrides, dynamic=dynamic)
+
+    def get_configuration(self, context) -> dict:
+        """The configuration the engine's template rendered."""
+        return self._call(context, 'get_configuration', '1.3')

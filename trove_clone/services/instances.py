@@ -18,6 +18,7 @@ from trove_clone.db import api as db_api
 from trove_clone.db import instances as db_instances
 from trove_clone import drivers
 from trove_clone.services import accounts
+from trove_clone.services import configurations
 from trove_clone.services import datastores
 from trove_clone.services import quotas
 
@@ -45,6 +46,8 @@ class Tasks(Protocol):
                       new_flavor: str) -> None: ...
 
     def rebuild(self, context, instance_id: str, image_id: str) -> None: ...
+
+    def apply_configuration(self, context, instance_id: str) -> None: ...
 
 
 def page_size(requested: int | None) -> int:
@@ -101,6 +104,15 @@ def get(context, instance_id: str, project_id: str | None) -> dict:
     row = db_instances.get(context, instance_id, project_id)
     row['datastore_version'] = db_api.datastore_version_get(
         context, row['datastore_version_id'])
+    row['configuration'] = None
+    if row['configuration_id']:
+        try:
+            group = configurations.get(context, row['configuration_id'],
+                                       None)
+            row['configuration'] = {'id': group['id'],
+                                    'name': group['name']}
+        except exception.ConfigurationNotFound:
+            pass
     return derive_status(row)
 
 
@@ -210,9 +222,15 @@ def create(context, spec: dict, tasks: Tasks) -> dict:
     databases = accounts.check_databases(manager,
                                          spec.get('databases') or [])
     users = accounts.check_users(manager, spec.get('users') or [])
+    configuration_id = None
     if spec.get('configuration'):
-        raise exception.NotFound('Configuration group %s cannot be found.'
-                                 % spec['configuration'])
+        group = configurations.get(context, spec['configuration'],
+                                   context.project_id)
+        if group['datastore_version_id'] != version['id']:
+            configurations.check_attachable(
+                context, group, {'id': '(new)',
+                                 'datastore_version_id': version['id']})
+        configuration_id = group['id']
     instance_id = uuidutils.generate_uuid()
     key = crypto.generate_key() if CONF.enable_secure_rpc_messaging \
         else None
@@ -226,6 +244,7 @@ def create(context, spec: dict, tasks: Tasks) -> dict:
         'access': json.dumps(spec['access']) if spec.get('access')
         else None,
         'server_status': 'BUILD',
+        'configuration_id': configuration_id,
         'encrypted_key': crypto.wrap_key(key, CONF.inst_rpc_key_encr_key)
         if key else None,
     }
@@ -254,6 +273,38 @@ def fail(context, instance_id: str, task: statuses.Task, message: str,
 
 
 # --- changes -----------------------------------------------------------------
+
+_CONFIGURABLE = ('ACTIVE', 'HEALTHY', 'RESTART_REQUIRED', 'SHUTDOWN')
+
+
+def attach_configuration(context, row: dict, configuration_id: str | None,
+                         tasks: Tasks) -> None:
+    """Attach a group (or detach with None) and have the guest apply
+    it; 422 while the instance is not ready or for another datastore
+    version's group."""
+    if row['status'] not in _CONFIGURABLE:
+        raise exception.UnprocessableEntity(
+            'Instance %s is not ready for a configuration change: its '
+            'status is %s.' % (row['id'], row['status']))
+    if configuration_id is not None:
+        group = configurations.get(context, configuration_id,
+                                   row['tenant_id'])
+        configurations.check_attachable(context, group, row)
+        if row['configuration_id'] not in (None, configuration_id):
+            raise exception.BadRequest(
+                'Instance %s already has configuration group %s: detach it '
+                'first.' % (row['id'], row['configuration_id']))
+    elif row['configuration_id'] is None:
+        raise exception.BadRequest('Instance %s has no configuration group '
+                                   'to detach.' % row['id'])
+    db_instances.update(context, row['id'],
+                        {'configuration_id': configuration_id})
+    apply_configuration(context, row['id'], tasks)
+
+
+def apply_configuration(context, instance_id: str, tasks: Tasks) -> None:
+    tasks.apply_configuration(context, instance_id)
+
 
 def rename(context, row: dict, name: str) -> None:
     db_instances.update(context, row['id'], {'name': name})

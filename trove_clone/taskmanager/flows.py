@@ -21,6 +21,7 @@ from trove_clone.common import notification
 from trove_clone.common import statuses
 from trove_clone.conf import CONF
 from trove_clone.db import api as db_api
+from trove_clone.db import configurations as db_configurations
 from trove_clone.db import instances as db_instances
 from trove_clone import drivers
 from trove_clone.guestagent import rpcapi as guest_rpcapi
@@ -189,6 +190,12 @@ def _build(context, row: dict, version: dict, request: dict,
         context, version['manager'], request.get('databases'),
         request.get('users'), request.get('modules')))
     wait_for_service(context, instance_id, CONF.usage_timeout)
+    if row['configuration_id']:
+        restart = run_step('configuration', CONF.agent_call_high_timeout,
+                           lambda: _apply_overrides(context, row['id']))
+        if restart:
+            run_step('restart', CONF.reboot_time_out,
+                     lambda: guest_for(row).restart(context))
 
 
 def _image_of(version: dict) -> str:
@@ -387,6 +394,47 @@ def rebuild(context, instance_id: str, image_id: str) -> None:
     _action(context, instance_id, 'rebuild', CONF.usage_timeout, work)
 
 
+# --- configuration groups -------------------------------------------------
+
+def _apply_overrides(context, instance_id: str) -> bool:
+    """Send the instance's group values to its guest, which applies the
+    dynamic ones live; returns whether a changed value needs a restart."""
+    row = db_instances.get(context, instance_id)
+    values: dict = {}
+    if row['configuration_id']:
+        try:
+            values = db_configurations.get(context,
+                                           row['configuration_id'])['values']
+        except exception.ConfigurationNotFound:
+            values = {}
+    rules = {rule['name']: rule for rule in db_api.config_parameter_list(
+        context, row['datastore_version_id'])}
+    dynamic = [name for name, rule in rules.items()
+               if not rule['restart_required']]
+    changed = guest_for(row).update_overrides(context, values, dynamic)
+    return any(rules.get(name, {}).get('restart_required', True)
+               for name in changed)
+
+
+def apply_configuration(context, instance_id: str) -> None:
+    """Apply an attached, changed or detached group; the instance shows
+    RESTART_REQUIRED when a changed value takes effect only at restart."""
+    try:
+        restart = run_step('configuration', CONF.agent_call_high_timeout,
+                           lambda: _apply_overrides(context, instance_id))
+    except StepFailed as failure:
+        LOG.error('Configuring instance %s failed: %s', instance_id,
+                  failure)
+        db_instances.add_fault(context, instance_id,
+                               'Applying the configuration failed: %s'
+                               % failure.reason, failure.details)
+        return
+    if restart:
+        db_instances.set_task(context, instance_id,
+                              statuses.RESTART_REQUIRED,
+                              expected_tasks=(statuses.NONE.code,))
+
+
 # --- a restarted taskmanager ---------------------------------------------
 
 def recover() -> list[str]:
@@ -457,9 +505,28 @@ def _recover_action(context, row: dict, task: statuses.Task) -> None:
     db_instances.set_task(context, row['id'], statuses.NONE)
 
 
+def expire_stale_builds() -> None:
+    """Fail builds no flow finished well past their deadline (a create
+    cast lost while the broker restarted, a flow of a dead taskmanager),
+    so that no instance stays in BUILD for ever."""
+    context = trove_context.admin_context()
+    limit = CONF.usage_timeout + CONF.server_time_out
+    for row in db_instances.in_progress(context):
+        if row['task_id'] != statuses.BUILDING.code or \
+                row['id'] in _RUNNING or not row['task_start_time']:
+            continue
+        age = (db_api.now() - row['task_start_time']).total_seconds()
+        if age > limit:
+            _build_failed(context, row, StepFailed(
+                'deadline', 'the build did not finish within %d seconds'
+                % limit), {'server': row['server_id'],
+                           'volume': row['volume_id']})
+
+
 def watch_servers() -> None:
     """Restart the guest agent of a server whose agent died (the local
     backend's servers are processes; a cloud's are not watched here)."""
+    expire_stale_builds()
     if CONF.compute_driver != 'local':
         return
     context = trove_context.admin_context()

@@ -65,3 +65,8 @@ class Manager:
                  image_id)
         _in_thread('rebuild-%s' % instance_id, flows.rebuild, context,
                    instance_id, image_id)
+
+    def apply_configuration(self, context, instance_id: str) -> None:
+        LOG.info('Applying the configuration of instance %s.', instance_id)
+        _in_thread('configure-%s' % instance_id, flows.apply_configuration,
+                   context, instance_id)

@@ -5,15 +5,16 @@ Version history:
 * 1.0 - ping.
 * 1.1 - create_instance, delete_instance, restart, reboot, resize_volume,
   resize_flavor, rebuild (all casts).
+* 1.2 - apply_configuration (cast).
 """
 from oslo_config import cfg
 
 from trove_clone.common import rpc
 
 CONF = cfg.CONF
-RPC_API_VERSION = '1.1'
+RPC_API_VERSION = '1.2'
 #: ``[upgrade_levels] taskmanager`` may name a release instead of a version.
-VERSION_ALIASES = {'2026.2': '1.0', '2027.1': '1.1'}
+VERSION_ALIASES = {'2026.2': '1.0', '2027.1': '1.2'}
 
 
 class TaskManagerAPI:
@@ -69,3 +70,9 @@ class TaskManagerAPI:
         """Rebuild an instance's server from an image (since 1.1)."""
         self._cast(context, 'rebuild', instance_id=instance_id,
                    image_id=image_id)
+
+    def apply_configuration(self, context, instance_id: str) -> None:
+        """Have the guest apply the instance's configuration group, or
+        drop the overrides of a detached one (since 1.2)."""
+        self.client.prepare(version='1.2').cast(
+            context, 'apply_configuration', instance_id=instance_id)

@@ -54,6 +54,11 @@ def detail(row: dict, volume_stats: dict | None = None,
         if volume_stats.get('total'):
             data['volume']['used_percent'] = round(
                 100.0 * volume_stats['used'] / volume_stats['total'], 1)
+    if row.get('configuration'):
+        group = row['configuration']
+        data['configuration'] = {
+            'id': group['id'], 'name': group['name'],
+            'links': base.links('configurations', group['id'])}
     fault = row.get('fault')
     if fault:
         data['fault'] = {'message': fault['message'],

@@ -4,7 +4,9 @@ port 3306, its data in ``<data_dir>/mysql``.
 The agent talks to it as root over the Unix socket in ``<data_dir>/run``
 (unix_socket authentication); clients connect over TCP with passwords.
 Its options are in ``<data_dir>/my.cnf``, rendered from
-templates/mariadb/config.template for the flavor each time it starts.
+templates/mariadb/config.template for the flavor each time it starts; its
+last line includes ``<data_dir>/overrides.cnf``, the attached
+configuration group (mariadb_overrides).
 """
 import os
 
@@ -32,6 +34,11 @@ class MariadbLifecycle(base.Lifecycle):
         """The option file the agent generates (mariadbd reads no other)."""
         return os.path.join(self.data_dir, 'my.cnf')
 
+    @property
+    def overrides_path(self) -> str:
+        """The option file of the configuration group, included last."""
+        return os.path.join(self.data_dir, 'overrides.cnf')
+
     def _context(self) -> dict:
         """What the template (templates/mariadb/config.template) sees."""
         return {
@@ -40,12 +47,20 @@ class MariadbLifecycle(base.Lifecycle):
             'data_dir': self.data_dir, 'datadir': self.datadir,
             'socket': self.socket_path,
             'pid_file': os.path.join(self.data_dir, 'run', 'mysqld.pid'),
+            'overrides': self.overrides_path,
         }
 
     def _write_conf(self) -> None:
         """Render my.cnf for the flavor (the data is left alone)."""
         templating.write('mariadb', self._context(), self.conf_path,
                          self._user())
+        if not os.path.exists(self.overrides_path):
+            # mariadbd refuses to start on a missing !include file.
+            with open(self.overrides_path, 'w') as overrides:
+                overrides.write('[mysqld]\n')
+            os.chmod(self.overrides_path, 0o644)
+            if self._user() is not None:
+                os.chown(self.overrides_path, *self._user())
 
     def _arguments(self) -> list[str]:
         # --defaults-file must come first.

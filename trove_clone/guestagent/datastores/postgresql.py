@@ -4,6 +4,11 @@ foreground as the agent's child, on the server's address, port 5432.
 The agent talks to it as the ``postgres`` superuser over the Unix socket in
 ``<data_dir>/run`` (trusted locally); clients over TCP need a password
 (scram-sha-256).
+
+The settings rendered from templates/postgresql/config.template are in
+``pgdata/trove.conf``, included at the end of postgresql.conf; its last
+line includes ``pgdata/overrides.conf``, the attached configuration group
+(postgresql_overrides).
 """
 import hashlib
 import os
@@ -46,6 +51,12 @@ class PostgresqlLifecycle(base.Lifecycle):
         """The settings the agent generates, included from
         postgresql.conf."""
         return os.path.join(self.pgdata, 'trove.conf')
+
+    @property
+    def overrides_path(self) -> str:
+        """The settings of the configuration group, included at the end of
+        trove.conf."""
+        return os.path.join(self.pgdata, 'overrides.conf')
 
     def _context(self) -> dict:
         """What the template (templates/postgresql/config.template)

@@ -2,7 +2,9 @@
 
 It is started with ``<data_dir>/redis.conf``, which includes first
 ``<data_dir>/trove.conf``: the settings rendered from
-templates/redis/config.template for the flavor each time it starts.
+templates/redis/config.template for the flavor each time it starts,
+and last ``<data_dir>/overrides.conf``, the attached configuration group
+(redis_overrides).
 """
 import os
 import socket
@@ -30,6 +32,12 @@ class RedisLifecycle(base.Lifecycle):
         """The settings the agent renders for the flavor, included at the
         top of redis.conf."""
         return os.path.join(self.data_dir, 'trove.conf')
+
+    @property
+    def overrides_path(self) -> str:
+        """The settings of the configuration group, included at the end of
+        redis.conf."""
+        return os.path.join(self.data_dir, 'overrides.conf')
 
     def _context(self) -> dict:
         """What the template (templates/redis/config.template) sees."""
@@ -66,6 +74,26 @@ class RedisLifecycle(base.Lifecycle):
             conf.write(include)
             conf.write(current)
 
+    def _include_overrides_conf(self) -> None:
+        """Make redis.conf include overrides.conf last (creating it empty
+        if missing: Redis refuses to start on a missing include), so that
+        the configuration group wins over the lines CONFIG REWRITE may
+        have added after the include. Without redis.conf (never prepared),
+        Redis reports the problem itself."""
+        include = 'include %s' % self.overrides_path
+        try:
+            with open(self.conf_path) as conf:
+                lines = conf.read().splitlines()
+        except FileNotFoundError:
+            return
+        if not os.path.exists(self.overrides_path):
+            open(self.overrides_path, 'a').close()
+        if lines and lines[-1] == include:
+            return
+        lines = [line for line in lines if line != include] + [include]
+        with open(self.conf_path, 'w') as conf:
+            conf.write('\n'.join(lines) + '\n')
+
     def prepare(self) -> None:
         os.makedirs(self.data_dir, exist_ok=True)
         self._write_conf()
@@ -78,6 +106,7 @@ class RedisLifecycle(base.Lifecycle):
         if not os.path.exists(self.acl_path):
             # Redis refuses to start on a missing ACL file.
             open(self.acl_path, 'a').close()
+        self._include_overrides_conf()
         self.process = self._spawn([self.programs['server'],
                                     self.conf_path])
         self.wait_until_healthy()

@@ -49,6 +49,9 @@ class Deployment(fixtures.Fixture):
         self.state = self.useFixture(fixtures.TempDir()).path
         os.chmod(self.state, 0o755)
         suffix = secrets.token_hex(4)
+        self.topics = {'taskmanager_queue': 'trove-taskmanager-%s' % suffix,
+                       'conductor_queue': 'trove-conductor-%s' % suffix,
+                       'guest_topic_prefix': 'guestagent-%s' % suffix}
         conf = '\n'.join([
             'transport_url = %s' % self.transport_url,
             'taskmanager_queue = trove-taskmanager-%s' % suffix,
@@ -71,6 +74,7 @@ class Deployment(fixtures.Fixture):
             for name in ('trove-taskmanager', 'trove-conductor')}
         self.addCleanup(self._nothing_left)
         self.images = {}
+        self.versions = {ds: VERSIONS[ds][1] for ds in self.datastores}
         for datastore in self.datastores:
             self.register(datastore)
 
@@ -84,6 +88,10 @@ class Deployment(fixtures.Fixture):
         self.api.manage('datastore_version_update', datastore, version,
                         manager, image_id, '', '1')
         self.api.manage('datastore_update', datastore, version)
+        self.api.manage('db_load_datastore_config_parameters', datastore,
+                        version, os.path.join(
+                            base.ROOT, 'trove_clone', 'templates', datastore,
+                            'validation-rules.json'))
         return image_id
 
     def image(self, engine: str, version: str) -> str:
@@ -119,6 +127,24 @@ class Deployment(fixtures.Fixture):
         auth = token_endpoint.Token('%s/v1.0/%s' % (self.api.endpoint,
                                                     project), token)
         return trove_client.Client(session=ks_session.Session(auth=auth))
+
+    def delete_and_wait(self, instance_id: str, timeout: float = 120
+                        ) -> None:
+        """Delete an instance (whatever its state) and wait until it is
+        gone; for test cleanups."""
+        trove = self.client(user='admin')
+        try:
+            trove.instances.reset_status(instance_id)
+            trove.instances.delete(instance_id)
+        except Exception:  # noqa: B902 - gone already, or being deleted
+            pass
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                trove.instances.get(instance_id)
+            except Exception:  # noqa: B902 - NotFound: it is gone
+                return
+            time.sleep(0.3)
 
     def _nothing_left(self) -> None:
         """Cleanup: no server process or volume of ours survives."""

@@ -10,10 +10,17 @@ import tarfile
 import time
 
 import fixtures
+from oslo_config import fixture as config_fixture
 import redis
 import testtools
 from troveclient import exceptions as trove_exc
 
+from trove_clone.common import config
+from trove_clone.common import context as trove_context
+from trove_clone.common import rpc
+from trove_clone.conductor import rpcapi as conductor_rpcapi
+from trove_clone.conf import CONF
+from trove_clone.taskmanager import rpcapi as taskmanager_rpcapi
 from trove_clone.tests.functional import fixtures as trove_fixtures
 from trove_clone.tests.functional import instances as deployment
 
@@ -176,12 +183,34 @@ class BrokerRestartTest(testtools.TestCase):
         self.wait_for(trove, first.id, 'ACTIVE')
         rabbit.stop()
         rabbit.start()
+        self.wait_for_daemons(rabbit.url, stack.topics)
         second = trove.instances.create('after', '1', volume={'size': 1})
         self.addCleanup(trove.instances.delete, second.id)
         self.wait_for(trove, second.id, 'ACTIVE')
         # The first instance's guest reports through the new broker too.
         trove.instances.restart(first.id)
         self.wait_for(trove, first.id, 'ACTIVE')
+
+    def wait_for_daemons(self, url: str, topics: dict) -> None:
+        """Every daemon answers through the restarted broker."""
+        config.register_transport()
+        CONF([], project='trove', default_config_files=[])
+        conf = self.useFixture(config_fixture.Config(CONF))
+        conf.config(transport_url=url, **topics)
+        rpc.cleanup()
+        self.addCleanup(rpc.cleanup)
+        context = trove_context.admin_context()
+        for api in (taskmanager_rpcapi.TaskManagerAPI(timeout=3),
+                    conductor_rpcapi.ConductorAPI(timeout=3)):
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    api.ping(context)
+                    break
+                except Exception:  # noqa: B902 - retried until deadline
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.5)
 
     def wait_for(self, trove, instance_id: str, status: str) -> None:
         deadline = time.monotonic() + WAIT

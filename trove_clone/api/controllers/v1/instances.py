@@ -111,6 +111,27 @@ class ActionController:
         return base.respond(None, 202)
 
 
+class InstanceConfigurationController:
+    PATHS = ('/instances/{instance_id}/configuration',)
+
+    def __init__(self, instance_id: str) -> None:
+        self._instance_id = instance_id
+
+    @expose(generic=True, content_type=base.JSON)
+    def index(self):
+        base.method_not_allowed()
+
+    @index.when(method='GET', content_type=base.JSON)
+    def index_get(self):
+        ctx, row = load(self._instance_id, 'instance:configuration')
+        if row['status'] not in ('ACTIVE', 'HEALTHY', 'RESTART_REQUIRED'):
+            raise exception.UnprocessableEntity(
+                'Instance %s is not ready: its status is %s.'
+                % (row['id'], row['status']))
+        values = instance_accounts.guest(row).get_configuration(ctx)
+        return base.respond({'instance': {'configuration': values}})
+
+
 class InstanceController:
     PATHS = ('/instances/{instance_id}',)
 
@@ -120,6 +141,7 @@ class InstanceController:
         self.databases = instance_accounts.DatabasesController(instance_id)
         self.users = instance_accounts.UsersController(instance_id)
         self.root = instance_accounts.InstanceRootController(instance_id)
+        self.configuration = InstanceConfigurationController(instance_id)
 
     @expose(generic=True, content_type=base.JSON)
     def index(self):
@@ -138,11 +160,15 @@ class InstanceController:
         if len(others) > 1:
             raise exception.BadRequest("Only one attribute (except 'name') "
                                        'is allowed to update.')
-        if others:
+        if others and others[0] != 'configuration':
             raise exception.NotImplementedYet(
                 operation='updating %s of an instance' % others[0])
         if 'name' in body:
             service.rename(ctx, row, body['name'])
+        if 'configuration' in body or not body:
+            # Trove: an empty instance body detaches the configuration.
+            service.attach_configuration(ctx, row, body.get('configuration'),
+                                         tasks())
         return base.respond(None, 202)
 
     @index.when(method='PUT', content_type=base.JSON)

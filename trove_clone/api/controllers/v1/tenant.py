@@ -1,4 +1,5 @@
 """/v1.0/{tenant}: the resources of one project."""
+from trove_clone.api.controllers.v1 import configurations
 from trove_clone.api.controllers.v1 import datastores
 from trove_clone.api.controllers.v1 import flavors
 from trove_clone.api.controllers.v1 import instances
@@ -10,6 +11,7 @@ class TenantController:
     """The tenant segment was checked against the caller's project by
     ContextMiddleware before routing gets here."""
 
+    configurations = configurations.ConfigurationsController()
     datastores = datastores.DatastoresController()
     flavors = flavors.FlavorsController()
     instances = instances.InstancesController()

@@ -75,7 +75,8 @@ class OpenApiTest(base.ApiTestCase):
                   'name': 'nosuch', 'flavor_id': '1',
                   'project_id': self.project,
                   'instance_id': '0c0ffee0-0000-4000-8000-000000000001',
-                  'user': 'bob', 'database': 'db1'}
+                  'user': 'bob', 'database': 'db1',
+                  'configuration_id': '0c0ffee0-0000-4000-8000-000000000002'}
         for route in routes.ROUTES:
             path = route.full_path.format(**values)
             response = getattr(self.app, route.method.lower())(

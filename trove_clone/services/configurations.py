@@ -1,0 +1,126 @@
+"""Configuration groups: values validated against the rules loaded for a
+datastore version, attached to instances and applied by their guests."""
+import decimal
+from typing import Any
+
+from trove_clone.common import exception
+from trove_clone.db import api as db_api
+from trove_clone.db import configurations as db_configurations
+from trove_clone.services import config_parameters
+from trove_clone.services import datastores
+
+
+def rules_for(context, version: dict) -> dict[str, dict]:
+    """The rules of a version by parameter name; ConfigurationNotSupported
+    (422) when none are loaded."""
+    rules = config_parameters.list_for_version(context, version['id'])
+    if not rules:
+        raise exception.ConfigurationNotSupported(
+            datastore=version['datastore_name'], version=version['name'])
+    return {rule['name']: rule for rule in rules}
+
+
+def _check_type(name: str, value: Any, data_type: str) -> None:
+    wrong = {
+        'integer': isinstance(value, bool) or not isinstance(value, int),
+        'float': isinstance(value, bool) or not isinstance(value, (int,
+                                                                   float)),
+        'boolean': not isinstance(value, bool),
+        'string': not isinstance(value, str),
+    }.get(data_type, False)
+    if wrong:
+        raise exception.InvalidConfigurationValue(
+            reason='%s must be of type %s, not %r.' % (name, data_type,
+                                                       value))
+
+
+def validate(rules: dict[str, dict], values: dict) -> dict:
+    """``values`` if each names a known parameter with a value of its type
+    within its bounds; InvalidConfigurationValue (422) naming the key and
+    the bound otherwise."""
+    for name, value in values.items():
+        rule = rules.get(name)
+        if rule is None:
+            raise exception.InvalidConfigurationValue(
+                reason='%s is not a configuration parameter of this '
+                       'datastore version.' % name)
+        _check_type(name, value, rule['data_type'])
+        if rule['data_type'] not in ('integer', 'float'):
+            continue
+        number = decimal.Decimal(str(value))
+        low = config_parameters.number(rule['min_size'])
+        high = config_parameters.number(rule['max_size'])
+        if low is not None and number < decimal.Decimal(str(low)):
+            raise exception.InvalidConfigurationValue(
+                reason='%s is %s, below its minimum %s.' % (name, value,
+                                                            low))
+        if high is not None and number > decimal.Decimal(str(high)):
+            raise exception.InvalidConfigurationValue(
+                reason='%s is %s, above its maximum %s.' % (name, value,
+                                                            high))
+    return values
+
+
+def needs_restart(rules: dict[str, dict], names) -> bool:
+    return any(rules[name]['restart_required'] for name in names
+               if name in rules)
+
+
+def resolve_version(context, datastore: dict | None) -> dict:
+    datastore = datastore or {}
+    name = datastore.get('type')
+    if not name:
+        raise exception.BadRequest('A configuration group needs a '
+                                   'datastore: give datastore.type.')
+    version = datastore.get('version')
+    if version:
+        return datastores.find_version(context, name, version,
+                                       datastore.get('version_number'))
+    ds = db_api.datastore_get(context, name)
+    if not ds.get('default_version_id'):
+        raise exception.DatastoreDefaultVersionNotFound(datastore=ds['name'])
+    return db_api.datastore_version_get(context, ds['default_version_id'])
+
+
+def create(context, spec: dict) -> dict:
+    version = resolve_version(context, spec.get('datastore'))
+    values = validate(rules_for(context, version), spec.get('values') or {})
+    return db_configurations.create(context, {
+        'name': spec['name'], 'description': spec.get('description'),
+        'tenant_id': context.project_id,
+        'datastore_version_id': version['id']}, values)
+
+
+def get(context, configuration_id: str, project_id: str | None) -> dict:
+    found = db_configurations.get(context, configuration_id, project_id)
+    found['datastore_version'] = db_api.datastore_version_get(
+        context, found['datastore_version_id'])
+    return found
+
+
+def update(context, group: dict, spec: dict, merge: bool) -> dict:
+    """Replace (PUT) or merge (PATCH) the values; returns the group with
+    ``changed`` the names whose value changed."""
+    rules = rules_for(context, group['datastore_version'])
+    values = validate(rules, spec.get('values') or {})
+    changes = {key: spec[key] for key in ('name', 'description')
+               if key in spec}
+    updated = db_configurations.replace(context, group['id'], values,
+                                        changes, merge)
+    before, after = group['values'], updated['values']
+    updated['changed'] = sorted(
+        name for name in set(before) | set(after)
+        if before.get(name) != after.get(name))
+    updated['datastore_version'] = group['datastore_version']
+    return updated
+
+
+def check_attachable(context, group: dict, instance: dict) -> None:
+    """The group must be for the instance's datastore version."""
+    if group['datastore_version_id'] != instance['datastore_version_id']:
+        version = group['datastore_version']
+        raise exception.UnprocessableEntity(
+            'Configuration group %s is for datastore %s version %s; '
+            'instance %s runs another datastore version.' % (
+                group['id'], version['datastore_name'], version['name'],
+                instance['id']))

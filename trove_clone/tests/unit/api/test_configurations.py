@@ -1,0 +1,181 @@
+"""Configuration group routes: validation against the loaded rules, the
+views, attach and detach, and every bad input changing nothing."""
+import fixtures
+
+from trove_clone.common import statuses
+from trove_clone.db import api as db_api
+from trove_clone.db import instances as db_instances
+from trove_clone.services import config_parameters
+from trove_clone.tests.unit.api import base
+from trove_clone.tests.unit.api import test_instances
+
+RULES = [
+    {'name': 'max_connections', 'restart_required': False,
+     'type': 'integer', 'min': 1, 'max': 100000},
+    {'name': 'innodb_log_buffer_size', 'restart_required': True,
+     'type': 'integer', 'min': 262144, 'max': 4294967295},
+    {'name': 'autocommit', 'restart_required': False, 'type': 'boolean'},
+    {'name': 'sql_mode', 'restart_required': False, 'type': 'string'},
+    {'name': 'long_query_time', 'restart_required': False,
+     'type': 'float', 'min': 0, 'max': 3600},
+]
+
+
+class ConfigurationApiTest(base.ApiTestCase):
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.version = self.make_version(default=True)
+        self.other = self.make_version(datastore='postgresql', name='16',
+                                       manager='postgresql')
+        for rule in RULES:
+            values = config_parameters.mgmt_values(dict(
+                rule, data_type=rule['type']))
+            values['name'] = rule['name']
+            db_api.config_parameter_create(self.context, self.version['id'],
+                                           values)
+        self.tasks = test_instances.RecordingTasks()
+        self.useFixture(fixtures.MonkeyPatch(
+            'trove_clone.api.controllers.v1.instances.tasks',
+            lambda: self.tasks))
+
+    def create(self, values: dict, status: int = 200, **extra):
+        body = {'configuration': dict(
+            name='group', values=values,
+            datastore={'type': 'mysql', 'version': '5.7.29'}, **extra)}
+        return self.send('POST', '/configurations', body, status=status)
+
+    def count(self) -> int:
+        return len(self.get('/configurations').json['configurations'])
+
+    def instance(self, version: str = 'mysql') -> str:
+        body = {'instance': {'name': 'db', 'flavorRef': '1',
+                             'volume': {'size': 1},
+                             'datastore': {'type': version}}}
+        instance_id = self.send('POST', '/instances', body,
+                                status=200).json['instance']['id']
+        db_instances.set_task(self.context, instance_id, statuses.NONE,
+                              server_status='ACTIVE')
+        db_instances.record_heartbeat(self.context, instance_id,
+                                      statuses.HEALTHY, 1.0)
+        return instance_id
+
+    def test_create_show_list(self) -> None:
+        group = self.create({'max_connections': 200, 'autocommit': True,
+                             'long_query_time': 2.5, 'sql_mode': 'ANSI'},
+                            description='for tests').json['configuration']
+        self.assertEqual({'max_connections': 200, 'autocommit': True,
+                          'long_query_time': 2.5, 'sql_mode': 'ANSI'},
+                         group['values'])
+        self.assertEqual(('mysql', '5.7.29', '5.7.29', 0),
+                         (group['datastore_name'],
+                          group['datastore_version_name'],
+                          group['datastore_version_number'],
+                          group['instance_count']))
+        shown = self.get('/configurations/%s' % group['id']).json[
+            'configuration']
+        self.assertEqual(group, shown)
+        listed = self.get('/configurations').json['configurations']
+        self.assertEqual([group['id']], [item['id'] for item in listed])
+        self.assertNotIn('values', listed[0])
+        self.assertError(self.get('/configurations/%s' % group['id'],
+                                  project='project-b', status=404), 404,
+                         'itemNotFound', group['id'])
+
+    def test_bad_values_are_422_and_store_nothing(self) -> None:
+        cases = [
+            ({'nosuch': 1}, 'nosuch'),
+            ({'max_connections': 'many'}, 'integer'),
+            ({'max_connections': True}, 'integer'),
+            ({'max_connections': 0}, 'minimum 1'),
+            ({'max_connections': 100001}, 'maximum 100000'),
+            ({'autocommit': 1}, 'boolean'),
+            ({'sql_mode': 5}, 'string'),
+            ({'long_query_time': 4000.5}, 'maximum 3600'),
+        ]
+        for values, text in cases:
+            response = self.create(values, status=422)
+            self.assertError(response, 422, 'unprocessableEntity', text)
+        response = self.send('POST', '/configurations', {'configuration': {
+            'name': 'g', 'values': {'max_connections': 5},
+            'datastore': {'type': 'postgresql', 'version': '16'}}},
+            status=422)
+        self.assertError(response, 422, 'unprocessableEntity',
+                         'not supported')
+        self.assertEqual(0, self.count())
+
+    def test_put_replaces_patch_merges_and_reapplies(self) -> None:
+        group_id = self.create({'max_connections': 200}).json[
+            'configuration']['id']
+        instance_id = self.instance()
+        self.send('PUT', '/instances/%s' % instance_id,
+                  {'instance': {'configuration': group_id}})
+        self.assertEqual(('apply_configuration', instance_id),
+                         self.tasks.calls[-1])
+        shown = self.get('/instances/%s' % instance_id).json['instance']
+        self.assertEqual(group_id, shown['configuration']['id'])
+        path = '/configurations/%s' % group_id
+        self.send('PATCH', path, {'configuration': {'values': {
+            'autocommit': False}}}, status=200)
+        self.assertEqual({'max_connections': 200, 'autocommit': False},
+                         self.get(path).json['configuration']['values'])
+        self.send('PUT', path, {'configuration': {'values': {
+            'sql_mode': 'ANSI'}}})
+        group = self.get(path).json['configuration']
+        self.assertEqual({'sql_mode': 'ANSI'}, group['values'])
+        self.assertEqual(1, group['instance_count'])
+        self.assertEqual(3, len([call for call in self.tasks.calls
+                                 if call[0] == 'apply_configuration']))
+        self.assertError(self.send('PATCH', path, {'configuration': {
+            'values': {'max_connections': -5}}}, status=422), 422,
+            'unprocessableEntity', 'max_connections')
+        self.assertEqual({'sql_mode': 'ANSI'},
+                         self.get(path).json['configuration']['values'])
+        self.assertEqual([{'id': instance_id, 'name': 'db'}],
+                         self.get(path + '/instances').json['instances'])
+        self.assertError(self.send('DELETE', path, status=400), 400,
+                         'badRequest', 'detach')
+        self.send('PATCH', '/instances/%s' % instance_id,
+                  {'instance': {'configuration': None}})
+        self.assertNotIn('configuration', self.get(
+            '/instances/%s' % instance_id).json['instance'])
+        self.send('DELETE', path)
+        self.assertEqual(0, self.count())
+
+    def test_attach_refusals_change_nothing(self) -> None:
+        group_id = self.create({'max_connections': 200}).json[
+            'configuration']['id']
+        self.make_version(datastore='redis', name='7.0', manager='redis',
+                          default=True)
+        redis_id = self.instance('redis')
+        self.assertError(self.send('PUT', '/instances/%s' % redis_id, {
+            'instance': {'configuration': group_id}}, status=422), 422,
+            'unprocessableEntity', 'another datastore version')
+        self.assertError(self.send('PUT', '/instances/%s' % redis_id, {
+            'instance': {'configuration': None}}, status=400), 400,
+            'badRequest', 'no configuration group')
+        building = self.send('POST', '/instances', {'instance': {
+            'name': 'b', 'flavorRef': '1', 'volume': {'size': 1},
+            'datastore': {'type': 'mysql'}}},
+            status=200).json['instance']['id']
+        self.assertError(self.send('PUT', '/instances/%s' % building, {
+            'instance': {'configuration': group_id}}, status=422), 422,
+            'unprocessableEntity', 'BUILD')
+        self.assertError(self.send('POST', '/instances', {'instance': {
+            'name': 'c', 'flavorRef': '1', 'volume': {'size': 1},
+            'datastore': {'type': 'redis'},
+            'configuration': group_id}}, status=422), 422,
+            'unprocessableEntity')
+        self.assertEqual(0, self.get('/configurations/%s' % group_id).json[
+            'configuration']['instance_count'])
+        self.assertEqual([], [call for call in self.tasks.calls
+                              if call[0] == 'apply_configuration'])
+
+    def test_create_with_a_group(self) -> None:
+        self.conf.config(default_datastore='mysql')
+        group_id = self.create({'max_connections': 200}).json[
+            'configuration']['id']
+        instance = self.send('POST', '/instances', {'instance': {
+            'name': 'c', 'flavorRef': '1', 'volume': {'size': 1},
+            'configuration': group_id}}, status=200).json['instance']
+        self.assertEqual(group_id, instance['configuration']['id'])
