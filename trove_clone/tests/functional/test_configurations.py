@@ -3,6 +3,8 @@ a dynamic value is live at once, a restart-required one after the
 RESTART_REQUIRED instance is restarted, a PATCH is live without a restart,
 and detaching brings the template's values back."""
 import json
+import os
+import subprocess
 import time
 
 import psycopg
@@ -10,6 +12,7 @@ import pymysql
 import redis
 import testtools
 
+from trove_clone.tests.functional import fixtures as trove_fixtures
 from trove_clone.tests.functional import instances as deployment
 
 WAIT = 180
@@ -169,6 +172,66 @@ class RedisConfigurationTest(_ConfigurationTest):
                              password=root[1], socket_timeout=5,
                              retry_on_timeout=False)
         return str(client.config_get(name)[name])
+
+
+class ConfigurationCliTest(testtools.TestCase):
+    """The seed and issue commands as users type them: `openstack database
+    configuration ...` and `trove configuration-...`."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.deployment = self.useFixture(deployment.Deployment(
+            '127.77.250.16/28', datastores=('mysql',)))
+        self.endpoint = '%s/v1.0/demo' % self.deployment.api.endpoint
+
+    def openstack(self, *argv: str) -> str:
+        result = subprocess.run(
+            [os.path.join(trove_fixtures.BIN, 'openstack'), '--os-auth-type',
+             'admin_token', '--os-token', 'alice:demo', '--os-endpoint',
+             self.endpoint] + list(argv), capture_output=True, text=True,
+            timeout=120)
+        self.assertEqual(0, result.returncode, '%s\n%s' % (
+            ' '.join(argv), result.stderr))
+        return result.stdout
+
+    def test_create_attach_show_instances_set_detach(self) -> None:
+        group = json.loads(self.openstack(
+            'database', 'configuration', 'create', 'tuned',
+            '{"max_connections": 200}', '--datastore', 'mysql',
+            '--datastore-version', '10.11', '-f', 'json'))
+        self.assertIn('max_connections', str(group['values']))
+        listed = json.loads(self.openstack('database', 'configuration',
+                                           'list', '-f', 'json'))
+        self.assertEqual(['tuned'], [item['Name'] for item in listed])
+        parameters = json.loads(self.openstack(
+            'database', 'configuration', 'parameter', 'list',
+            '--datastore', 'mysql', '10.11', '-f', 'json'))
+        self.assertIn('max_connections',
+                      [item['Name'] for item in parameters])
+        trove = self.deployment.client()
+        instance = trove.instances.create('cli', '1', volume={'size': 1},
+                                          datastore='mysql')
+        self.addCleanup(self.deployment.delete_and_wait, instance.id)
+        deadline = time.monotonic() + WAIT
+        while trove.instances.get(instance.id).status != 'ACTIVE':
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.3)
+        self.openstack('database', 'configuration', 'attach', instance.id,
+                       group['id'])
+        shown = json.loads(self.openstack('database', 'configuration',
+                                          'show', group['id'], '-f',
+                                          'json'))
+        self.assertEqual(1, shown['instance_count'])
+        members = json.loads(self.openstack(
+            'database', 'configuration', 'instances', group['id'], '-f',
+            'json'))
+        self.assertEqual([instance.id], [item['ID'] for item in members])
+        self.openstack('database', 'configuration', 'set', group['id'],
+                       '{"max_connections": 300}')
+        self.openstack('database', 'configuration', 'detach', instance.id)
+        self.openstack('database', 'configuration', 'delete', group['id'])
+        self.assertEqual([], json.loads(self.openstack(
+            'database', 'configuration', 'list', '-f', 'json')))
 
 
 del _ConfigurationTest
