@@ -23,6 +23,7 @@ from trove_clone.conf import CONF
 from trove_clone.guestagent.datastores import accounts_registry
 from trove_clone.guestagent.datastores import overrides_registry
 from trove_clone.guestagent.datastores import registry
+from trove_clone.guestagent.datastores import upgrade_registry
 from trove_clone.guestagent import rpcapi
 
 LOG = logging.getLogger(__name__)
@@ -139,10 +140,12 @@ class Manager:
     def _state_path(self) -> str:
         return os.path.join(registry.volume_dir(), STATE_FILE)
 
-    def _save_state(self, manager: str) -> None:
+    def _save_state(self, manager: str, upgrade_pending: bool = False
+                    ) -> None:
         path = self._state_path()
         with open(path + '.new', 'w') as state:
-            json.dump({'manager': manager, 'prepared': True}, state)
+            json.dump({'manager': manager, 'prepared': True,
+                       'upgrade_pending': upgrade_pending}, state)
         os.replace(path + '.new', path)
 
     def _boot(self) -> None:
@@ -158,6 +161,11 @@ class Manager:
         try:
             self.engine = registry.lifecycle(state['manager'])
             self.manager_name = state['manager']
+            if state.get('upgrade_pending'):
+                # The new image's engine starts in post_upgrade, once the
+                # old data has been brought over.
+                self._set_status('shutdown')
+                return
             self.engine.start()
         except Exception as error:  # noqa: B902 - reported, not raised
             LOG.exception('Starting the engine at boot failed.')
@@ -248,6 +256,28 @@ class Manager:
     def get_configuration(self, context) -> dict:
         return overrides_registry.overrides(
             self.manager_name, self._require_engine()).defaults()
+
+    # --- upgrade ------------------------------------------------------------
+
+    def pre_upgrade(self, context, target: dict) -> dict:
+        engine = self._require_engine()
+        info = upgrade_registry.upgrade(self.manager_name,
+                                        engine).pre_upgrade(target)
+        self._save_state(self.manager_name, upgrade_pending=True)
+        self._set_status('shutdown')
+        return info
+
+    def post_upgrade(self, context, upgrade_info: dict) -> None:
+        self.engine = registry.lifecycle(self.manager_name)
+        self._set_status('building')
+        try:
+            upgrade_registry.upgrade(self.manager_name,
+                                     self.engine).post_upgrade(upgrade_info)
+        except Exception as error:  # noqa: B902 - reported, then raised
+            self._set_status(FAILED, str(error))
+            raise
+        self._save_state(self.manager_name)
+        self._set_status('healthy')
 
     # --- users, databases and root ----------------------------------------
 

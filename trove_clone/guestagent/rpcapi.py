@@ -10,6 +10,7 @@ Version history:
   delete_user, update_attributes, change_passwords, grant_access,
   revoke_access, list_access, enable_root, disable_root, is_root_enabled.
 * 1.3 - update_overrides, get_configuration.
+* 1.4 - pre_upgrade, post_upgrade.
 """
 from oslo_config import cfg
 import oslo_messaging
@@ -18,8 +19,8 @@ from trove_clone.common import exception
 from trove_clone.common import rpc
 
 CONF = cfg.CONF
-RPC_API_VERSION = '1.3'
-VERSION_ALIASES = {'2026.2': '1.1', '2027.1': '1.3'}
+RPC_API_VERSION = '1.4'
+VERSION_ALIASES = {'2026.2': '1.1', '2027.1': '1.4'}
 
 
 def topic(instance_id: str) -> str:
@@ -173,3 +174,18 @@ class GuestAPI:
     def get_configuration(self, context) -> dict:
         """The configuration the engine's template rendered."""
         return self._call(context, 'get_configuration', '1.3')
+
+    # --- upgrade (since 1.4) ----------------------------------------------
+    def pre_upgrade(self, context, target: dict) -> dict:
+        """Check the upgrade to ``target`` (``version``, ``engine_version``
+        of the new image) can be done, stop the engine and keep what the
+        new image needs on the volume; returns upgrade_info. Raises to
+        refuse, the engine left running."""
+        return self._call(context, 'pre_upgrade', '1.4', long=True,
+                          target=target)
+
+    def post_upgrade(self, context, upgrade_info: dict) -> None:
+        """On the new image: bring the old data over and start the engine;
+        on failure the old data is restored and the call raises."""
+        self._call(context, 'post_upgrade', '1.4', long=True,
+                   upgrade_info=upgrade_info)

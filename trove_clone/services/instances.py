@@ -49,6 +49,9 @@ class Tasks(Protocol):
 
     def apply_configuration(self, context, instance_id: str) -> None: ...
 
+    def upgrade(self, context, instance_id: str,
+                datastore_version_id: str) -> None: ...
+
 
 def page_size(requested: int | None) -> int:
     """The page size: the request's limit capped by instances_page_size."""
@@ -300,6 +303,47 @@ def attach_configuration(context, row: dict, configuration_id: str | None,
     db_instances.update(context, row['id'],
                         {'configuration_id': configuration_id})
     apply_configuration(context, row['id'], tasks)
+
+
+def _version_key(text: str) -> tuple:
+    """A version number compared part by part, numbers as numbers."""
+    parts = []
+    for part in text.replace('-', '.').split('.'):
+        parts.append((0, int(part), '') if part.isdigit() else (1, 0, part))
+    return tuple(parts)
+
+
+def upgrade(context, row: dict, reference: str, tasks: Tasks) -> dict:
+    """Start upgrading to another version of the instance's datastore.
+
+    :raises: NotFound for an unknown version; BadRequest for another
+        datastore's version, an inactive one or an older one; 422 when the
+        instance cannot take an action now
+    """
+    current = row['datastore_version']
+    try:
+        target = db_api.datastore_version_get(context, reference)
+    except exception.DatastoreVersionNotFound:
+        target = datastores.find_version(context,
+                                         current['datastore_name'],
+                                         reference)
+    if target['datastore_id'] != current['datastore_id']:
+        raise exception.BadRequest(
+            'Datastore version %s belongs to datastore %s; instance %s '
+            'runs %s.' % (target['name'], target['datastore_name'],
+                          row['id'], current['datastore_name']))
+    if not target['active']:
+        raise exception.BadRequest('Datastore version %s is not active.'
+                                   % target['name'])
+    if _version_key(target['version']) < _version_key(current['version']):
+        raise exception.BadRequest(
+            'Datastore version %s (%s) is older than the instance\'s %s '
+            '(%s): downgrades are not supported.' % (
+                target['name'], target['version'], current['name'],
+                current['version']))
+    _begin(context, row, statuses.UPGRADING)
+    tasks.upgrade(context, row['id'], target['id'])
+    return target
 
 
 def apply_configuration(context, instance_id: str, tasks: Tasks) -> None:

@@ -394,6 +394,79 @@ def rebuild(context, instance_id: str, image_id: str) -> None:
     _action(context, instance_id, 'rebuild', CONF.usage_timeout, work)
 
 
+# --- upgrade ----------------------------------------------------------------
+
+def _wait_for_agent(context, row: dict, deadline: float) -> None:
+    """Wait until the (rebuilt) server's guest agent answers."""
+    give_up = time.monotonic() + deadline
+    guest = guest_for(row, timeout=2)
+    while True:
+        try:
+            guest.ping(context)
+            return
+        except exception.TroveError:
+            if time.monotonic() > give_up:
+                raise
+            time.sleep(CONF.state_poll_interval)
+
+
+def upgrade(context, instance_id: str, datastore_version_id: str) -> None:
+    """pre_upgrade on the old image, rebuild onto the new version's image
+    (same volume, name and address), post_upgrade on the new one. A
+    refusal in pre_upgrade leaves the instance as it was; a later failure
+    leaves ERROR with a fault, the data volume kept."""
+    row = db_instances.get(context, instance_id)
+    version = db_api.datastore_version_get(context, datastore_version_id)
+    payload = _payload(row, datastore_version_id=datastore_version_id)
+    notification.notify(context, 'trove.upgrade.start', payload)
+    try:
+        image_id = run_step('image', CONF.volume_time_out,
+                            lambda: _image_of(version))
+        target = {'version': version['name'],
+                  'version_number': version['version'],
+                  'image_id': image_id}
+        info = run_step('pre_upgrade', CONF.agent_call_high_timeout,
+                        lambda: guest_for(row).pre_upgrade(context, target))
+    except StepFailed as failure:
+        db_instances.add_fault(context, instance_id, 'The upgrade to %s '
+                               'was refused at step %s: %s; the instance '
+                               'is unchanged.' % (version['name'],
+                                                  failure.step,
+                                                  failure.reason),
+                               failure.details)
+        db_instances.set_task(context, instance_id, statuses.NONE)
+        notification.notify(context, 'trove.upgrade.error', payload,
+                            error=True)
+        return
+    try:
+        run_step('rebuild', CONF.server_time_out, lambda: drivers.get(
+            'compute').rebuild(row['server_id'], image_id))
+        _wait_for_agent(context, row, CONF.server_time_out)
+        run_step('post_upgrade', CONF.usage_timeout,
+                 lambda: guest_for(row).post_upgrade(context, info))
+        wait_for_service(context, instance_id, CONF.usage_timeout,
+                         step='post_upgrade')
+    except (StepFailed, exception.TroveError) as failure:
+        step = getattr(failure, 'step', 'rebuild')
+        reason = getattr(failure, 'reason', None) or str(failure)
+        LOG.error('Upgrading instance %s failed at %s: %s', instance_id,
+                  step, reason)
+        db_instances.set_task(context, instance_id,
+                              statuses.BUILDING_ERROR_SERVER)
+        db_instances.add_fault(
+            context, instance_id, 'The upgrade to %s failed at step %s: '
+            '%s' % (version['name'], step, reason)[:255],
+            '%s\nThe data volume %s was kept.' % (
+                getattr(failure, 'details', reason), row['volume_id']))
+        notification.notify(context, 'trove.upgrade.error', payload,
+                            error=True)
+        return
+    db_instances.update(context, instance_id,
+                        {'datastore_version_id': datastore_version_id})
+    db_instances.set_task(context, instance_id, statuses.NONE)
+    notification.notify(context, 'trove.upgrade.end', payload)
+
+
 # --- configuration groups -------------------------------------------------
 
 def _apply_overrides(context, instance_id: str) -> bool:

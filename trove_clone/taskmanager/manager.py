@@ -70,3 +70,10 @@ class Manager:
         LOG.info('Applying the configuration of instance %s.', instance_id)
         _in_thread('configure-%s' % instance_id, flows.apply_configuration,
                    context, instance_id)
+
+    def upgrade(self, context, instance_id: str,
+                datastore_version_id: str) -> None:
+        LOG.info('Upgrading instance %s to datastore version %s.',
+                 instance_id, datastore_version_id)
+        _in_thread('upgrade-%s' % instance_id, flows.upgrade, context,
+                   instance_id, datastore_version_id)

@@ -6,15 +6,16 @@ Version history:
 * 1.1 - create_instance, delete_instance, restart, reboot, resize_volume,
   resize_flavor, rebuild (all casts).
 * 1.2 - apply_configuration (cast).
+* 1.3 - upgrade (cast).
 """
 from oslo_config import cfg
 
 from trove_clone.common import rpc
 
 CONF = cfg.CONF
-RPC_API_VERSION = '1.2'
+RPC_API_VERSION = '1.3'
 #: ``[upgrade_levels] taskmanager`` may name a release instead of a version.
-VERSION_ALIASES = {'2026.2': '1.0', '2027.1': '1.2'}
+VERSION_ALIASES = {'2026.2': '1.0', '2027.1': '1.3'}
 
 
 class TaskManagerAPI:
@@ -76,3 +77,11 @@ class TaskManagerAPI:
         drop the overrides of a detached one (since 1.2)."""
         self.client.prepare(version='1.2').cast(
             context, 'apply_configuration', instance_id=instance_id)
+
+    def upgrade(self, context, instance_id: str,
+                datastore_version_id: str) -> None:
+        """Move an instance to another version of its datastore, keeping
+        its volume, name and address (since 1.3)."""
+        self.client.prepare(version='1.3').cast(
+            context, 'upgrade', instance_id=instance_id,
+            datastore_version_id=datastore_version_id)

@@ -74,14 +74,19 @@ class PostgresqlLifecycle(base.Lifecycle):
         templating.write('postgresql', self._context(), self.conf_path,
                          self._user())
 
+    def initdb(self, pgdata: str, options: tuple[str, ...] = ()) -> None:
+        """Create a cluster in ``pgdata`` (also used by upgrades, which
+        add the old cluster's locale in ``options``)."""
+        self._run([self.programs['initdb'], '-D', pgdata,
+                   '-U', 'postgres', '--auth-local=trust',
+                   '--auth-host=scram-sha-256', '--encoding=UTF8',
+                   '--data-checksums'] + list(options), 'initdb')
+
     def prepare(self) -> None:
         os.makedirs(self.run_dir, exist_ok=True)
         self._own(self.data_dir)
         if not os.path.exists(os.path.join(self.pgdata, 'PG_VERSION')):
-            self._run([self.programs['initdb'], '-D', self.pgdata,
-                       '-U', 'postgres', '--auth-local=trust',
-                       '--auth-host=scram-sha-256', '--encoding=UTF8',
-                       '--data-checksums'], 'initdb')
+            self.initdb(self.pgdata)
         self._write_conf()
         main = os.path.join(self.pgdata, 'postgresql.conf')
         with open(main) as source:

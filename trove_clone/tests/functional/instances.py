@@ -78,8 +78,12 @@ class Deployment(fixtures.Fixture):
         for datastore in self.datastores:
             self.register(datastore)
 
-    def register(self, datastore: str) -> str:
-        engine, version, manager = VERSIONS[datastore]
+    def register(self, datastore: str, version: str | None = None,
+                 default: bool = True) -> str:
+        """Build, upload and register ``version`` of ``datastore`` (the
+        one in VERSIONS by default) as the seeds do; returns the image."""
+        engine, default_version, manager = VERSIONS[datastore]
+        version = version or default_version
         image_id = self.images.get((engine, version))
         if image_id is None:
             image_id = self.image(engine, version)
@@ -87,7 +91,8 @@ class Deployment(fixtures.Fixture):
         self.api.manage('datastore_update', datastore, '')
         self.api.manage('datastore_version_update', datastore, version,
                         manager, image_id, '', '1')
-        self.api.manage('datastore_update', datastore, version)
+        if default:
+            self.api.manage('datastore_update', datastore, version)
         self.api.manage('db_load_datastore_config_parameters', datastore,
                         version, os.path.join(
                             base.ROOT, 'trove_clone', 'templates', datastore,

@@ -160,11 +160,15 @@ class InstanceController:
         if len(others) > 1:
             raise exception.BadRequest("Only one attribute (except 'name') "
                                        'is allowed to update.')
-        if others and others[0] != 'configuration':
+        if others and others[0] not in ('configuration',
+                                        'datastore_version'):
             raise exception.NotImplementedYet(
                 operation='updating %s of an instance' % others[0])
         if 'name' in body:
             service.rename(ctx, row, body['name'])
+        if 'datastore_version' in body:
+            service.upgrade(ctx, row, body['datastore_version'], tasks())
+            return base.respond(None, 202)
         if 'configuration' in body or not body:
             # Trove: an empty instance body detaches the configuration.
             service.attach_configuration(ctx, row, body.get('configuration'),

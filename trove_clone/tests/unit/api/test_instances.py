@@ -265,3 +265,35 @@ class InstanceApiTest(base.ApiTestCase):
                                       statuses.HEALTHY, 2.0)
         self.send('POST', mgmt + '/action', {'reboot': {}}, admin=True)
         self.assertEqual(('reboot', instance_id), self.tasks.calls[-1])
+
+    def test_upgrade_checks_the_target_version(self) -> None:
+        instance_id = self.create().json['instance']['id']
+        path = '/instances/%s' % instance_id
+        body = {'instance': {'datastore_version': '5.7.29'}}
+        self.assertError(self.send('PATCH', path, body, status=422), 422,
+                         'unprocessableEntity')
+        self.make_active(instance_id)
+        older = self.make_version(name='5.6', version_number='5.6.1')
+        newer = self.make_version(name='8.0', version_number='8.0.36')
+        self.make_version(name='9.0', version_number='9.0.1', active=False)
+        other = self.make_version(datastore='redis', name='7.0',
+                                  manager='redis')
+        cases = [('nosuch', 404, 'itemNotFound', 'nosuch'),
+                 (other['id'], 400, 'badRequest', 'redis'),
+                 ('9.0', 400, 'badRequest', 'not active'),
+                 (older['id'], 400, 'badRequest', 'downgrades')]
+        for reference, code, name, text in cases:
+            self.assertError(self.send('PATCH', path, {'instance': {
+                'datastore_version': reference}}, status=code), code, name,
+                text)
+        self.send('PATCH', path, {'instance': {'datastore_version': '8.0'}})
+        self.assertEqual(('upgrade', instance_id, newer['id']),
+                         self.tasks.calls[-1])
+        self.assertEqual('UPGRADE', self.get(path).json['instance'][
+            'status'])
+        self.make_active(instance_id)
+        # The version it already runs is allowed (the spec's int-test).
+        self.send('PUT', path, {'instance': {
+            'datastore_version': self.version['id']}})
+        self.assertEqual(('upgrade', instance_id, self.version['id']),
+                         self.tasks.calls[-1])
