@@ -24,6 +24,7 @@ import jinja2
 import trove_clone
 from trove_clone.common import exception
 from trove_clone.conf import CONF
+from trove_clone.guestagent.datastores import overrides
 
 #: Where the per-datastore directories of templates are.
 TEMPLATES_DIR = os.path.join(os.path.dirname(trove_clone.__file__),
@@ -98,18 +99,5 @@ def write(manager: str, context: dict, path: str,
     world-writable option file); ``owner`` is a (uid, gid) to give it to.
     """
     text = render(manager, context)
-    temporary = '%s.%d.tmp' % (path, os.getpid())
-    try:
-        with open(temporary, 'w') as target:
-            target.write(text)
-            target.flush()
-            os.fsync(target.fileno())
-        os.chmod(temporary, 0o644)
-        if owner is not None:
-            os.chown(temporary, *owner)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    overrides.replace_file(path, text, owner)
     return text

@@ -14,6 +14,7 @@ import sys
 import time
 
 import fixtures
+import testtools
 from keystoneauth1 import session as ks_session
 from keystoneauth1 import token_endpoint
 from troveclient.v1 import client as trove_client
@@ -172,3 +173,36 @@ class Deployment(fixtures.Fixture):
             except (OSError, ValueError):
                 pass
         raise AssertionError('Servers left behind: %s' % left)
+
+
+class DeploymentTestCase(testtools.TestCase):
+    """Tests sharing one Deployment per class: ``address_pool`` and
+    ``datastores`` (or ``datastore``) say what to start;
+    ``prepare_deployment`` may register more versions."""
+
+    address_pool = ''
+    datastores: tuple = ()
+    datastore = ''
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        cls.deployment = Deployment(
+            cls.address_pool,
+            datastores=cls.datastores or ((cls.datastore,) if cls.datastore
+                                          else ()))
+        try:
+            cls.deployment.setUp()
+            cls.prepare_deployment()
+        except BaseException:
+            cls.deployment.cleanUp()
+            raise
+
+    @classmethod
+    def prepare_deployment(cls) -> None:
+        """Called once the deployment runs."""
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.deployment.cleanUp()
+        super().tearDownClass()

@@ -18,7 +18,7 @@ from trove_clone.tests.functional import instances as deployment
 WAIT = 180
 
 
-class _ConfigurationTest(testtools.TestCase):
+class _ConfigurationTest(deployment.DeploymentTestCase):
 
     datastore = ''
     address_pool = ''
@@ -27,22 +27,6 @@ class _ConfigurationTest(testtools.TestCase):
     dynamic = ('', 0)
     restart_required = ('', 0)
     patched = 0
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        super().setUpClass()
-        cls.deployment = deployment.Deployment(
-            cls.address_pool, datastores=(cls.datastore,))
-        try:
-            cls.deployment.setUp()
-        except BaseException:
-            cls.deployment.cleanUp()
-            raise
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.deployment.cleanUp()
-        super().tearDownClass()
 
     def wait_for(self, instance_id: str, *wanted: str):
         trove = self.deployment.client()

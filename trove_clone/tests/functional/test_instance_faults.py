@@ -27,23 +27,10 @@ from trove_clone.tests.functional import instances as deployment
 WAIT = 120
 
 
-class InstanceFaultTest(testtools.TestCase):
+class InstanceFaultTest(deployment.DeploymentTestCase):
 
-    @classmethod
-    def setUpClass(cls) -> None:
-        super().setUpClass()
-        cls.deployment = deployment.Deployment('127.77.244.0/28',
-                                               datastores=('redis',))
-        try:
-            cls.deployment.setUp()
-        except BaseException:
-            cls.deployment.cleanUp()
-            raise
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.deployment.cleanUp()
-        super().tearDownClass()
+    address_pool = '127.77.244.0/28'
+    datastores = ('redis',)
 
     def setUp(self) -> None:
         super().setUp()

@@ -8,7 +8,6 @@ import time
 import psycopg
 import pymysql
 import redis
-import testtools
 from troveclient import exceptions as trove_exc
 
 from trove_clone.tests.functional import instances as deployment
@@ -16,28 +15,12 @@ from trove_clone.tests.functional import instances as deployment
 WAIT = 180
 
 
-class _InstanceTest(testtools.TestCase):
+class _InstanceTest(deployment.DeploymentTestCase):
 
     datastore = ''
     address_pool = ''
     #: Whether the datastore has named databases.
     has_databases = True
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        super().setUpClass()
-        cls.deployment = deployment.Deployment(
-            cls.address_pool, datastores=(cls.datastore,))
-        try:
-            cls.deployment.setUp()
-        except BaseException:
-            cls.deployment.cleanUp()
-            raise
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.deployment.cleanUp()
-        super().tearDownClass()
 
     def setUp(self) -> None:
         super().setUp()

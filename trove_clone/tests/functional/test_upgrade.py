@@ -6,35 +6,23 @@ import time
 
 import psycopg
 import redis
-import testtools
 
 from trove_clone.tests.functional import instances as deployment
 
 WAIT = 240
 
 
-class UpgradeTest(testtools.TestCase):
+class UpgradeTest(deployment.DeploymentTestCase):
+
+    address_pool = '127.77.250.32/28'
 
     @classmethod
-    def setUpClass(cls) -> None:
-        super().setUpClass()
-        cls.deployment = deployment.Deployment(
-            '127.77.250.32/28', datastores=())
-        try:
-            cls.deployment.setUp()
-            cls.deployment.register('postgresql', '15')
-            cls.deployment.register('postgresql', '16', default=False)
-            cls.deployment.register('postgresql', '17', default=False)
-            cls.deployment.register('redis', '6.2')
-            cls.deployment.register('redis', '7.0', default=False)
-        except BaseException:
-            cls.deployment.cleanUp()
-            raise
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.deployment.cleanUp()
-        super().tearDownClass()
+    def prepare_deployment(cls) -> None:
+        for datastore, version, default in (
+                ('postgresql', '15', True), ('postgresql', '16', False),
+                ('postgresql', '17', False), ('redis', '6.2', True),
+                ('redis', '7.0', False)):
+            cls.deployment.register(datastore, version, default=default)
 
     def setUp(self) -> None:
         super().setUp()
