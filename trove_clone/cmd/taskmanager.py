@@ -14,6 +14,9 @@ def main(argv: list[str] | None = None) -> int:
     if conf.server_watch_interval:
         periodics.append(service.Periodic(flows.watch_servers,
                                           conf.server_watch_interval))
+    if conf.exists_notification_interval:
+        periodics.append(service.Periodic(
+            flows.notify_exists, conf.exists_notification_interval))
     return service.serve('trove-taskmanager', conf.taskmanager_queue,
                          [manager.Manager()], periodics=periodics,
                          on_start=flows.recover)

@@ -20,6 +20,9 @@ taskmanager_opts = [
     cfg.StrOpt('guest_log_file', default='guest.log',
                help="The guest agent's log file inside its server "
                     '(relative paths are under the server root).'),
+    cfg.IntOpt('exists_notification_interval', default=3600, min=0,
+               help='Seconds between two trove.instance.exists '
+                    'notifications for every instance (0: never).'),
     cfg.IntOpt('server_watch_interval', default=10, min=0,
                help='Seconds between two looks for dead guest agents of '
                     'the local backend, which are restarted (0: never).'),

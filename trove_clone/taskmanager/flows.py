@@ -596,6 +596,22 @@ def expire_stale_builds() -> None:
                            'volume': row['volume_id']})
 
 
+def notify_exists() -> int:
+    """Send trove.instance.exists for every instance (usage audits);
+    returns how many were sent."""
+    context = trove_context.admin_context()
+    sent = 0
+    for instance_id in db_instances.active_ids(context):
+        try:
+            row = db_instances.get(context, instance_id)
+        except exception.InstanceNotFound:
+            continue
+        notification.notify(context, 'trove.instance.exists',
+                            _payload(row, created_at=str(row['created'])))
+        sent += 1
+    return sent
+
+
 def watch_servers() -> None:
     """Restart the guest agent of a server whose agent died (the local
     backend's servers are processes; a cloud's are not watched here)."""

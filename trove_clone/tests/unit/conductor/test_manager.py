@@ -1,5 +1,7 @@
 """The conductor records heartbeats sealed with the sender's key and
-drops forged, unsealed and stale ones."""
+drops forged, unsealed and stale ones; the taskmanager's periodic
+exists notifications."""
+import fixtures
 from oslo_utils import uuidutils
 
 from trove_clone.common import crypto
@@ -7,6 +9,7 @@ from trove_clone.common import statuses
 from trove_clone.conductor import manager
 from trove_clone.conf import CONF
 from trove_clone.db import instances as db_instances
+from trove_clone.taskmanager import flows
 from trove_clone.tests.unit.api import base
 
 
@@ -109,3 +112,25 @@ class StatusTest(base.ApiTestCase):
         self.assertEqual('', statuses.operating_status(
             statuses.REBOOTING.code, 'ACTIVE', statuses.HEALTHY))
         self.assertIs(statuses.UNKNOWN, statuses.service_status('odd'))
+
+
+class ExistsNotificationTest(base.ApiTestCase):
+
+    def test_one_exists_notification_per_instance(self) -> None:
+        from_flows = []
+        self.useFixture(fixtures.MonkeyPatch(
+            'trove_clone.common.notification.notify',
+            lambda context, event, payload, error=False: from_flows.append(
+                (event, payload['instance_id']))))
+        version = self.make_version()
+        ids = []
+        for name in ('a', 'b'):
+            instance_id = uuidutils.generate_uuid()
+            ids.append(instance_id)
+            db_instances.create(self.context, {
+                'id': instance_id, 'name': name, 'tenant_id': 'p',
+                'flavor_id': '1', 'datastore_version_id': version['id']},
+                {}, {})
+        self.assertEqual(2, flows.notify_exists())
+        self.assertEqual(sorted(('trove.instance.exists', i) for i in ids),
+                         sorted(from_flows))
