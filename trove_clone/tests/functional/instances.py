@@ -11,6 +11,8 @@ import signal
 import secrets
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 
 import fixtures
@@ -125,6 +127,33 @@ class Deployment(fixtures.Fixture):
         if output.returncode:
             raise RuntimeError(output.stderr)
         return output.stdout.strip()
+
+    def broken_image(self, engine: str, version: str) -> str:
+        """An image of ``engine`` whose server prints an error and exits;
+        returns its Glance id."""
+        work = tempfile.mkdtemp(dir=self.state)
+        built = subprocess.run(
+            [sys.executable, BUILDER, engine, version, '--output', work],
+            capture_output=True, text=True, timeout=600,
+            check=True).stdout.split(':')[0]
+        root = os.path.join(work, 'root')
+        with tarfile.open(built) as archive:
+            archive.extractall(root, filter='tar')
+        script = os.path.join(root, 'broken-server')
+        with open(script, 'w') as program:
+            program.write('#!/bin/sh\necho "FATAL broken engine: cannot '
+                          'start" >&2\nexit 1\n')
+        os.chmod(script, 0o755)
+        with open(os.path.join(root, 'manifest.json')) as source:
+            manifest = json.load(source)
+        manifest['programs']['server'] = 'broken-server'
+        with open(os.path.join(root, 'manifest.json'), 'w') as target:
+            json.dump(manifest, target)
+        path = os.path.join(work, 'broken.tar.gz')
+        with tarfile.open(path, 'w:gz') as archive:
+            for name in os.listdir(root):
+                archive.add(os.path.join(root, name), name)
+        return self.upload(path, '%s-broken' % engine)
 
     def client(self, project: str = 'demo', user: str = 'alice'):
         """The real python-troveclient, as ``user`` of ``project``

@@ -4,12 +4,8 @@ user sees and can recover from, never in BUILD for ever."""
 import json
 import os
 import signal
-import subprocess
-import sys
-import tarfile
 import time
 
-import fixtures
 from oslo_config import fixture as config_fixture
 import redis
 import testtools
@@ -113,7 +109,7 @@ class InstanceFaultTest(deployment.DeploymentTestCase):
                           created.id)
 
     def test_engine_that_cannot_start(self) -> None:
-        image_id = self.broken_image()
+        image_id = self.deployment.broken_image('redis', '7.0')
         self.deployment.api.manage('datastore_version_update', 'redis',
                                    'broken', 'redis', image_id, '', '1')
         created = self.trove.instances.create(
@@ -127,32 +123,6 @@ class InstanceFaultTest(deployment.DeploymentTestCase):
         self.assertIn('FATAL broken engine', instance.fault['details'])
         admin = self.deployment.client(user='admin')
         self.assertIsNone(admin.mgmt_instances.show(created.id).server_id)
-
-    def broken_image(self) -> str:
-        """A Redis image whose server prints an error and exits."""
-        work = self.useFixture(fixtures.TempDir()).path
-        built = subprocess.run(
-            [sys.executable, deployment.BUILDER, 'redis', '7.0',
-             '--output', work], capture_output=True, text=True,
-            timeout=600, check=True).stdout.split(':')[0]
-        root = os.path.join(work, 'root')
-        with tarfile.open(built) as archive:
-            archive.extractall(root, filter='tar')
-        script = os.path.join(root, 'broken-server')
-        with open(script, 'w') as program:
-            program.write('#!/bin/sh\necho "FATAL broken engine: cannot '
-                          'start" >&2\nexit 1\n')
-        os.chmod(script, 0o755)
-        with open(os.path.join(root, 'manifest.json')) as source:
-            manifest = json.load(source)
-        manifest['programs']['server'] = 'broken-server'
-        with open(os.path.join(root, 'manifest.json'), 'w') as target:
-            json.dump(manifest, target)
-        path = os.path.join(work, 'broken.tar.gz')
-        with tarfile.open(path, 'w:gz') as archive:
-            for name in os.listdir(root):
-                archive.add(os.path.join(root, name), name)
-        return self.deployment.upload(path, 'redis-broken')
 
 
 class BrokerRestartTest(testtools.TestCase):

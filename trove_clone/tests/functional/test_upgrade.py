@@ -140,3 +140,14 @@ class UpgradeTest(deployment.DeploymentTestCase):
         shown = self.trove.instances.get(instance.id)
         self.assertEqual(('ACTIVE', '7.0'),
                          (shown.status, shown.datastore['version']))
+
+    def test_failed_post_upgrade_leaves_error_and_the_volume(self) -> None:
+        image_id = self.deployment.broken_image('redis', '7.0')
+        self.deployment.api.manage('datastore_version_update', 'redis',
+                                   '7.9', 'redis', image_id, '', '1')
+        instance = self.create('redis', '6.2')
+        failed = self.upgrade(instance.id, '7.9')
+        self.assertEqual('ERROR', failed.status)
+        self.assertIn('post_upgrade', failed.fault['message'])
+        self.assertIn('was kept', failed.fault['details'])
+        self.assertEqual('6.2', failed.datastore['version'])
