@@ -72,14 +72,9 @@ def resolve_version(context, datastore: dict | None) -> dict:
     if not name:
         raise exception.BadRequest('A configuration group needs a '
                                    'datastore: give datastore.type.')
-    version = datastore.get('version')
-    if version:
-        return datastores.find_version(context, name, version,
-                                       datastore.get('version_number'))
-    ds = db_api.datastore_get(context, name)
-    if not ds.get('default_version_id'):
-        raise exception.DatastoreDefaultVersionNotFound(datastore=ds['name'])
-    return db_api.datastore_version_get(context, ds['default_version_id'])
+    return datastores.version_or_default(context, name,
+                                         datastore.get('version'),
+                                         datastore.get('version_number'))
 
 
 def create(context, spec: dict) -> dict:

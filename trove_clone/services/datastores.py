@@ -113,6 +113,21 @@ def find_version(context, datastore: str, version: str,
                                          version_number)
 
 
+def version_or_default(context, datastore: str, version: str | None,
+                       version_number: str | None = None) -> dict:
+    """The version a request names, or the datastore's default version.
+
+    :raises: DatastoreNotFound, DatastoreNoVersion,
+        DatastoreDefaultVersionNotFound
+    """
+    if version:
+        return find_version(context, datastore, version, version_number)
+    ds = db_api.datastore_get(context, datastore)
+    if not ds.get('default_version_id'):
+        raise exception.DatastoreDefaultVersionNotFound(datastore=ds['name'])
+    return db_api.datastore_version_get(context, ds['default_version_id'])
+
+
 @_writes_catalogue
 def update_datastore(context, name: str, default_version: str,
                      version_number: str | None = None) -> dict:

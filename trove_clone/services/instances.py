@@ -144,17 +144,9 @@ def resolve_version(context, datastore: dict) -> dict:
     name = datastore.get('type') or CONF.default_datastore
     if not name:
         raise exception.DatastoreDefaultVersionNotFound(datastore='(none)')
-    version = datastore.get('version')
-    if version:
-        found = datastores.find_version(context, name, version,
-                                        datastore.get('version_number'))
-    else:
-        ds = db_api.datastore_get(context, name)
-        if not ds.get('default_version_id'):
-            raise exception.DatastoreDefaultVersionNotFound(
-                datastore=ds['name'])
-        found = db_api.datastore_version_get(context,
-                                             ds['default_version_id'])
+    found = datastores.version_or_default(context, name,
+                                          datastore.get('version'),
+                                          datastore.get('version_number'))
     if not found['active']:
         raise exception.DatastoreVersionInactive(version=found['name'])
     return found

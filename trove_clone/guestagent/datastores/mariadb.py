@@ -8,10 +8,13 @@ templates/mariadb/config.template for the flavor each time it starts; its
 last line includes ``<data_dir>/overrides.cnf``, the attached
 configuration group (mariadb_overrides).
 """
+import contextlib
 import os
+from typing import Iterator
 
 import pymysql
 
+from trove_clone.common import exception
 from trove_clone.guestagent.datastores import base
 from trove_clone.guestagent.datastores import templating
 
@@ -98,6 +101,29 @@ class MariadbLifecycle(base.Lifecycle):
         """A root connection over the local socket."""
         return pymysql.connect(unix_socket=self.socket_path, user='root',
                                connect_timeout=2, autocommit=True)
+
+    @contextlib.contextmanager
+    def cursor(self, request_errors: frozenset = frozenset()
+               ) -> Iterator[pymysql.cursors.Cursor]:
+        """A root cursor in autocommit. An engine error whose code is in
+        ``request_errors`` (the caller's input was refused) becomes
+        BadRequest; other failures :class:`base.EngineError` with the
+        engine's message."""
+        try:
+            connection = self.connect()
+        except pymysql.Error as error:
+            raise base.EngineError('MariaDB cannot be reached: %s'
+                                   % (error.args[-1],)) from error
+        try:
+            with connection.cursor() as cursor:
+                yield cursor
+        except pymysql.Error as error:
+            if error.args and error.args[0] in request_errors:
+                raise exception.BadRequest(str(error.args[-1])) from error
+            raise base.EngineError('MariaDB failed: %s'
+                                   % (error.args[-1],)) from error
+        finally:
+            connection.close()
 
     def is_healthy(self) -> bool:
         try:

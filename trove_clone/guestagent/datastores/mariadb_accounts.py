@@ -7,15 +7,10 @@ query parameters (PyMySQL quotes them as string literals, which is what
 ``'name'@'host'`` and ``IDENTIFIED BY`` take); database names are quoted
 as backtick identifiers.
 """
-import contextlib
 import secrets
-from typing import Iterator
-
-import pymysql
 
 from trove_clone.common import exception
 from trove_clone.guestagent.datastores import accounts
-from trove_clone.guestagent.datastores import base
 
 #: Accounts the engine or the agent own; never shown, never created.
 SYSTEM_USERS = frozenset({'', 'root', 'mariadb.sys', 'mysql', 'PUBLIC'})
@@ -90,25 +85,9 @@ class MariadbAccounts(accounts.Accounts):
     #: The host of the remote root account.
     root_host = '%'
 
-    @contextlib.contextmanager
-    def _cursor(self) -> Iterator[pymysql.cursors.Cursor]:
-        """A root cursor in autocommit; engine failures become
-        :class:`base.EngineError` with the engine's message."""
-        try:
-            connection = self.engine.connect()
-        except pymysql.Error as error:
-            raise base.EngineError('MariaDB cannot be reached: %s'
-                                   % (error.args[-1],)) from error
-        try:
-            with connection.cursor() as cursor:
-                yield cursor
-        except pymysql.Error as error:
-            if error.args and error.args[0] in _REQUEST_ERRORS:
-                raise exception.BadRequest(str(error.args[-1])) from error
-            raise base.EngineError('MariaDB failed: %s'
-                                   % (error.args[-1],)) from error
-        finally:
-            connection.close()
+    def _cursor(self):
+        """A root cursor; see MariadbLifecycle.cursor."""
+        return self.engine.cursor(_REQUEST_ERRORS)
 
     # --- lookups ----------------------------------------------------------
 

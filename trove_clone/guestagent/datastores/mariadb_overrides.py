@@ -7,14 +7,8 @@ GLOBAL`` over the root connection, the value a query parameter. In option
 files ``-`` and ``_`` are the same in a name; system variables only know
 ``_``, so names are given with ``_`` to the engine and the views.
 """
-import contextlib
 import re
-from typing import Iterator
 
-import pymysql
-
-from trove_clone.common import exception
-from trove_clone.guestagent.datastores import base
 from trove_clone.guestagent.datastores import overrides
 
 #: The section of the server's options.
@@ -109,25 +103,9 @@ class MariadbOverrides(overrides.Overrides):
     """Configuration groups of a running MariaDB (a
     :class:`MariadbLifecycle`)."""
 
-    @contextlib.contextmanager
-    def _cursor(self) -> Iterator[pymysql.cursors.Cursor]:
-        """A root cursor; values the engine refuses become BadRequest,
-        other failures :class:`base.EngineError`."""
-        try:
-            connection = self.engine.connect()
-        except pymysql.Error as error:
-            raise base.EngineError('MariaDB cannot be reached: %s'
-                                   % (error.args[-1],)) from error
-        try:
-            with connection.cursor() as cursor:
-                yield cursor
-        except pymysql.Error as error:
-            if error.args and error.args[0] in _REQUEST_ERRORS:
-                raise exception.BadRequest(str(error.args[-1])) from error
-            raise base.EngineError('MariaDB failed: %s'
-                                   % (error.args[-1],)) from error
-        finally:
-            connection.close()
+    def _cursor(self):
+        """A root cursor; see MariadbLifecycle.cursor."""
+        return self.engine.cursor(_REQUEST_ERRORS)
 
     def write(self, values: dict) -> None:
         overrides.replace_file(self.path, render(values),

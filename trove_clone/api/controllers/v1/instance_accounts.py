@@ -26,17 +26,38 @@ def guest(row: dict, timeout: float | None = None
                                  key=service.instance_key(row))
 
 
-def _ready(instance_id: str, rule: str):
-    """(context, row, manager) of an instance whose guest can answer."""
+def load(instance_id: str, rule: str):
+    """The caller's instance (an admin may use any project's) after the
+    policy check; returns (context, row)."""
     ctx = base.context()
     owner = None if ctx.is_admin else ctx.project_id
     row = service.get(ctx, instance_id, owner)
     base.authorize(rule, owner=row['tenant_id'])
+    return ctx, row
+
+
+def load_ready(instance_id: str, rule: str):
+    """As load, for an instance whose guest can answer (422 otherwise)."""
+    ctx, row = load(instance_id, rule)
     if row['status'] not in _READY:
         raise exception.UnprocessableEntity(
             'Instance %s is not ready: its status is %s.'
             % (instance_id, row['status']))
+    return ctx, row
+
+
+def _ready(instance_id: str, rule: str):
+    """(context, row, manager) of an instance whose guest can answer."""
+    ctx, row = load_ready(instance_id, rule)
     return ctx, row, row['datastore_version']['manager']
+
+
+def _ready_user(instance_id: str, user_id: str, rule: str):
+    """(context, row, manager, name, host) for a user route."""
+    ctx, row, manager = _ready(instance_id, rule)
+    name, host = split_user_id(user_id)
+    accounts.check_user_name(manager, name, host)
+    return ctx, row, manager, name, host
 
 
 def split_user_id(user_id: str) -> tuple[str, str]:
@@ -111,10 +132,7 @@ class UserAccessController:
         self._user_id = user_id
 
     def _user(self, rule: str):
-        ctx, row, manager = _ready(self._instance_id, rule)
-        name, host = split_user_id(self._user_id)
-        accounts.check_user_name(manager, name, host)
-        return ctx, row, manager, name, host
+        return _ready_user(self._instance_id, self._user_id, rule)
 
     @expose(generic=True, content_type=base.JSON)
     def index(self):
@@ -175,10 +193,7 @@ class UserController:
         self.databases = UserAccessController(instance_id, user_id)
 
     def _user(self, rule: str):
-        ctx, row, manager = _ready(self._instance_id, rule)
-        name, host = split_user_id(self._user_id)
-        accounts.check_user_name(manager, name, host)
-        return ctx, row, manager, name, host
+        return _ready_user(self._instance_id, self._user_id, rule)
 
     @expose(generic=True, content_type=base.JSON)
     def index(self):

@@ -51,14 +51,7 @@ def render_page(rows: list[dict], marker: str | None,
             'links': next_link(pecan.request.path, marker)}
 
 
-def load(instance_id: str, rule: str):
-    """The caller's instance (an admin may use any project's) after the
-    policy check; returns (context, row)."""
-    ctx = base.context()
-    owner = None if ctx.is_admin else ctx.project_id
-    row = service.get(ctx, instance_id, owner)
-    base.authorize(rule, owner=row['tenant_id'])
-    return ctx, row
+load = instance_accounts.load
 
 
 def volume_stats(ctx, row: dict) -> dict | None:
@@ -123,11 +116,8 @@ class InstanceConfigurationController:
 
     @index.when(method='GET', content_type=base.JSON)
     def index_get(self):
-        ctx, row = load(self._instance_id, 'instance:configuration')
-        if row['status'] not in ('ACTIVE', 'HEALTHY', 'RESTART_REQUIRED'):
-            raise exception.UnprocessableEntity(
-                'Instance %s is not ready: its status is %s.'
-                % (row['id'], row['status']))
+        ctx, row = instance_accounts.load_ready(self._instance_id,
+                                                'instance:configuration')
         values = instance_accounts.guest(row).get_configuration(ctx)
         return base.respond({'instance': {'configuration': values}})
 
