@@ -314,6 +314,9 @@ def conf_text(datastore: str) -> str:
         'bind_port = %d' % API_PORT,
         'log_dir = %s' % LOGS,
         'transport_url = %s' % TRANSPORT_URL,
+        # Instances carry the region of the Keystone catalog, as in
+        # devstack.
+        'region = %s' % keystone_service.REGION,
         'default_datastore = %s' % datastore]
     if TOPIC_SUFFIX:
         lines += ['taskmanager_queue = trove-taskmanager-%s' % TOPIC_SUFFIX,

@@ -23,6 +23,10 @@ _QUERY = {
     'marker': {'type': 'string'},
     'include_clustered': {'type': 'boolean'},
     'project_id': {'type': 'string'},
+    'from_guest': {'type': 'boolean'},
+    'include_contents': {'type': 'boolean'},
+    'count_only': {'type': 'boolean'},
+    'datastore': {'type': 'string'},
 }
 
 

@@ -9,12 +9,14 @@ import dataclasses
 from trove_clone.api.schemas import configurations as config_schemas
 from trove_clone.api.schemas import datastores as datastore_schemas
 from trove_clone.api.schemas import instances as instance_schemas
+from trove_clone.api.schemas import modules as module_schemas
 from trove_clone.api.schemas import quotas as quota_schemas
 
 TENANT = '/v1.0/{tenant_id}'
 _INST = '/instances/{instance_id}'
 _USER = _INST + '/users/{user}'
 _CONF = '/configurations/{configuration_id}'
+_MOD = '/modules/{module_id}'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,6 +156,34 @@ ROUTES = (
     Route('GET', _INST + '/configuration', 'showInstanceConfiguration',
           'Show the configuration the engine template rendered.', 200,
           'instances', response_key='instance'),
+    Route('GET', _INST + '/modules', 'listInstanceModules',
+          'List the modules of an instance (from its guest with '
+          'from_guest).', 200, 'modules', response_key='modules',
+          query=('from_guest', 'include_contents')),
+    Route('POST', _INST + '/modules', 'applyInstanceModules',
+          'Apply modules to an instance.', 200, 'modules',
+          request_schema=module_schemas.apply, response_key='modules'),
+    Route('DELETE', _INST + '/modules/{module_id}', 'removeInstanceModule',
+          'Remove a module from an instance.', 200, 'modules'),
+    Route('GET', '/modules', 'listModules', 'List modules.', 200,
+          'modules', response_key='modules', query=('datastore',)),
+    Route('POST', '/modules', 'createModule', 'Create a module.', 200,
+          'modules', request_schema=module_schemas.create,
+          response_key='module'),
+    Route('GET', _MOD, 'showModule', 'Show a module.', 200, 'modules',
+          response_key='module'),
+    Route('PUT', _MOD, 'updateModule', 'Update a module.', 200, 'modules',
+          request_schema=module_schemas.update, response_key='module'),
+    Route('DELETE', _MOD, 'deleteModule',
+          'Delete a module (not while applied, unless live_update).', 200,
+          'modules'),
+    Route('GET', _MOD + '/instances', 'listModuleInstances',
+          'List the instances of a module, or count them per md5 '
+          '(count_only).', 200, 'modules', response_key='instances',
+          query=('limit', 'marker', 'include_clustered', 'count_only')),
+    Route('PUT', _MOD + '/instances', 'reapplyModule',
+          'Reapply a module to the instances that have it.', 202,
+          'modules', request_schema=module_schemas.reapply),
     Route('GET', '/configurations', 'listConfigurations',
           'List configuration groups.', 200, 'configurations',
           response_key='configurations'),

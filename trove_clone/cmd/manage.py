@@ -17,6 +17,7 @@ from trove_clone.db import migration
 from trove_clone import drivers
 from trove_clone.services import config_parameters
 from trove_clone.services import datastores
+from trove_clone.services import modules
 
 CONF = cfg.CONF
 
@@ -37,6 +38,8 @@ def _label(version: dict) -> str:
 
 def db_sync() -> str:
     migration.sync(CONF.command.version)
+    # A new deployment's own random key for module contents.
+    modules.ensure_key()
     return 'Database synced to %s.' % migration.version_string()
 
 

@@ -9,6 +9,7 @@ instance's key.
 import base64
 import hashlib
 import json
+import os
 from typing import Any
 
 from cryptography import fernet
@@ -60,3 +61,25 @@ def unseal(token: str, key: str) -> Any:
         raise UnsealError('The message does not decrypt with the key of '
                           'its sender: %s' % (error or 'invalid token'))
     return json.loads(data)
+
+
+def generate_secret() -> str:
+    """A random secret for a deployment's stored data (e.g. modules)."""
+    return base64.urlsafe_b64encode(os.urandom(32)).decode('ascii')
+
+
+def encrypt_text(text: str, secret: str) -> str:
+    """``text`` encrypted and authenticated with ``secret``."""
+    return _wrapping_key(secret).encrypt(text.encode('utf-8')).decode(
+        'ascii')
+
+
+def decrypt_text(token: str, secret: str) -> str:
+    """The text ``encrypt_text`` encrypted; UnsealError with another
+    secret or changed data."""
+    try:
+        return _wrapping_key(secret).decrypt(token.encode('ascii')).decode(
+            'utf-8')
+    except (fernet.InvalidToken, ValueError) as error:
+        raise UnsealError('Stored data does not decrypt with the module '
+                          'key: %s' % (error or 'invalid token'))

@@ -342,3 +342,34 @@ class ConfigurationInUse(BadRequest):
 
 class InvalidConfigurationValue(UnprocessableEntity):
     message_template = 'Invalid configuration value: %(reason)s'
+
+
+# --- modules -----------------------------------------------------------------
+
+class ModuleNotFound(NotFound):
+    message_template = 'Module %(id)s cannot be found.'
+
+
+class ModuleTypeNotFound(NotFound):
+    message_template = ("Module type '%(module_type)s' was not found: the "
+                        'types allowed here (module_types) are %(allowed)s.')
+
+
+class ModuleAlreadyExists(BadRequest):
+    message_template = ("A module named '%(name)s' of type '%(module_type)s' "
+                        'already exists for this tenant and datastore.')
+
+
+class ModuleAccessForbidden(Forbidden):
+    message_template = ('Only an administrator may %(action)s: %(options)s.')
+
+
+class ModuleAppliedToInstance(Forbidden):
+    message_template = ("Module %(id)s is applied to %(count)d instance(s) "
+                        'with its current contents and is not live_update: '
+                        'it cannot be %(action)s. Remove it from those '
+                        'instances or set live_update first.')
+
+
+class ModuleInvalid(BadRequest):
+    message_template = 'The module is not valid here: %(reason)s'

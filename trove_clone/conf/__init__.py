@@ -12,6 +12,7 @@ from trove_clone.conf import drivers
 from trove_clone.conf import glance
 from trove_clone.conf import guest
 from trove_clone.conf import local
+from trove_clone.conf import modules
 from trove_clone.conf import quota
 from trove_clone.conf import rpc
 from trove_clone.conf import service_credentials
@@ -20,6 +21,7 @@ from trove_clone.conf import upgrade_levels
 
 CONF = cfg.CONF
 
-for _module in (api, database, default, drivers, glance, guest, local, quota,
-                rpc, service_credentials, taskmanager, upgrade_levels):
+for _module in (api, database, default, drivers, glance, guest, local,
+                modules, quota, rpc, service_credentials, taskmanager,
+                upgrade_levels):
     _module.register_opts(CONF)

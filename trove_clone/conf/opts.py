@@ -10,14 +10,15 @@ from trove_clone.conf import drivers
 from trove_clone.conf import glance
 from trove_clone.conf import guest
 from trove_clone.conf import local
+from trove_clone.conf import modules
 from trove_clone.conf import quota
 from trove_clone.conf import rpc
 from trove_clone.conf import service_credentials
 from trove_clone.conf import taskmanager
 from trove_clone.conf import upgrade_levels
 
-_MODULES = (api, default, drivers, guest, quota, rpc, database, glance,
-            local, service_credentials, taskmanager, upgrade_levels)
+_MODULES = (api, default, drivers, guest, modules, quota, rpc, database,
+            glance, local, service_credentials, taskmanager, upgrade_levels)
 
 
 def list_opts() -> list:

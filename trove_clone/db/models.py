@@ -6,6 +6,7 @@ a test compares the two on SQLite, MariaDB and PostgreSQL.
 import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 from sqlalchemy import orm
 
 
@@ -294,3 +295,63 @@ class ConfigurationValue(Base):
         'configurations.id', ondelete='CASCADE'), primary_key=True)
     configuration_key = sa.Column(sa.String(128), primary_key=True)
     configuration_value = sa.Column(sa.Text(), nullable=False)
+
+
+#: Module contents (encrypted, base64): up to 16 MiB on MySQL/MariaDB,
+#: whose plain TEXT stops at 64 KiB.
+MODULE_CONTENTS = sa.Text().with_variant(
+    mysql.MEDIUMTEXT(), 'mysql', 'mariadb')
+
+
+class Module(Base):
+    """A module: a payload a guest driver of its type applies."""
+
+    __tablename__ = 'modules'
+    __table_args__ = (
+        sa.Index('ix_modules_name_deleted', 'name', 'deleted'),
+    )
+
+    id = sa.Column(ID, primary_key=True)
+    name = sa.Column(sa.String(255), nullable=False)
+    type = sa.Column(sa.String(255), nullable=False)
+    #: Encrypted with the deployment's module key.
+    contents = sa.Column(MODULE_CONTENTS, nullable=False)
+    description = sa.Column(sa.String(255), nullable=True)
+    #: NULL: the module is for all tenants.
+    tenant_id = sa.Column(sa.String(64), nullable=True)
+    #: NULL: for every datastore (version).
+    datastore_id = sa.Column(ID, nullable=True)
+    datastore_version_id = sa.Column(ID, nullable=True)
+    auto_apply = sa.Column(sa.Boolean(), nullable=False, default=False)
+    visible = sa.Column(sa.Boolean(), nullable=False, default=True)
+    live_update = sa.Column(sa.Boolean(), nullable=False, default=False)
+    priority_apply = sa.Column(sa.Boolean(), nullable=False, default=False)
+    apply_order = sa.Column(sa.Integer(), nullable=False, default=5)
+    is_admin = sa.Column(sa.Boolean(), nullable=False, default=False)
+    #: MD5 of the contents as the client sent them.
+    md5 = sa.Column(sa.String(32), nullable=False)
+    created = sa.Column(sa.DateTime(), nullable=False, default=utcnow)
+    updated = sa.Column(sa.DateTime(), nullable=False, default=utcnow,
+                        onupdate=utcnow)
+    deleted = sa.Column(sa.Boolean(), nullable=False, default=False)
+    deleted_at = sa.Column(sa.DateTime(), nullable=True)
+
+
+class InstanceModule(Base):
+    """A module applied to an instance, with the md5 applied."""
+
+    __tablename__ = 'instance_modules'
+
+    id = sa.Column(ID, primary_key=True)
+    instance_id = sa.Column(ID, sa.ForeignKey('instances.id',
+                                              ondelete='CASCADE'),
+                            nullable=False, index=True)
+    module_id = sa.Column(ID, sa.ForeignKey('modules.id',
+                                            ondelete='CASCADE'),
+                          nullable=False, index=True)
+    md5 = sa.Column(sa.String(32), nullable=False)
+    created = sa.Column(sa.DateTime(), nullable=False, default=utcnow)
+    updated = sa.Column(sa.DateTime(), nullable=False, default=utcnow,
+                        onupdate=utcnow)
+    deleted = sa.Column(sa.Boolean(), nullable=False, default=False)
+    deleted_at = sa.Column(sa.DateTime(), nullable=True)

@@ -24,6 +24,7 @@ from trove_clone.guestagent.datastores import accounts_registry
 from trove_clone.guestagent.datastores import overrides_registry
 from trove_clone.guestagent.datastores import registry
 from trove_clone.guestagent.datastores import upgrade_registry
+from trove_clone.guestagent.modules import manager as module_manager
 from trove_clone.guestagent import rpcapi
 
 LOG = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class Manager:
         self.manager_name: str | None = None
         self._lock = threading.Lock()
         self._conductor = None
+        self._modules = module_manager.ModuleManager()
 
     # --- reporting ---------------------------------------------------------
 
@@ -109,10 +111,11 @@ class Manager:
                 return
             self.status, self.error = 'building', None
         threading.Thread(target=self._prepare, args=(
-            manager, databases or [], users or []), name='prepare',
-            daemon=True).start()
+            manager, databases or [], users or [], modules or []),
+            name='prepare', daemon=True).start()
 
-    def _prepare(self, manager: str, databases: list, users: list) -> None:
+    def _prepare(self, manager: str, databases: list, users: list,
+                 modules: list) -> None:
         self._set_status('building')
         try:
             self.engine = registry.lifecycle(manager)
@@ -135,7 +138,19 @@ class Manager:
                                                  error))
             return
         LOG.info('The %s engine is ready.', manager)
+        self._apply_prepare_modules(modules)
         self._set_status('healthy')
+
+    def _apply_prepare_modules(self, modules: list) -> None:
+        """Apply the modules prepare was given, before the guest says it
+        is healthy; a module that fails says so in its result and never
+        fails the prepare."""
+        if not modules:
+            return
+        try:
+            self._modules.apply(modules, self.engine)
+        except Exception:  # noqa: B902 - modules never fail the prepare
+            LOG.exception('Applying the modules of prepare failed.')
 
     def _state_path(self) -> str:
         return os.path.join(registry.volume_dir(), STATE_FILE)
@@ -278,6 +293,19 @@ class Manager:
             raise
         self._save_state(self.manager_name)
         self._set_status('healthy')
+
+    # --- modules -------------------------------------------------------------
+
+    def module_list(self, context, include_contents: bool = False) -> list:
+        return self._modules.results(include_contents)
+
+    def module_apply(self, context, modules: list) -> list:
+        LOG.info('Applying %d module(s).', len(modules or []))
+        return self._modules.apply(modules, self._require_engine())
+
+    def module_remove(self, context, module: dict) -> None:
+        LOG.info('Removing module %s.', (module or {}).get('id'))
+        self._modules.remove(module, self._require_engine())
 
     # --- users, databases and root ----------------------------------------
 

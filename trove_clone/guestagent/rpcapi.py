@@ -11,6 +11,7 @@ Version history:
   revoke_access, list_access, enable_root, disable_root, is_root_enabled.
 * 1.3 - update_overrides, get_configuration.
 * 1.4 - pre_upgrade, post_upgrade.
+* 1.5 - module_list, module_apply, module_remove.
 """
 from oslo_config import cfg
 import oslo_messaging
@@ -19,7 +20,7 @@ from trove_clone.common import exception
 from trove_clone.common import rpc
 
 CONF = cfg.CONF
-RPC_API_VERSION = '1.4'
+RPC_API_VERSION = '1.5'
 VERSION_ALIASES = {'2026.2': '1.1', '2027.1': '1.4'}
 
 
@@ -189,3 +190,30 @@ class GuestAPI:
         on failure the old data is restored and the call raises."""
         self._call(context, 'post_upgrade', '1.4', long=True,
                    upgrade_info=upgrade_info)
+
+    # --- modules (since 1.5) ----------------------------------------------
+    def module_list(self, context, include_contents: bool = False) -> list:
+        """The results of the modules applied to the instance and not
+        removed, sorted by name: ``{'id', 'name', 'type', 'datastore',
+        'datastore_version', 'tenant', 'md5', 'auto_apply', 'visible',
+        'is_admin', 'status', 'message', 'created', 'updated',
+        'removed'}``, plus ``contents`` when ``include_contents``."""
+        return self._call(context, 'module_list', '1.5',
+                          include_contents=include_contents)
+
+    def module_apply(self, context, modules: list) -> list:
+        """Apply the module payloads ``modules`` (priority_apply ones
+        first, then by apply_order) and return their results in the order
+        applied. A module that fails gets status ERROR and the others are
+        still applied; the call raises only when the guest has no engine
+        yet (UnprocessableEntity) or ``modules`` is not a list of dicts
+        (BadRequest)."""
+        return self._call(context, 'module_apply', '1.5', long=True,
+                          modules=modules)
+
+    def module_remove(self, context, module: dict) -> None:
+        """Undo the module (payload ``module``) with its driver and stop
+        listing it. Raises NotFound when it is not applied there and
+        UnprocessableEntity when its driver cannot undo it."""
+        self._call(context, 'module_remove', '1.5', long=True,
+                   module=module)

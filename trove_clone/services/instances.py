@@ -16,10 +16,12 @@ from trove_clone.common import statuses
 from trove_clone.conf import CONF
 from trove_clone.db import api as db_api
 from trove_clone.db import instances as db_instances
+from trove_clone.db import modules as db_modules
 from trove_clone import drivers
 from trove_clone.services import accounts
 from trove_clone.services import configurations
 from trove_clone.services import datastores
+from trove_clone.services import modules as module_service
 from trove_clone.services import quotas
 
 LOG = logging.getLogger(__name__)
@@ -51,6 +53,10 @@ class Tasks(Protocol):
 
     def upgrade(self, context, instance_id: str,
                 datastore_version_id: str) -> None: ...
+
+    def reapply_module(self, context, module_id: str, md5: str | None,
+                       include_clustered: bool, batch_size: int,
+                       batch_delay: int, force: bool) -> None: ...
 
 
 def page_size(requested: int | None) -> int:
@@ -226,6 +232,8 @@ def create(context, spec: dict, tasks: Tasks) -> dict:
                 context, group, {'id': '(new)',
                                  'datastore_version_id': version['id']})
         configuration_id = group['id']
+    modules = module_service.for_new_instance(
+        context, spec.get('modules') or [], version)
     instance_id = uuidutils.generate_uuid()
     key = crypto.generate_key() if CONF.enable_secure_rpc_messaging \
         else None
@@ -248,8 +256,11 @@ def create(context, spec: dict, tasks: Tasks) -> dict:
         deltas['volumes'] = size
     db_instances.create(context, values, deltas,
                         quotas.limits(context, context.project_id))
+    for module in modules:
+        db_modules.record_applied(context, instance_id, module['id'],
+                                  module['md5'])
     request = {'databases': databases, 'users': users,
-               'modules': spec.get('modules') or []}
+               'modules': [module['id'] for module in modules]}
     try:
         tasks.create_instance(context, instance_id, request)
     except Exception as error:  # noqa: B902 - recorded on the instance

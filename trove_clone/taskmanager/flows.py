@@ -23,8 +23,10 @@ from trove_clone.conf import CONF
 from trove_clone.db import api as db_api
 from trove_clone.db import configurations as db_configurations
 from trove_clone.db import instances as db_instances
+from trove_clone.db import modules as db_modules
 from trove_clone import drivers
 from trove_clone.guestagent import rpcapi as guest_rpcapi
+from trove_clone.services import modules as module_service
 
 LOG = logging.getLogger(__name__)
 GUEST_CONF = 'etc/trove/trove-guestagent.conf'
@@ -186,9 +188,11 @@ def _build(context, row: dict, version: dict, request: dict,
     db_instances.update(context, instance_id, {
         'server_id': server['id'], 'server_status': 'ACTIVE',
         'addresses': json.dumps(server['addresses'])})
+    modules = run_step('modules', 30, lambda: module_payloads(
+        context, request.get('modules') or []))
     run_step('prepare', 30, lambda: guest_for(row).prepare(
         context, version['manager'], request.get('databases'),
-        request.get('users'), request.get('modules')))
+        request.get('users'), modules))
     wait_for_service(context, instance_id, CONF.usage_timeout)
     if row['configuration_id']:
         restart = run_step('configuration', CONF.agent_call_high_timeout,
@@ -196,6 +200,23 @@ def _build(context, row: dict, version: dict, request: dict,
         if restart:
             run_step('restart', CONF.reboot_time_out,
                      lambda: guest_for(row).restart(context))
+
+
+def module_payloads(context, references: list) -> list[dict]:
+    """What the guest applies for module ids (or ``{'id': ...}``); a
+    module deleted since the request is left out."""
+    payloads = []
+    for reference in references:
+        module_id = reference['id'] if isinstance(reference, dict) \
+            else reference
+        try:
+            module = db_modules.get(context, module_id)
+        except exception.ModuleNotFound:
+            LOG.warning('Module %s was deleted before it could be '
+                        'applied.', module_id)
+            continue
+        payloads.append(module_service.payload(context, module))
+    return payloads
 
 
 def _image_of(version: dict) -> str:
@@ -265,6 +286,7 @@ def delete(context, instance_id: str) -> None:
                             _payload(row), error=True)
         return
     deleted = db_instances.mark_deleted(context, instance_id)
+    db_modules.record_removed(context, instance_id)
     if deleted is not None:
         flavor_ram = _flavor_ram(row['flavor_id'])
         deltas = {'instances': 1, 'ram': flavor_ram}

@@ -10,6 +10,7 @@ import oslo_messaging
 
 from trove_clone.common import rpc
 from trove_clone.taskmanager import flows
+from trove_clone.taskmanager import module_flows
 from trove_clone.taskmanager import rpcapi
 
 LOG = logging.getLogger(__name__)
@@ -77,3 +78,11 @@ class Manager:
                  instance_id, datastore_version_id)
         _in_thread('upgrade-%s' % instance_id, flows.upgrade, context,
                    instance_id, datastore_version_id)
+
+    def reapply_module(self, context, module_id: str, md5: str | None,
+                       include_clustered: bool, batch_size: int,
+                       batch_delay: int, force: bool) -> None:
+        LOG.info('Reapplying module %s.', module_id)
+        _in_thread('reapply-%s' % module_id, module_flows.reapply, context,
+                   module_id, md5, include_clustered, batch_size,
+                   batch_delay, force)

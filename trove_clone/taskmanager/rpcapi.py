@@ -7,15 +7,16 @@ Version history:
   resize_flavor, rebuild (all casts).
 * 1.2 - apply_configuration (cast).
 * 1.3 - upgrade (cast).
+* 1.4 - reapply_module (cast).
 """
 from oslo_config import cfg
 
 from trove_clone.common import rpc
 
 CONF = cfg.CONF
-RPC_API_VERSION = '1.3'
+RPC_API_VERSION = '1.4'
 #: ``[upgrade_levels] taskmanager`` may name a release instead of a version.
-VERSION_ALIASES = {'2026.2': '1.0', '2027.1': '1.3'}
+VERSION_ALIASES = {'2026.2': '1.0', '2027.1': '1.4'}
 
 
 class TaskManagerAPI:
@@ -85,3 +86,13 @@ class TaskManagerAPI:
         self.client.prepare(version='1.3').cast(
             context, 'upgrade', instance_id=instance_id,
             datastore_version_id=datastore_version_id)
+
+    def reapply_module(self, context, module_id: str, md5: str | None,
+                       include_clustered: bool, batch_size: int,
+                       batch_delay: int, force: bool) -> None:
+        """Apply a module's current contents again to the instances that
+        have it, in batches (since 1.4)."""
+        self.client.prepare(version='1.4').cast(
+            context, 'reapply_module', module_id=module_id, md5=md5,
+            include_clustered=include_clustered, batch_size=batch_size,
+            batch_delay=batch_delay, force=force)

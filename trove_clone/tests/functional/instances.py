@@ -22,6 +22,7 @@ from keystoneauth1 import token_endpoint
 from troveclient.v1 import client as trove_client
 
 from trove_clone.localstack import glance as glance_service
+from trove_clone.localstack import keystone as keystone_service
 from trove_clone.tests.functional import base
 from trove_clone.tests.functional import fixtures as trove_fixtures
 
@@ -40,8 +41,11 @@ class Deployment(fixtures.Fixture):
 
     def __init__(self, address_pool: str, extra_conf: str = '',
                  datastores: tuple = ('redis',),
-                 transport_url: str = TRANSPORT_URL) -> None:
+                 transport_url: str = TRANSPORT_URL,
+                 keystone: bool = False) -> None:
         super().__init__()
+        self.use_keystone = keystone
+        self.keystone = None
         self.transport_url = transport_url
         self.address_pool = address_pool
         self.extra_conf = extra_conf
@@ -69,8 +73,20 @@ class Deployment(fixtures.Fixture):
             'volume_pool_gb = 20',
             '[DEFAULT]'])
         database = self.useFixture(trove_fixtures.ControlDatabase('sqlite'))
+        auth = {}
+        if self.use_keystone:
+            self.keystone = self.useFixture(
+                keystone_service.KeystoneFixture()).keystone
+            auth = {'auth_strategy': 'keystone',
+                    'keystone_url': self.keystone.url,
+                    'keystone_password': keystone_service.ADMIN_PASSWORD}
         self.api = self.useFixture(trove_fixtures.TroveApi(
-            database.url, glance_endpoint=self.glance.url, extra_conf=conf))
+            database.url, glance_endpoint=self.glance.url, extra_conf=conf,
+            **auth))
+        if self.keystone is not None:
+            self.keystone.register_service(
+                'database', 'trove',
+                self.api.endpoint + '/v1.0/$(project_id)s')
         self.daemons = {
             name: self.useFixture(trove_fixtures.Daemon(
                 name, self.api.conf_path, self.api.state))
@@ -157,7 +173,12 @@ class Deployment(fixtures.Fixture):
 
     def client(self, project: str = 'demo', user: str = 'alice'):
         """The real python-troveclient, as ``user`` of ``project``
-        (the user ``admin`` is an administrator)."""
+        (the user ``admin`` is an administrator); with Keystone, always
+        as Keystone's admin in its admin project."""
+        if self.keystone is not None:
+            return trove_client.Client(
+                session=self.keystone.session(), region_name=(
+                    keystone_service.REGION))
         token = '%s:%s' % (user, project)
         auth = token_endpoint.Token('%s/v1.0/%s' % (self.api.endpoint,
                                                     project), token)

@@ -7,6 +7,7 @@ from pecan import expose
 
 from trove_clone.api.controllers import base
 from trove_clone.api.controllers.v1 import instance_accounts
+from trove_clone.api.controllers.v1 import instance_modules
 from trove_clone.api.schemas import instances as schemas
 from trove_clone.api.views import instances as views
 from trove_clone.common import exception
@@ -132,6 +133,8 @@ class InstanceController:
         self.users = instance_accounts.UsersController(instance_id)
         self.root = instance_accounts.InstanceRootController(instance_id)
         self.configuration = InstanceConfigurationController(instance_id)
+        self.modules = instance_modules.InstanceModulesController(
+            instance_id)
 
     @expose(generic=True, content_type=base.JSON)
     def index(self):
@@ -203,6 +206,8 @@ class InstancesController:
             base.authorize('instance:extension:user:create')
         if spec.get('databases'):
             base.authorize('instance:extension:database:create')
+        if spec.get('modules'):
+            base.authorize('instance:module_apply')
         row = service.create(ctx, spec, tasks())
         return base.respond({'instance': views.detail(
             row, is_admin=ctx.is_admin)})

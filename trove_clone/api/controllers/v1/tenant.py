@@ -5,6 +5,7 @@ from trove_clone.api.controllers.v1 import flavors
 from trove_clone.api.controllers.v1 import instances
 from trove_clone.api.controllers.v1 import limits
 from trove_clone.api.controllers.v1 import mgmt
+from trove_clone.api.controllers.v1 import modules
 
 
 class TenantController:
@@ -17,3 +18,4 @@ class TenantController:
     instances = instances.InstancesController()
     limits = limits.LimitsController()
     mgmt = mgmt.MgmtController()
+    modules = modules.ModulesController()

@@ -26,6 +26,17 @@ class RecordingTasks:
             self.calls.append((name,) + args)
         return record
 
+    def reapply_module(self, context, module_id: str, md5: str | None,
+                       include_clustered: bool, batch_size: int,
+                       batch_delay: int, force: bool) -> None:
+        """Records ('reapply_module', module_id, {the other arguments})."""
+        if self.fail:
+            raise RuntimeError('no taskmanager')
+        self.calls.append(('reapply_module', module_id, {
+            'md5': md5, 'include_clustered': include_clustered,
+            'batch_size': batch_size, 'batch_delay': batch_delay,
+            'force': force}))
+
 
 class InstanceApiTest(base.ApiTestCase):
 

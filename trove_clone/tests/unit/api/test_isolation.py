@@ -58,6 +58,8 @@ class TenantIsolationTest(base.ApiTestCase):
                 'user': {'password': 'p'}},
             ('PUT', '/instances/{instance_id}/users/{user}/databases'): {
                 'databases': [{'name': 'x'}]},
+            ('POST', '/instances/{instance_id}/modules'): {
+                'modules': [{'id': '0c0ffee0-0000-4000-8000-00000000000d'}]},
         }
         found = []
         for route in routes.ROUTES:
@@ -69,7 +71,8 @@ class TenantIsolationTest(base.ApiTestCase):
                     route.path != '/instances/{instance_id}/root':
                 self.fail('no body for %s %s' % (route.method, route.path))
             found.append((route.method.lower(), route.path.format(
-                instance_id='{a}', user='x', database='x'), body))
+                instance_id='{a}', user='x', database='x',
+                module_id='0c0ffee0-0000-4000-8000-00000000000d'), body))
         return found
 
     # (method, path template, body); {a} is project A's resource id.

@@ -1,0 +1,247 @@
+"""Persistence of modules and of the modules applied to instances.
+
+Contents stay as stored (encrypted); the services layer encrypts and
+decrypts them.
+"""
+from oslo_utils import uuidutils
+import sqlalchemy as sa
+
+from trove_clone.common import exception
+from trove_clone.db import api as db_api
+from trove_clone.db import models
+
+_facade = db_api.facade
+Module = models.Module
+Applied = models.InstanceModule
+Instance = models.Instance
+
+
+def _same_identity(session, values: dict, exclude_id: str | None = None):
+    """The live module with the name, type, tenant and datastore (version)
+    of ``values``, if any."""
+    query = session.query(Module).filter_by(
+        name=values['name'], type=values['type'],
+        tenant_id=values.get('tenant_id'),
+        datastore_id=values.get('datastore_id'),
+        datastore_version_id=values.get('datastore_version_id'),
+        deleted=False)
+    if exclude_id:
+        query = query.filter(Module.id != exclude_id)
+    return query.first()
+
+
+@db_api.retry_on_locked
+def create(context, values: dict) -> dict:
+    """Record a module.
+
+    :raises: ModuleAlreadyExists for a live module of the same name, type,
+        tenant and datastore (version)
+    """
+    with _facade.writer.using(context) as session:
+        if _same_identity(session, values) is not None:
+            raise exception.ModuleAlreadyExists(
+                name=values['name'], module_type=values['type'])
+        now = models.utcnow()
+        row = Module(id=uuidutils.generate_uuid(), created=now, updated=now,
+                     deleted=False, **values)
+        session.add(row)
+        session.flush()
+        return row.to_dict()
+
+
+def get(context, module_id: str) -> dict:
+    """A live module; ModuleNotFound otherwise."""
+    with _facade.reader.using(context) as session:
+        row = session.query(Module).filter_by(id=module_id,
+                                              deleted=False).first()
+        if row is None:
+            raise exception.ModuleNotFound(id=module_id)
+        return row.to_dict()
+
+
+def list_all(context) -> list[dict]:
+    """Every live module, oldest first (the caller filters visibility)."""
+    with _facade.reader.using(context) as session:
+        return [row.to_dict() for row in session.query(Module).filter_by(
+            deleted=False).order_by(Module.created, Module.id)]
+
+
+def auto_apply_for(context, tenant_id: str, datastore_id: str,
+                   version_id: str) -> list[dict]:
+    """The auto_apply modules a new instance of the tenant and version
+    gets."""
+    with _facade.reader.using(context) as session:
+        rows = session.query(Module).filter(
+            Module.deleted.is_(False), Module.auto_apply.is_(True),
+            sa.or_(Module.tenant_id.is_(None),
+                   Module.tenant_id == tenant_id),
+            sa.or_(Module.datastore_id.is_(None),
+                   Module.datastore_id == datastore_id),
+            sa.or_(Module.datastore_version_id.is_(None),
+                   Module.datastore_version_id == version_id))
+        return [row.to_dict() for row in rows.order_by(Module.created)]
+
+
+@db_api.retry_on_locked
+def update(context, module_id: str, changes: dict) -> dict:
+    """Change a module's fields; ModuleAlreadyExists when it would take
+    another live module's identity."""
+    with _facade.writer.using(context) as session:
+        row = session.query(Module).filter_by(id=module_id,
+                                              deleted=False).first()
+        if row is None:
+            raise exception.ModuleNotFound(id=module_id)
+        identity = {key: changes.get(key, getattr(row, key)) for key in (
+            'name', 'type', 'tenant_id', 'datastore_id',
+            'datastore_version_id')}
+        if _same_identity(session, identity, exclude_id=module_id):
+            raise exception.ModuleAlreadyExists(
+                name=identity['name'], module_type=identity['type'])
+        for key, value in changes.items():
+            setattr(row, key, value)
+        row.updated = models.utcnow()
+        session.flush()
+        return row.to_dict()
+
+
+@db_api.retry_on_locked
+def delete(context, module_id: str) -> None:
+    with _facade.writer.using(context) as session:
+        now = models.utcnow()
+        session.query(Module).filter_by(id=module_id, deleted=False).update(
+            {'deleted': True, 'deleted_at': now, 'updated': now},
+            synchronize_session=False)
+        session.query(Applied).filter_by(module_id=module_id,
+                                         deleted=False).update(
+            {'deleted': True, 'deleted_at': now},
+            synchronize_session=False)
+
+
+# --- modules applied to instances --------------------------------------------
+
+def _applied(session, module_id: str, include_clustered: bool,
+             tenant_id: str | None = None):
+    query = session.query(Applied).join(
+        Instance, Instance.id == Applied.instance_id).filter(
+        Applied.module_id == module_id, Applied.deleted.is_(False),
+        Instance.deleted.is_(False))
+    if not include_clustered:
+        query = query.filter(Instance.cluster_id.is_(None))
+    if tenant_id is not None:
+        query = query.filter(Instance.tenant_id == tenant_id)
+    return query
+
+
+def count_current(context, module_id: str, md5: str) -> int:
+    """Instances with the module applied at ``md5`` (clustered ones
+    too)."""
+    with _facade.reader.using(context) as session:
+        return _applied(session, module_id, True).filter(
+            Applied.md5 == md5).count()
+
+
+def count_by_md5(context, module_id: str, include_clustered: bool,
+                 tenant_id: str | None = None) -> list[dict]:
+    """``{md5, count, min_updated, max_updated}`` per applied md5, the
+    oldest first (instances of ``tenant_id`` only, when given)."""
+    with _facade.reader.using(context) as session:
+        query = _applied(session, module_id, include_clustered,
+                         tenant_id).with_entities(
+            Applied.md5, sa.func.count(Applied.id),
+            sa.func.min(Applied.updated), sa.func.max(Applied.updated)
+        ).group_by(Applied.md5)
+        groups = [{'md5': md5, 'count': count, 'min_updated': low,
+                   'max_updated': high} for md5, count, low, high in query]
+    return sorted(groups, key=lambda group: group['min_updated'])
+
+
+def md5s_applied(context, module_id: str) -> set[str]:
+    """Every md5 the module is applied with (clustered instances too)."""
+    with _facade.reader.using(context) as session:
+        return {md5 for (md5,) in _applied(session, module_id, True)
+                .with_entities(Applied.md5).distinct()}
+
+
+def instance_ids(context, module_id: str, include_clustered: bool,
+                 limit: int | None = None, marker: str | None = None,
+                 tenant_id: str | None = None) -> list[str]:
+    """Ids of the live instances the module is applied to, by id (of
+    ``tenant_id`` only, when given)."""
+    with _facade.reader.using(context) as session:
+        query = _applied(session, module_id, include_clustered, tenant_id)
+        if marker:
+            query = query.filter(Instance.id > marker)
+        query = query.with_entities(Instance.id).distinct().order_by(
+            Instance.id)
+        if limit:
+            query = query.limit(limit)
+        return [instance_id for (instance_id,) in query]
+
+
+def reapply_targets(context, module_id: str, current_md5: str,
+                    md5: str | None, include_clustered: bool,
+                    force: bool, tenant_id: str | None = None
+                    ) -> list[str]:
+    """Ids of the instances a reapply goes to: those whose applied md5 is
+    not the current one (every one with ``force``), only those at ``md5``
+    when given, only those of ``tenant_id`` when given; oldest application
+    first."""
+    with _facade.reader.using(context) as session:
+        query = _applied(session, module_id, include_clustered, tenant_id)
+        if md5:
+            query = query.filter(Applied.md5 == md5)
+        if not force:
+            query = query.filter(Applied.md5 != current_md5)
+        rows = query.order_by(Applied.updated, Applied.instance_id)
+        return [row.instance_id for row in rows]
+
+
+@db_api.retry_on_locked
+def record_applied(context, instance_id: str, module_id: str,
+                   md5: str) -> None:
+    """The module is (now) applied to the instance at ``md5``; its update
+    time is now, even when the md5 did not change."""
+    with _facade.writer.using(context) as session:
+        now = models.utcnow()
+        updated = session.query(Applied).filter_by(
+            instance_id=instance_id, module_id=module_id,
+            deleted=False).update({'md5': md5, 'updated': now},
+                                  synchronize_session=False)
+        if not updated:
+            session.add(Applied(id=uuidutils.generate_uuid(),
+                                instance_id=instance_id, module_id=module_id,
+                                md5=md5, created=now, updated=now,
+                                deleted=False))
+
+
+@db_api.retry_on_locked
+def record_removed(context, instance_id: str,
+                   module_id: str | None = None) -> None:
+    """The module (every module, with None) no longer applies to the
+    instance."""
+    with _facade.writer.using(context) as session:
+        query = session.query(Applied).filter_by(instance_id=instance_id,
+                                                 deleted=False)
+        if module_id is not None:
+            query = query.filter_by(module_id=module_id)
+        query.update({'deleted': True, 'deleted_at': models.utcnow()},
+                     synchronize_session=False)
+
+
+def applied_to(context, instance_id: str) -> list[dict]:
+    """The modules applied to an instance: each module's row with the
+    application's ``applied_md5``, ``applied_created`` and
+    ``applied_updated``."""
+    with _facade.reader.using(context) as session:
+        rows = session.query(Applied, Module).join(
+            Module, Module.id == Applied.module_id).filter(
+            Applied.instance_id == instance_id, Applied.deleted.is_(False),
+            Module.deleted.is_(False)).order_by(Applied.created)
+        result = []
+        for applied, module in rows:
+            data = module.to_dict()
+            data.update(applied_md5=applied.md5,
+                        applied_created=applied.created,
+                        applied_updated=applied.updated)
+            result.append(data)
+        return result

@@ -1,0 +1,435 @@
+"""Business rules of modules: who may create, see and change them, where
+they apply, their contents (encrypted at rest) and what a guest receives.
+
+The md5 of a module is Trove's: of its contents as the client sent them
+(the trove CLI sends a file base64-encoded), so the same file gives the
+same md5 as in Trove.
+"""
+import hashlib
+import os
+from typing import Any, Protocol
+
+from oslo_log import log as logging
+
+from trove_clone.common import crypto
+from trove_clone.common import exception
+from trove_clone.conf import CONF
+from trove_clone.db import api as db_api
+from trove_clone.db import modules as db_modules
+
+LOG = logging.getLogger(__name__)
+ALL = 'all'
+KEY_FILE_NAME = 'module.key'
+#: Options only an administrator may set (value that needs admin).
+_ADMIN_OPTIONS = (('all_tenants', True), ('auto_apply', True),
+                  ('visible', False), ('priority_apply', True))
+_FLAGS = ('auto_apply', 'visible', 'live_update', 'priority_apply')
+
+
+class Tasks(Protocol):
+    """What this module casts to the taskmanager."""
+
+    def reapply_module(self, context, module_id: str, md5: str | None,
+                       include_clustered: bool, batch_size: int,
+                       batch_delay: int, force: bool) -> None: ...
+
+
+# --- the deployment's module key ---------------------------------------------
+
+def key_file() -> str:
+    """Where the generated module key lives."""
+    if CONF.module_key_file:
+        return os.path.abspath(CONF.module_key_file)
+    if CONF.config_file:
+        return os.path.join(os.path.dirname(os.path.abspath(
+            CONF.config_file[0])), KEY_FILE_NAME)
+    return os.path.join(os.path.expanduser('~'), '.trove_clone',
+                        KEY_FILE_NAME)
+
+
+def ensure_key() -> str | None:
+    """Generate the module key file when no key is configured and the file
+    does not exist yet; returns the path written, or None."""
+    if CONF.module_aes_cbc_key:
+        return None
+    path = key_file()
+    if os.path.exists(path):
+        return None
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                             0o600)
+    except FileExistsError:
+        return None
+    with os.fdopen(descriptor, 'w') as target:
+        target.write(crypto.generate_secret() + '\n')
+    LOG.info('Generated the module key in %s.', path)
+    return path
+
+
+def _secret() -> str:
+    if CONF.module_aes_cbc_key:
+        return CONF.module_aes_cbc_key
+    ensure_key()
+    with open(key_file()) as source:
+        secret = source.read().strip()
+    if not secret:
+        # Never encrypt under an empty key (a truncated file, or one that
+        # another process has created but not written yet).
+        raise exception.TroveError(
+            'The module key file %s is empty: restore it, or set '
+            'module_aes_cbc_key.' % key_file())
+    return secret
+
+
+def encrypt(contents: str) -> str:
+    return crypto.encrypt_text(contents, _secret())
+
+
+def decrypt(stored: str) -> str:
+    """The contents as the client sent them.
+
+    :raises: TroveError (500) when the key changed since they were stored
+    """
+    try:
+        return crypto.decrypt_text(stored, _secret())
+    except crypto.UnsealError as error:
+        raise exception.TroveError(
+            'A module\'s contents cannot be read: %s. Was the module key '
+            '(module_aes_cbc_key or %s) changed?' % (error, key_file()))
+
+
+def md5_of(contents: str) -> str:
+    return hashlib.md5(contents.encode('utf-8'),
+                       usedforsecurity=False).hexdigest()
+
+
+# --- checks ------------------------------------------------------------------
+
+def _check_type(module_type: str) -> str:
+    allowed = [name.lower() for name in CONF.module_types]
+    module_type = (module_type or '').strip().lower()
+    if module_type not in allowed:
+        raise exception.ModuleTypeNotFound(
+            module_type=module_type, allowed=', '.join(allowed) or '(none)')
+    return module_type
+
+
+def _check_contents(contents: Any) -> str:
+    if not isinstance(contents, str) or not contents.strip():
+        raise exception.BadRequest('module.contents must be a non-empty '
+                                   'string.')
+    size = len(contents.encode('utf-8'))
+    if size > CONF.module_contents_max_size:
+        raise exception.BadRequest(
+            'module.contents is %d bytes; the limit is %d bytes '
+            '(module_contents_max_size).' % (size,
+                                             CONF.module_contents_max_size))
+    return contents
+
+
+def _check_admin_options(context, spec: dict, action: str) -> list[str]:
+    """403 when a member sets an administrator's option; 400 when
+    full_access is combined with one. Returns the options chosen."""
+    chosen = [name for name, admin_value in _ADMIN_OPTIONS
+              if name in spec and bool(spec[name]) == admin_value]
+    if 'full_access' in spec and spec['full_access'] is not None:
+        if not context.is_admin:
+            chosen.append('full_access')
+        elif spec['full_access'] and chosen:
+            raise exception.BadRequest(
+                'full_access cannot be combined with the administrator '
+                'options %s.' % ', '.join(chosen))
+    if chosen and not context.is_admin:
+        raise exception.ModuleAccessForbidden(action=action,
+                                              options=', '.join(chosen))
+    return chosen
+
+
+def _options_after(module: dict, spec: dict) -> dict:
+    """The administrator's options ``module`` has once ``spec`` is
+    applied, with the request's full_access: an update is checked against
+    what the module becomes, not only against what the request names."""
+    current = {'all_tenants': module['tenant_id'] is None,
+               'auto_apply': module['auto_apply'],
+               'visible': module['visible'],
+               'priority_apply': module['priority_apply']}
+    options = {name: spec[name] if spec.get(name) is not None else value
+               for name, value in current.items()}
+    options['full_access'] = spec.get('full_access')
+    return options
+
+
+def _resolve_datastore(context, datastore: dict | None
+                       ) -> tuple[str | None, str | None]:
+    """(datastore id, version id) a request's ``datastore`` names; None
+    for "all"."""
+    datastore = datastore or {}
+    name = datastore.get('type')
+    version = datastore.get('version')
+    if not name or name == ALL:
+        if version and version != ALL:
+            raise exception.BadRequest(
+                'module.datastore.version needs module.datastore.type.')
+        return None, None
+    found = db_api.datastore_get(context, name)
+    if not version or version == ALL:
+        return found['id'], None
+    return found['id'], db_api.datastore_version_find(
+        context, found['id'], version)['id']
+
+
+def _check_apply_order(value: Any) -> int:
+    try:
+        order = int(value)
+    except (TypeError, ValueError):
+        order = -1
+    if not 0 <= order <= 9:
+        raise exception.BadRequest('module.apply_order must be a whole '
+                                   'number from 0 to 9, not %r.' % (value,))
+    return order
+
+
+# --- create, show, list, update, delete -------------------------------------
+
+def create(context, spec: dict) -> dict:
+    """Check and record a module; returns it (contents encrypted).
+
+    :raises: ModuleTypeNotFound (404), ModuleAccessForbidden (403),
+        ModuleAlreadyExists, BadRequest, DatastoreNotFound
+    """
+    module_type = _check_type(spec.get('module_type'))
+    contents = _check_contents(spec.get('contents'))
+    _check_admin_options(context, spec, 'create a module with')
+    datastore_id, version_id = _resolve_datastore(context,
+                                                  spec.get('datastore'))
+    full_access = bool(spec.get('full_access'))
+    values = {
+        'name': spec['name'].strip(), 'type': module_type,
+        'contents': encrypt(contents), 'md5': md5_of(contents),
+        'description': spec.get('description'),
+        'tenant_id': None if spec.get('all_tenants') else context.project_id,
+        'datastore_id': datastore_id, 'datastore_version_id': version_id,
+        'auto_apply': bool(spec.get('auto_apply', False)),
+        'visible': bool(spec.get('visible', True)),
+        'live_update': bool(spec.get('live_update', False)),
+        'priority_apply': bool(spec.get('priority_apply', False)),
+        'apply_order': _check_apply_order(spec.get('apply_order', 5)),
+        'is_admin': bool(context.is_admin) and not full_access,
+    }
+    return db_modules.create(context, values)
+
+
+def visible_to(context, module: dict) -> bool:
+    if context.is_admin:
+        return True
+    return bool(module['visible']) and \
+        module['tenant_id'] in (None, context.project_id)
+
+
+def get(context, module_id: str) -> dict:
+    """A module the caller may see; ModuleNotFound otherwise."""
+    module = db_modules.get(context, module_id)
+    if not visible_to(context, module):
+        raise exception.ModuleNotFound(id=module_id)
+    return module
+
+
+def list_visible(context, datastore: str | None = None) -> list[dict]:
+    """The modules the caller may see; ``datastore`` (a name or id, or
+    "all") keeps those of exactly that datastore (or those for all), as
+    Trove does."""
+    modules = [module for module in db_modules.list_all(context)
+               if visible_to(context, module)]
+    if not datastore:
+        return modules
+    if datastore.lower() == ALL:
+        return [module for module in modules if not module['datastore_id']]
+    wanted = db_api.datastore_get(context, datastore)['id']
+    return [module for module in modules if module['datastore_id'] == wanted]
+
+
+def _check_may_change(context, module: dict, action: str) -> None:
+    if module['is_admin'] and not context.is_admin:
+        raise exception.ModuleAccessForbidden(
+            action='%s this module' % action,
+            options='it was created by an administrator')
+    if not module['live_update']:
+        count = db_modules.count_current(context, module['id'],
+                                         module['md5'])
+        if count:
+            raise exception.ModuleAppliedToInstance(
+                id=module['id'], count=count, action=action + 'd')
+
+
+def _datastore_changes(context, module: dict, spec: dict) -> dict:
+    changes = {}
+    if spec.get('all_datastores'):
+        changes.update(datastore_id=None, datastore_version_id=None)
+    elif spec.get('datastore'):
+        datastore = dict(spec['datastore'])
+        if not datastore.get('type') and module['datastore_id']:
+            datastore['type'] = module['datastore_id']
+        ds_id, version_id = _resolve_datastore(context, datastore)
+        changes.update(datastore_id=ds_id, datastore_version_id=version_id)
+    if spec.get('all_datastore_versions'):
+        changes['datastore_version_id'] = None
+    return changes
+
+
+def update(context, module: dict, spec: dict) -> dict:
+    """Change a module; the md5 follows new contents.
+
+    :raises: ModuleAccessForbidden, ModuleAppliedToInstance (403),
+        ModuleTypeNotFound, ModuleAlreadyExists, BadRequest
+    """
+    _check_may_change(context, module, 'update')
+    chosen = _check_admin_options(context, _options_after(module, spec),
+                                  'update a module with')
+    changes = _datastore_changes(context, module, spec)
+    if spec.get('name') is not None:
+        changes['name'] = spec['name'].strip()
+    module_type = spec.get('module_type', spec.get('type'))
+    if module_type is not None:
+        changes['type'] = _check_type(module_type)
+    if spec.get('contents') is not None:
+        contents = _check_contents(spec['contents'])
+        changes.update(contents=encrypt(contents), md5=md5_of(contents))
+    if 'description' in spec:
+        changes['description'] = spec['description']
+    if spec.get('all_tenants') is not None:
+        changes['tenant_id'] = None if spec['all_tenants'] else \
+            (module['tenant_id'] or context.project_id)
+    for flag in _FLAGS:
+        if spec.get(flag) is not None:
+            changes[flag] = bool(spec[flag])
+    if spec.get('apply_order') is not None:
+        changes['apply_order'] = _check_apply_order(spec['apply_order'])
+    if spec.get('full_access') is not None:
+        changes['is_admin'] = not spec['full_access']
+    elif chosen:
+        changes['is_admin'] = True
+    return db_modules.update(context, module['id'], changes)
+
+
+def delete(context, module: dict) -> None:
+    _check_may_change(context, module, 'delete')
+    db_modules.delete(context, module['id'])
+
+
+# --- instances ---------------------------------------------------------------
+
+def check_applies(module: dict, version: dict) -> None:
+    """ModuleInvalid (400) when the module is for another datastore or
+    version than ``version``."""
+    if module['datastore_id'] and \
+            module['datastore_id'] != version['datastore_id']:
+        raise exception.ModuleInvalid(reason=(
+            "module '%s' is for another datastore than %s."
+            % (module['name'], version['datastore_name'])))
+    if module['datastore_version_id'] and \
+            module['datastore_version_id'] != version['id']:
+        raise exception.ModuleInvalid(reason=(
+            "module '%s' is for another version of %s than %s."
+            % (module['name'], version['datastore_name'], version['name'])))
+
+
+def for_instance(context, references: list, version: dict) -> list[dict]:
+    """The modules of ``[{'id': ...}]`` (each visible to the caller and
+    for ``version``), without repeats."""
+    modules: dict = {}
+    for reference in references:
+        module_id = reference.get('id') if isinstance(reference, dict) \
+            else reference
+        module = get(context, str(module_id))
+        check_applies(module, version)
+        modules[module['id']] = module
+    return list(modules.values())
+
+
+def for_new_instance(context, references: list, version: dict) -> list[dict]:
+    """The requested modules and the auto_apply ones of the tenant and
+    version, for an instance about to be created."""
+    modules = {module['id']: module for module in
+               for_instance(context, references, version)}
+    for module in db_modules.auto_apply_for(
+            context, context.project_id, version['datastore_id'],
+            version['id']):
+        modules.setdefault(module['id'], module)
+    return list(modules.values())
+
+
+def _names(context, module: dict) -> tuple[str, str]:
+    datastore = version = ALL
+    if module['datastore_id']:
+        try:
+            datastore = db_api.datastore_get(context,
+                                             module['datastore_id'])['name']
+        except exception.DatastoreNotFound:
+            datastore = module['datastore_id']
+    if module['datastore_version_id']:
+        try:
+            version = db_api.datastore_version_get(
+                context, module['datastore_version_id'])['name']
+        except exception.DatastoreVersionNotFound:
+            version = module['datastore_version_id']
+    return datastore, version
+
+
+def with_names(context, module: dict) -> dict:
+    """The module with ``datastore``, ``datastore_version`` and
+    ``tenant`` as the views show them ("all" or a name)."""
+    data = dict(module)
+    data['datastore'], data['datastore_version'] = _names(context, module)
+    data['tenant'] = module['tenant_id'] or ALL
+    return data
+
+
+def payload(context, module: dict) -> dict:
+    """What a guest needs to apply the module (contents decrypted)."""
+    datastore, version = _names(context, module)
+    return {
+        'id': module['id'], 'name': module['name'], 'type': module['type'],
+        'contents': decrypt(module['contents']), 'md5': module['md5'],
+        'datastore': datastore, 'datastore_version': version,
+        'tenant': module['tenant_id'] or ALL,
+        'auto_apply': bool(module['auto_apply']),
+        'visible': bool(module['visible']),
+        'is_admin': bool(module['is_admin']),
+        'live_update': bool(module['live_update']),
+        'priority_apply': bool(module['priority_apply']),
+        'apply_order': module['apply_order'],
+        'created': module['created'].isoformat(),
+        'updated': module['updated'].isoformat(),
+    }
+
+
+def reapply(context, module: dict, spec: dict, tasks: Tasks) -> None:
+    """Check a reapply request and cast it.
+
+    :raises: BadRequest for an md5 no instance has, a batch larger than a
+        member may ask for, or a delay shorter
+    """
+    md5 = spec.get('md5') or None
+    if md5 and md5 not in db_modules.md5s_applied(context, module['id']):
+        raise exception.BadRequest(
+            'No instance has module %s applied with md5 %s.'
+            % (module['name'], md5))
+    batch_size = spec.get('batch_size')
+    batch_delay = spec.get('batch_delay')
+    if batch_size is None:
+        batch_size = CONF.module_reapply_max_batch_size
+    if batch_delay is None:
+        batch_delay = CONF.module_reapply_min_batch_delay
+    if not context.is_admin:
+        if batch_size > CONF.module_reapply_max_batch_size:
+            raise exception.BadRequest(
+                'reapply.batch_size may be at most %d.'
+                % CONF.module_reapply_max_batch_size)
+        if batch_delay < CONF.module_reapply_min_batch_delay:
+            raise exception.BadRequest(
+                'reapply.batch_delay must be at least %d seconds.'
+                % CONF.module_reapply_min_batch_delay)
+    tasks.reapply_module(context, module['id'], md5,
+                         bool(spec.get('include_clustered')), batch_size,
+                         batch_delay, bool(spec.get('force')))
