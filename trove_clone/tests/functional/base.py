@@ -15,6 +15,21 @@ GUEST_IMAGE = os.path.join(ROOT, 'trove_clone', 'tests', 'functional',
                            'data', 'guest-image.tar.gz')
 
 
+def cli_env(keystone_url: str, user: dict) -> dict:
+    """The environment of ``trove``/``openstack`` run by ``user``
+    (``username``, ``password``, ``project_name``) of that Keystone."""
+    env = dict(os.environ)
+    env.update({
+        'OS_AUTH_URL': keystone_url, 'OS_IDENTITY_API_VERSION': '3',
+        'OS_USERNAME': user['username'], 'OS_PASSWORD': user['password'],
+        'OS_PROJECT_NAME': user['project_name'],
+        'OS_USER_DOMAIN_NAME': 'Default',
+        'OS_PROJECT_DOMAIN_NAME': 'Default',
+        'OS_REGION_NAME': keystone_service.REGION,
+        'OS_AUTH_TYPE': 'password'})
+    return env
+
+
 class DeploymentTestCase(testtools.TestCase):
     """Glance, Keystone with two member projects and an admin, and
     trove-api with auth_strategy = keystone on a control DB of
@@ -67,16 +82,7 @@ class DeploymentTestCase(testtools.TestCase):
     # --- commands as users type them ------------------------------------
 
     def cli_env(self, user: dict) -> dict:
-        env = dict(os.environ)
-        env.update({
-            'OS_AUTH_URL': self.keystone.url, 'OS_IDENTITY_API_VERSION': '3',
-            'OS_USERNAME': user['username'], 'OS_PASSWORD': user['password'],
-            'OS_PROJECT_NAME': user['project_name'],
-            'OS_USER_DOMAIN_NAME': 'Default',
-            'OS_PROJECT_DOMAIN_NAME': 'Default',
-            'OS_REGION_NAME': keystone_service.REGION,
-            'OS_AUTH_TYPE': 'password'})
-        return env
+        return cli_env(self.keystone.url, user)
 
     def cli(self, user: dict, *argv: str,
             expect_failure: bool = False) -> str:

@@ -14,6 +14,7 @@ import time
 import pymysql
 
 from trove_clone.localstack import keystone as keystone_service
+from trove_clone.tests.functional import base
 from trove_clone.tests.functional import fixtures as trove_fixtures
 from trove_clone.tests.functional import instances as deployment
 
@@ -77,19 +78,9 @@ class ModulesWalkthroughTest(deployment.DeploymentTestCase):
     # --- the CLI ------------------------------------------------------------
 
     def env(self, user: dict | None) -> dict:
-        user = user or {'username': 'admin', 'project_name': 'admin',
-                        'password': keystone_service.ADMIN_PASSWORD}
-        env = dict(os.environ)
-        env.update({
-            'OS_AUTH_URL': self.deployment.keystone.url,
-            'OS_IDENTITY_API_VERSION': '3',
-            'OS_USERNAME': user['username'], 'OS_PASSWORD': user['password'],
-            'OS_PROJECT_NAME': user['project_name'],
-            'OS_USER_DOMAIN_NAME': 'Default',
-            'OS_PROJECT_DOMAIN_NAME': 'Default',
-            'OS_REGION_NAME': keystone_service.REGION,
-            'OS_AUTH_TYPE': 'password'})
-        return env
+        return base.cli_env(self.deployment.keystone.url, user or {
+            'username': 'admin', 'project_name': 'admin',
+            'password': keystone_service.ADMIN_PASSWORD})
 
     def trove(self, *argv: str, user: dict | None = None,
               fails: bool = False) -> str:
