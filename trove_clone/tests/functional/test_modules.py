@@ -283,8 +283,33 @@ class ModulesWalkthroughTest(deployment.DeploymentTestCase):
                          final[0]['Min Updated Date'])
         self.assertLessEqual(first_applied, final[0]['Min Updated Date'])
         self.assertEqual(('OK', 'Module.V4'), self.status_of('myinst'))
+        self.other_module_commands()
 
         self.real_module_on(shown)
+
+    def other_module_commands(self) -> None:
+        """module-list, -show, -list-instance and -retrieve."""
+        listed = table(self.trove('module-list'))
+        self.assertEqual(['ID', 'Name', 'Type', 'Datastore', 'Version',
+                          'Auto Apply', 'Priority', 'Order', 'Admin',
+                          'Tenant', 'Visible'], list(listed[0]))
+        self.assertEqual([('mymod', 'ping', 'all', 'True')],
+                         [(row['Name'], row['Type'], row['Datastore'],
+                           row['Admin']) for row in listed])
+        shown = properties(self.trove('module-show', 'mymod'))
+        self.assertEqual((SEED_MD5[4], '2'), (shown['md5'],
+                                              shown['instance_count']))
+        on_instance = table(self.trove('module-list-instance', 'myinst'))
+        self.assertEqual([('mymod', 'ping', SEED_MD5[4])],
+                         [(row['Name'], row['Type'], row['Md5'])
+                          for row in on_instance])
+        output = self.trove('module-retrieve', 'myinst', '--directory',
+                            'retrieved')
+        self.assertIn("Module contents for 'mymod' written to", output)
+        files = os.listdir(os.path.join(self.work, 'retrieved'))
+        self.assertEqual(['mymod_all_all.dat'], files)
+        with open(os.path.join(self.work, 'retrieved', files[0])) as data:
+            self.assertEqual('message=Module.V4\n', data.read())
 
     def real_module_on(self, shown: dict) -> None:
         """An ``sql`` module changes the engine at apply and undoes it at
