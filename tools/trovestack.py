@@ -1,10 +1,11 @@
 # Implementation of tools/trovestack (run that; it sets up the venv).
 """trovestack: a trove_clone deployment on this machine.
 
+    tools/trovestack install                  install what is needed
     tools/trovestack kick-start [DATASTORE] [--version V]
                                               install, start, register
     tools/trovestack stop                     stop what kick-start started
-    tools/trovestack int-tests [--group=RE]   run the functional tests
+    tools/trovestack int-tests [--group=G]    run the functional tests
 
 kick-start installs what is missing (RabbitMQ, MariaDB, PostgreSQL, Redis,
 the Keystone and Glance virtualenvs), starts Keystone (with a ``demo``
@@ -358,10 +359,29 @@ def write_conf(datastore: str) -> tuple[str, bool]:
     return path, changed
 
 
+def write_glance_manage() -> str:
+    """``<state>/bin/glance-manage``: the Glance of this deployment's
+    glance-manage with its configuration, so that seed 004's
+    ``glance-manage db version`` (sync, upgrade, expand, migrate,
+    contract) works as written; returns the directory."""
+    directory = os.path.join(STATE, 'bin')
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, 'glance-manage')
+    with open(path + '.new', 'w') as script:
+        script.write('#!/bin/sh\n# glance-manage of the Glance trovestack '
+                     'runs.\nexec %s --config-file %s "$@"\n' % (
+                         service_process.venv_bin('glance', 'glance-manage'),
+                         os.path.join(STATE, 'glance', 'glance-api.conf')))
+    os.chmod(path + '.new', 0o755)
+    os.replace(path + '.new', path)
+    return directory
+
+
 def write_openrc() -> str:
     """The openrc of the demo user (``source openrc admin``: admin); it
-    puts this virtualenv's programs on the PATH."""
+    puts this virtualenv's programs, and glance-manage, on the PATH."""
     path = os.path.join(STATE, 'openrc')
+    glance_bin = write_glance_manage()
     with open(path, 'w') as openrc:
         openrc.write(
             '# source %(path)s        # the demo user\n'
@@ -372,9 +392,12 @@ def write_openrc() -> str:
             'export OS_USER_DOMAIN_NAME=Default '
             'OS_PROJECT_DOMAIN_NAME=Default\n'
             'unset OS_CLOUD OS_TOKEN OS_PROJECT_ID OS_TENANT_NAME\n'
-            '# trove, openstack and trove-manage of this deployment\n'
+            '# trove, openstack, trove-manage and glance-manage of this '
+            'deployment\n'
             'case ":$PATH:" in *":%(bin)s:"*) ;; '
             '*) export PATH="%(bin)s:$PATH" ;; esac\n'
+            'case ":$PATH:" in *":%(glance_bin)s:"*) ;; '
+            '*) export PATH="%(glance_bin)s:$PATH" ;; esac\n'
             'if [ "${1:-}" = admin ]; then\n'
             '  export OS_USERNAME=admin OS_PROJECT_NAME=admin '
             'OS_PASSWORD=%(admin)s\n'
@@ -383,6 +406,7 @@ def write_openrc() -> str:
             'OS_PASSWORD=%(password)s\n'
             'fi\n'
             % {'path': path, 'port': KEYSTONE_PORT, 'bin': BIN,
+               'glance_bin': glance_bin,
                'region': keystone_service.REGION,
                'admin': keystone_service.ADMIN_PASSWORD,
                'user': DEMO['username'], 'project': DEMO['project'],
@@ -564,9 +588,7 @@ def kick_start(datastore: str, version: str | None) -> int:
         raise StackError('unknown datastore %s (one of %s)' % (
             datastore, ', '.join(sorted(DATASTORES))))
     version = version or DATASTORES[datastore][1]
-    for script in ('install-services', 'install-openstack-services'):
-        subprocess.run([os.path.join(ROOT, 'tools', script)], check=True,
-                       env=install_env())
+    install_missing()
     os.makedirs(STATE, exist_ok=True)
     start_keystone()
     start_glance()
@@ -631,12 +653,52 @@ def stop_and_report(name: str) -> None:
     print('%s: %s' % (name, 'stopped' if running else 'was not running'))
 
 
+#: Trove's int-test groups, as regular expressions over our tests.
+GROUPS = {
+    'mysql_supported': r'(?i)mysql|mariadb',
+    'mariadb_supported': r'(?i)mariadb',
+    'postgresql_supported': r'(?i)postgresql',
+    'redis_supported': r'(?i)redis',
+    'module': r'test_modules',
+    'configuration': r'test_configurations',
+    'instance_upgrade': r'test_upgrade',
+}
+
+
+def install_missing() -> None:
+    """Install the services and the Keystone and Glance virtualenvs that
+    are missing (the wrapper installed this checkout already)."""
+    for script in ('install-services', 'install-openstack-services'):
+        subprocess.run([os.path.join(ROOT, 'tools', script)], check=True,
+                       env=install_env())
+
+
+def install() -> int:
+    """Install what a deployment needs, start nothing."""
+    install_missing()
+    print('trovestack: installed (services, the Keystone and Glance '
+          'virtualenvs, trove_clone in %s).\nNext: tools/trovestack '
+          'kick-start [mysql|mariadb|postgresql|redis]' % sys.prefix)
+    return 0
+
+
 def int_tests(group: str | None) -> int:
-    """Run the functional tests (those matching ``group``) with stestr."""
-    argv = [sys.executable, '-m', 'stestr', 'run', '--test-path',
-            './trove_clone/tests/functional', '--concurrency', '2']
-    if group:
-        argv.append(group)
+    """Run the functional tests (those matching ``group``, a regular
+    expression or one of Trove's group names) with stestr."""
+    base = [sys.executable, '-m', 'stestr', '--test-path',
+            './trove_clone/tests/functional']
+    pattern = GROUPS.get(group, group) if group else None
+    if pattern:
+        listed = subprocess.run(base + ['list', pattern], cwd=ROOT,
+                                capture_output=True, text=True)
+        if not listed.stdout.strip():
+            raise StackError(
+                'no functional test is in group %r (%s is not built '
+                'here); groups: %s, or a regular expression' % (
+                    group, group, ', '.join(sorted(GROUPS))))
+    argv = base + ['run', '--concurrency', '2']
+    if pattern:
+        argv.append(pattern)
     return subprocess.run(argv, cwd=ROOT).returncode
 
 
@@ -652,16 +714,22 @@ def main(argv: list[str]) -> int:
     kick.add_argument('--version', default=None,
                       help='the datastore version (default: mysql and '
                            'mariadb 10.11, postgresql 16, redis 7.0)')
+    commands.add_parser('install', help='install what is needed, start '
+                        'nothing')
     commands.add_parser('stop', help='stop what kick-start started')
     tests = commands.add_parser('int-tests', help='run the functional tests')
     tests.add_argument('--group', default=None,
-                       help='a regular expression selecting tests')
+                       help="a regular expression selecting tests, or one "
+                            "of Trove's groups: %s" % ', '.join(
+                                sorted(GROUPS)))
     args = parser.parse_args(argv)
     try:
         if args.command == 'kick-start':
             return kick_start(args.datastore, args.version)
         if args.command == 'stop':
             return stop()
+        if args.command == 'install':
+            return install()
         return int_tests(args.group)
     except (StackError, service_process.ServiceError,
             subprocess.CalledProcessError, glance_exc.BaseException,

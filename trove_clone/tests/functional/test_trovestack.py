@@ -172,6 +172,20 @@ class TroveStackTest(testtools.TestCase):
 
     # --- the quick start -------------------------------------------------
 
+    def test_install_and_int_test_groups(self) -> None:
+        """Seed 000's ``./trovestack install`` and its int-tests groups:
+        a group of features not built here is a clear error."""
+        output = self.trovestack('install')
+        self.assertIn('trovestack: installed', output)
+        self.assertEqual({}, self.recorded())
+        result = subprocess.run([TROVESTACK, 'int-tests',
+                                 '--group=replication'], env=self.env,
+                                capture_output=True, text=True, timeout=300)
+        self.assertEqual(1, result.returncode, result.stdout)
+        self.assertIn("no functional test is in group 'replication'",
+                      result.stderr)
+        self.assertIn('redis_supported', result.stderr)
+
     def test_kick_start_instance_restart_stop(self) -> None:
         self.addCleanup(self.trovestack, 'stop')
         output = self.trovestack('kick-start', 'redis')
@@ -188,6 +202,14 @@ class TroveStackTest(testtools.TestCase):
 
         env = self.openrc_env()
         self.assertEqual('demo', env['OS_USERNAME'])
+        # Seed 004: glance-manage db ... against this deployment's Glance.
+        version = self.cli(env, 'glance-manage', 'db', 'version').stdout
+        self.assertRegex(version.strip().splitlines()[-1],
+                         r'^\d{4}_\d_contract\d+$')
+        for command in ('sync', 'expand', 'migrate', 'contract'):
+            self.cli(env, 'glance-manage', 'db', command)
+        self.assertEqual(version, self.cli(env, 'glance-manage', 'db',
+                                           'version').stdout)
         flavors = json.loads(self.cli(
             env, 'openstack', 'database', 'flavor', 'list', '-f',
             'json').stdout)
@@ -199,6 +221,8 @@ class TroveStackTest(testtools.TestCase):
             '-f', 'json').stdout)
         self.addCleanup(self.delete_left, env, created['id'])
         shown = self.wait_active(env, created['id'])
+        # Instances carry the region of the deployment's Keystone.
+        self.assertEqual('RegionOne', shown['region'])
         address = shown['ip']
         if isinstance(address, list):
             address = address[0]
