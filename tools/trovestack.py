@@ -392,6 +392,8 @@ def write_openrc() -> str:
             'export OS_USER_DOMAIN_NAME=Default '
             'OS_PROJECT_DOMAIN_NAME=Default\n'
             'unset OS_CLOUD OS_TOKEN OS_PROJECT_ID OS_TENANT_NAME\n'
+            '# trove-manage without --config-file uses this deployment\'s\n'
+            'export OS_TROVE_CONFIG_FILE=%(conf)s\n'
             '# trove, openstack, trove-manage and glance-manage of this '
             'deployment\n'
             'case ":$PATH:" in *":%(bin)s:"*) ;; '
@@ -407,6 +409,7 @@ def write_openrc() -> str:
             'fi\n'
             % {'path': path, 'port': KEYSTONE_PORT, 'bin': BIN,
                'glance_bin': glance_bin,
+               'conf': os.path.join(STATE, 'trove.conf'),
                'region': keystone_service.REGION,
                'admin': keystone_service.ADMIN_PASSWORD,
                'user': DEMO['username'], 'project': DEMO['project'],

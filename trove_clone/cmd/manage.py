@@ -320,6 +320,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except (exception.TroveError, UsageError) as error:
         print(getattr(error, 'message', str(error)), file=sys.stderr)
+    except db_exc.CantStartEngineError:
+        print('No control database is configured: give --config-file with '
+              'a [database] connection (default %s, or $%s).'
+              % (config.DEFAULT_CONFIG_FILE, config.CONFIG_FILE_VARIABLE),
+              file=sys.stderr)
     except (db_exc.DBError, sqlalchemy.exc.SQLAlchemyError) as error:
         print('Database error: %s. Is [database] connection right, and '
               'has trove-manage db_sync run?' % _first_line(error),

@@ -8,6 +8,9 @@ import oslo_messaging
 from trove_clone import conf as _conf  # noqa: F401  (registers options)
 
 DEFAULT_CONFIG_FILE = '/etc/trove/trove.conf'
+#: Names the configuration file to use when no --config-file is given (the
+#: openrc of tools/trovestack sets it).
+CONFIG_FILE_VARIABLE = 'OS_TROVE_CONFIG_FILE'
 DEFAULT_TRANSPORT_URL = 'rabbit://guest:guest@127.0.0.1:5672/'
 _DEFAULT_LOG_LEVELS = ['amqp=WARN', 'amqplib=WARN', 'kombu=WARN',
                        'oslo.messaging=INFO', 'stevedore=WARN',
@@ -19,7 +22,10 @@ _logging_registered = False
 
 
 def default_config_files() -> list[str]:
-    """The standard trove.conf when it exists (services also run without)."""
+    """The file $OS_TROVE_CONFIG_FILE names, else the standard trove.conf
+    when it exists (services also run without)."""
+    if os.environ.get(CONFIG_FILE_VARIABLE):
+        return [os.environ[CONFIG_FILE_VARIABLE]]
     return [DEFAULT_CONFIG_FILE] if os.path.exists(DEFAULT_CONFIG_FILE) \
         else []
 

@@ -202,6 +202,10 @@ class TroveStackTest(testtools.TestCase):
 
         env = self.openrc_env()
         self.assertEqual('demo', env['OS_USERNAME'])
+        # Seed 000's trove-manage without --config-file: the openrc says
+        # which configuration.
+        self.assertIn('up to date', self.cli(env, 'trove-manage',
+                                             'db_version').stdout)
         # Seed 004: glance-manage db ... against this deployment's Glance.
         version = self.cli(env, 'glance-manage', 'db', 'version').stdout
         self.assertRegex(version.strip().splitlines()[-1],

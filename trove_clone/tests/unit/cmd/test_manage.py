@@ -202,6 +202,35 @@ class ManageDatabaseCommandsTest(base.TestCase):
         self.assertIn('restore the control database from the backup',
                       result.stderr)
 
+    def test_config_file_from_the_environment(self) -> None:
+        """Without --config-file, $OS_TROVE_CONFIG_FILE (the trovestack
+        openrc sets it) names the configuration; without any, the error
+        says what is missing in one line."""
+        conf = os.path.join(self.db_dir, 'env.conf')
+        with open(conf, 'w') as conf_file:
+            conf_file.write('[database]\nconnection = sqlite:///%s\n'
+                            % os.path.join(self.db_dir, 'env.sqlite'))
+        env = dict(os.environ, OS_TROVE_CONFIG_FILE=conf)
+        argv = [sys.executable, '-m', 'trove_clone.cmd.manage']
+        result = subprocess.run(argv + ['db_sync'], env=env,
+                                capture_output=True, text=True, timeout=120)
+        self.assertEqual(0, result.returncode, result.stderr)
+        self.assertTrue(os.path.exists(os.path.join(self.db_dir,
+                                                    'env.sqlite')))
+        # The module key goes beside that configuration file.
+        self.assertTrue(os.path.exists(os.path.join(self.db_dir,
+                                                    'module.key')))
+        env.pop('OS_TROVE_CONFIG_FILE')
+        result = subprocess.run(argv + ['--config-file', os.devnull,
+                                        'db_version'], env=env,
+                                capture_output=True, text=True, timeout=120)
+        self.assertEqual(1, result.returncode)
+        self.assertEqual(['No control database is configured: give '
+                          '--config-file with a [database] connection '
+                          '(default /etc/trove/trove.conf, or '
+                          '$OS_TROVE_CONFIG_FILE).'],
+                         result.stderr.strip().splitlines())
+
     def test_datastore_command_before_sync(self) -> None:
         result = self.manage('datastore_update', 'mysql', '')
         self.assertEqual(1, result.returncode)
