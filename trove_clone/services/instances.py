@@ -54,10 +54,6 @@ class Tasks(Protocol):
     def upgrade(self, context, instance_id: str,
                 datastore_version_id: str) -> None: ...
 
-    def reapply_module(self, context, module_id: str, md5: str | None,
-                       include_clustered: bool, batch_size: int,
-                       batch_delay: int, force: bool) -> None: ...
-
 
 def page_size(requested: int | None) -> int:
     """The page size: the request's limit capped by instances_page_size."""

@@ -20,6 +20,8 @@ from trove_clone.db import modules as db_modules
 LOG = logging.getLogger(__name__)
 ALL = 'all'
 KEY_FILE_NAME = 'module.key'
+#: The status a guest reports for a module it applied.
+APPLIED = 'OK'
 #: Options only an administrator may set (value that needs admin).
 _ADMIN_OPTIONS = (('all_tenants', True), ('auto_apply', True),
                   ('visible', False), ('priority_apply', True))
@@ -402,6 +404,23 @@ def payload(context, module: dict) -> dict:
         'created': module['created'].isoformat(),
         'updated': module['updated'].isoformat(),
     }
+
+
+def record_results(context, instance_id: str, modules: list[dict],
+                   results: list[dict]) -> list[dict]:
+    """Record, for each of ``modules`` (rows or payloads) the guest
+    reports applied, its md5 on the instance; returns the modules it did
+    not apply, each with its result (``{}`` when it gave none)."""
+    by_id = {result.get('id'): result for result in results}
+    failed = []
+    for module in modules:
+        result = by_id.get(module['id'], {})
+        if result.get('status') == APPLIED:
+            db_modules.record_applied(context, instance_id, module['id'],
+                                      module['md5'])
+        else:
+            failed.append(dict(module, result=result))
+    return failed
 
 
 def reapply(context, module: dict, spec: dict, tasks: Tasks) -> None:

@@ -64,15 +64,13 @@ def _apply(context, instance_id: str, payload: dict) -> bool:
     except Exception as error:  # noqa: B902 - one guest must not stop the rest
         _fault(context, instance_id, payload, str(error))
         return False
-    result = next((item for item in results
-                   if item.get('id') == payload['id']), {})
-    if result.get('status') != 'OK':
+    failed = module_service.record_results(context, instance_id, [payload],
+                                           results)
+    if failed:
+        result = failed[0]['result']
         _fault(context, instance_id, payload, '%s: %s' % (
             result.get('status', 'no result'), result.get('message', '')))
-        return False
-    db_modules.record_applied(context, instance_id, payload['id'],
-                              payload['md5'])
-    return True
+    return not failed
 
 
 def _fault(context, instance_id: str, payload: dict, details: str) -> None:

@@ -6,6 +6,7 @@ interface. The engine runs as a child of the guest agent, in the agent's
 process group, so that stopping the server stops the engine.
 """
 import abc
+import json
 import os
 import pwd
 import signal
@@ -21,6 +22,17 @@ LOG = logging.getLogger(__name__)
 
 class EngineError(exception.TroveError):
     """The engine failed; the message carries the engine's own words."""
+
+
+def read_manifest(root: str) -> dict:
+    """The manifest of the image unpacked at ``root``."""
+    path = os.path.join(root, 'manifest.json')
+    try:
+        with open(path) as source:
+            return json.load(source)
+    except (OSError, ValueError) as error:
+        raise exception.TroveError('The guest image has no readable '
+                                   'manifest at %s: %s' % (path, error))
 
 
 class Lifecycle(abc.ABC):

@@ -64,9 +64,7 @@ def sql_value(value) -> int | float | str:
 
 def render(values: dict) -> str:
     """The overrides file holding ``values`` (checked)."""
-    lines = ['# The configuration group attached to this instance, written',
-             '# by the trove_clone guest agent; included last by my.cnf.',
-             '[%s]' % SECTION]
+    lines = overrides.header('my.cnf') + ['[%s]' % SECTION]
     for name, value in overrides.checked(values).items():
         lines.append('%s = %s' % (variable_name(name), option_value(value)))
     return '\n'.join(lines) + '\n'
@@ -103,13 +101,11 @@ class MariadbOverrides(overrides.Overrides):
     """Configuration groups of a running MariaDB (a
     :class:`MariadbLifecycle`)."""
 
+    render = staticmethod(render)
+
     def _cursor(self):
         """A root cursor; see MariadbLifecycle.cursor."""
         return self.engine.cursor(_REQUEST_ERRORS)
-
-    def write(self, values: dict) -> None:
-        overrides.replace_file(self.path, render(values),
-                               self.engine._user())
 
     def apply(self, values: dict) -> None:
         values = overrides.checked(values)

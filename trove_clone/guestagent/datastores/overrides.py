@@ -99,6 +99,13 @@ def replace_file(path: str, text: str,
         raise
 
 
+def header(included_by: str) -> list[str]:
+    """The comment lines that open every overrides file."""
+    return ['# The configuration group attached to this instance, written',
+            '# by the trove_clone guest agent; included last by %s.'
+            % included_by]
+
+
 class Overrides(abc.ABC):
     """The configuration group of one running engine.
 
@@ -115,11 +122,16 @@ class Overrides(abc.ABC):
         """The overrides file on the volume."""
         return self.engine.overrides_path
 
+    @staticmethod
     @abc.abstractmethod
+    def render(values: dict) -> str:
+        """The overrides file holding ``values`` (checked)."""
+
     def write(self, values: dict) -> None:
         """Make the overrides file hold exactly ``values`` (all the
         parameters of the attached group; ``{}`` when none is attached),
         for the engine to read at its next start (or reload)."""
+        replace_file(self.path, self.render(values), self.engine._user())
 
     @abc.abstractmethod
     def apply(self, values: dict) -> None:

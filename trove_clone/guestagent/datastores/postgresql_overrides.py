@@ -36,9 +36,7 @@ def setting_value(value) -> str:
 
 def render(values: dict) -> str:
     """The overrides file holding ``values`` (checked)."""
-    lines = ['# The configuration group attached to this instance, written',
-             '# by the trove_clone guest agent; included last by '
-             'trove.conf.']
+    lines = overrides.header('trove.conf')
     for name, value in overrides.checked(values).items():
         lines.append('%s = %s' % (name.lower(), setting_value(value)))
     return '\n'.join(lines) + '\n'
@@ -93,6 +91,8 @@ class PostgresqlOverrides(overrides.Overrides):
     """Configuration groups of a running PostgreSQL (a
     :class:`PostgresqlLifecycle`)."""
 
+    render = staticmethod(render)
+
     @contextlib.contextmanager
     def _connection(self) -> Iterator[psycopg.Connection]:
         """A superuser connection; engine failures become
@@ -111,10 +111,6 @@ class PostgresqlOverrides(overrides.Overrides):
                 return source.read()
         except FileNotFoundError:
             return None
-
-    def write(self, values: dict) -> None:
-        overrides.replace_file(self.path, render(values),
-                               self.engine._user())
 
     def apply(self, values: dict) -> None:
         """Reload the configuration files and see ``values`` live.

@@ -44,9 +44,7 @@ def line_value(value) -> str:
 
 def render(values: dict) -> str:
     """The overrides file holding ``values`` (checked)."""
-    lines = ['# The configuration group attached to this instance, written',
-             '# by the trove_clone guest agent; included last by '
-             'redis.conf.']
+    lines = overrides.header('redis.conf')
     for name, value in overrides.checked(values).items():
         lines.append('%s %s' % (name.lower(), line_value(value)))
     return '\n'.join(lines) + '\n'
@@ -72,6 +70,8 @@ class RedisOverrides(overrides.Overrides):
     """Configuration groups of a running Redis (a
     :class:`RedisLifecycle`)."""
 
+    render = staticmethod(render)
+
     @contextlib.contextmanager
     def _client(self) -> Iterator[redis.Redis]:
         """A client of the default user; values Redis refuses become
@@ -87,10 +87,6 @@ class RedisOverrides(overrides.Overrides):
             raise base.EngineError('Redis failed: %s' % error) from error
         finally:
             client.close()
-
-    def write(self, values: dict) -> None:
-        overrides.replace_file(self.path, render(values),
-                               self.engine._user())
 
     def apply(self, values: dict) -> None:
         values = overrides.checked(values)

@@ -1,5 +1,4 @@
 """Datastore managers by name, and the engine of this server."""
-import json
 import os
 
 from trove_clone.common import exception
@@ -19,13 +18,7 @@ LIFECYCLES = {
 
 def manifest() -> dict:
     """The image manifest of this server."""
-    path = os.path.join(CONF.guest_root, 'manifest.json')
-    try:
-        with open(path) as source:
-            return json.load(source)
-    except (OSError, ValueError) as error:
-        raise exception.TroveError('The guest image has no readable '
-                                   'manifest at %s: %s' % (path, error))
+    return base.read_manifest(CONF.guest_root)
 
 
 def volume_dir() -> str:

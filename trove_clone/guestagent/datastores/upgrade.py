@@ -91,17 +91,6 @@ def target_version(target: dict) -> str:
     return str(target.get('engine_version') or target.get('version') or '')
 
 
-def read_manifest(root: str) -> dict:
-    """The manifest of the image unpacked at ``root``."""
-    path = os.path.join(root, 'manifest.json')
-    try:
-        with open(path) as source:
-            return json.load(source)
-    except (OSError, ValueError) as error:
-        raise exception.TroveError('The guest image has no readable '
-                                   'manifest at %s: %s' % (path, error))
-
-
 def tree_size(path: str) -> int:
     """The bytes the files under ``path`` take (sizes rounded up to
     blocks, hard links counted once, links not followed)."""
@@ -183,7 +172,7 @@ class Upgrade(abc.ABC):
 
     def current_version(self) -> str:
         """The engine version of the image this engine comes from."""
-        return str(read_manifest(self.engine.root)['engine_version'])
+        return str(base.read_manifest(self.engine.root)['engine_version'])
 
     def major(self, version: str) -> tuple[int, ...]:
         """The major version (the on-disk format) of a version name."""

@@ -30,6 +30,22 @@ def cli_env(keystone_url: str, user: dict) -> dict:
     return env
 
 
+def run_cli(test: testtools.TestCase, env: dict, argv: tuple,
+            expect_failure: bool = False, cwd: str | None = None) -> str:
+    """Run ``trove`` or ``openstack`` (``argv[0]``, from this virtualenv)
+    with ``env``; returns stdout, or stderr when it is expected to fail,
+    failing ``test`` otherwise."""
+    result = subprocess.run([os.path.join(BIN, argv[0])] + list(argv[1:]),
+                            env=env, cwd=cwd, capture_output=True,
+                            text=True, timeout=120)
+    if expect_failure:
+        test.assertNotEqual(0, result.returncode, result.stdout)
+        return result.stderr
+    test.assertEqual(0, result.returncode, '%s\n%s%s' % (
+        ' '.join(argv), result.stdout, result.stderr))
+    return result.stdout
+
+
 class DeploymentTestCase(testtools.TestCase):
     """Glance, Keystone with two member projects and an admin, and
     trove-api with auth_strategy = keystone on a control DB of
@@ -87,16 +103,7 @@ class DeploymentTestCase(testtools.TestCase):
     def cli(self, user: dict, *argv: str,
             expect_failure: bool = False) -> str:
         """Run ``trove`` or ``openstack`` as ``user``; returns stdout."""
-        program = os.path.join(BIN, argv[0])
-        result = subprocess.run([program] + list(argv[1:]),
-                                env=self.cli_env(user), capture_output=True,
-                                text=True, timeout=120)
-        if expect_failure:
-            self.assertNotEqual(0, result.returncode, result.stdout)
-            return result.stderr
-        self.assertEqual(0, result.returncode, '%s\n%s%s' % (
-            ' '.join(argv), result.stdout, result.stderr))
-        return result.stdout
+        return run_cli(self, self.cli_env(user), argv, expect_failure)
 
     def upload_image(self, name: str, *tags: str) -> str:
         """Seed 001's ``openstack image create``; returns the image id."""

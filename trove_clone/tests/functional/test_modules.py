@@ -8,14 +8,13 @@ module to a cluster member, this walkthrough applies it to ``myinst``.
 import base64
 import hashlib
 import os
-import subprocess
 import time
 
+import fixtures
 import pymysql
 
 from trove_clone.localstack import keystone as keystone_service
 from trove_clone.tests.functional import base
-from trove_clone.tests.functional import fixtures as trove_fixtures
 from trove_clone.tests.functional import instances as deployment
 
 WAIT = 240
@@ -73,7 +72,7 @@ class ModulesWalkthroughTest(deployment.DeploymentTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.work = self.useFixture(trove_fixtures.fixtures.TempDir()).path
+        self.work = self.useFixture(fixtures.TempDir()).path
 
     # --- the CLI ------------------------------------------------------------
 
@@ -86,16 +85,8 @@ class ModulesWalkthroughTest(deployment.DeploymentTestCase):
               fails: bool = False) -> str:
         """``trove <argv>`` in the work directory; stdout, or stderr when
         it is expected to fail."""
-        result = subprocess.run(
-            [os.path.join(trove_fixtures.BIN, 'trove')] + list(argv),
-            env=self.env(user), cwd=self.work, capture_output=True,
-            text=True, timeout=120)
-        if fails:
-            self.assertNotEqual(0, result.returncode, result.stdout)
-            return result.stderr
-        self.assertEqual(0, result.returncode, '%s\n%s%s' % (
-            ' '.join(argv), result.stdout, result.stderr))
-        return result.stdout
+        return base.run_cli(self, self.env(user), ('trove',) + argv,
+                            expect_failure=fails, cwd=self.work)
 
     def echo(self, text: str, name: str) -> None:
         """The seed's ``echo "<text>" > <name>``."""

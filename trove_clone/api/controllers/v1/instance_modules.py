@@ -13,9 +13,6 @@ from trove_clone.common import exception
 from trove_clone.db import modules as db_modules
 from trove_clone.services import modules as module_service
 
-#: Statuses a guest reports for a module it applied.
-_APPLIED = ('OK',)
-
 
 class InstanceModuleController:
     PATHS = ('/instances/{instance_id}/modules/{module_id}',)
@@ -83,11 +80,7 @@ class InstanceModulesController:
         payloads = [module_service.payload(ctx, module)
                     for module in modules]
         results = instance_accounts.guest(row).module_apply(ctx, payloads)
-        md5s = {module['id']: module['md5'] for module in modules}
-        for result in results:
-            if result.get('status') in _APPLIED and result.get('id') in md5s:
-                db_modules.record_applied(ctx, row['id'], result['id'],
-                                          md5s[result['id']])
+        module_service.record_results(ctx, row['id'], modules, results)
         return base.respond({'modules': results})
 
     @expose()

@@ -217,7 +217,7 @@ class PostgresqlUpgradeTest(_UpgradeTest):
         system_root = os.path.join(self.work, 'system-root')
         with tarfile.open(result.stdout.split(':')[0]) as archive:
             archive.extractall(system_root, filter='tar')
-        manifest = upgrade.read_manifest(system_root)
+        manifest = lifecycle_base.read_manifest(system_root)
         old = self.lifecycle_class(system_root, self.address, self.data_dir,
                                    manifest['programs'], 512)
         self.addCleanup(old.stop)
