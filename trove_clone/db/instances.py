@@ -241,10 +241,29 @@ def record_heartbeat(context, instance_id: str,
 @db_api.retry_on_locked
 def add_fault(context, instance_id: str, message: str, details: str) -> None:
     with _facade.writer.using(context) as session:
-        session.add(models.InstanceFault(
-            id=uuidutils.generate_uuid(), instance_id=instance_id,
-            message=message[:255], details=details,
-            created=models.utcnow()))
+        session.add(_fault(instance_id, message, details))
+
+
+@db_api.retry_on_locked
+def fail(context, instance_id: str, task: statuses.Task, message: str,
+         details: str, **values) -> None:
+    """Move an instance to ``task`` and record a fault saying why, in one
+    transaction: nobody sees the error status without its reason."""
+    with _facade.writer.using(context) as session:
+        table = Instance.__table__
+        now = models.utcnow()
+        session.execute(table.update().where(
+            table.c.id == instance_id, table.c.deleted.is_(False)).values(
+            updated=now, task_id=task.code,
+            task_description=task.description, task_start_time=now,
+            **values))
+        session.add(_fault(instance_id, message, details))
+
+
+def _fault(instance_id: str, message: str, details: str):
+    return models.InstanceFault(
+        id=uuidutils.generate_uuid(), instance_id=instance_id,
+        message=message[:255], details=details, created=models.utcnow())
 
 
 @db_api.retry_on_locked

@@ -270,8 +270,7 @@ def create(context, spec: dict, tasks: Tasks) -> dict:
 def fail(context, instance_id: str, task: statuses.Task, message: str,
          details: str) -> None:
     """Put an instance in an error task with a fault saying why."""
-    db_instances.set_task(context, instance_id, task)
-    db_instances.add_fault(context, instance_id, message, details)
+    db_instances.fail(context, instance_id, task, message, details)
 
 
 # --- changes -----------------------------------------------------------------

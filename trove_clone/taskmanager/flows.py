@@ -233,11 +233,10 @@ def _build_failed(context, row: dict, failure: StepFailed,
     task = {'volume': statuses.BUILDING_ERROR_VOLUME,
             'guest': statuses.BUILDING_ERROR_TIMEOUT_GA}.get(
         failure.step, statuses.BUILDING_ERROR_SERVER)
-    db_instances.set_task(context, row['id'], task, server_status='ERROR',
-                          server_id=None, volume_id=None)
-    db_instances.add_fault(
-        context, row['id'], 'Building the instance failed at step %s: %s'
-        % (failure.step, failure.reason), failure.details)
+    db_instances.fail(
+        context, row['id'], task, 'Building the instance failed at step '
+        '%s: %s' % (failure.step, failure.reason), failure.details,
+        server_status='ERROR', server_id=None, volume_id=None)
     _release(allocated)
 
 
@@ -276,12 +275,10 @@ def delete(context, instance_id: str) -> None:
             run_step('volume', CONF.volume_time_out,
                      lambda: _delete_volume(row['volume_id']))
     except StepFailed as failure:
-        db_instances.set_task(context, instance_id, statuses.NONE,
-                              server_status='ERROR')
-        db_instances.add_fault(context, instance_id,
-                               'Deleting the instance failed at step %s: '
-                               '%s' % (failure.step, failure.reason),
-                               failure.details)
+        db_instances.fail(context, instance_id, statuses.NONE,
+                          'Deleting the instance failed at step %s: %s'
+                          % (failure.step, failure.reason),
+                          failure.details, server_status='ERROR')
         notification.notify(context, 'dbaas.instance_delete.error',
                             _payload(row), error=True)
         return
@@ -473,10 +470,9 @@ def upgrade(context, instance_id: str, datastore_version_id: str) -> None:
         reason = getattr(failure, 'reason', None) or str(failure)
         LOG.error('Upgrading instance %s failed at %s: %s', instance_id,
                   step, reason)
-        db_instances.set_task(context, instance_id,
-                              statuses.BUILDING_ERROR_SERVER)
-        db_instances.add_fault(
-            context, instance_id, 'The upgrade to %s failed at step %s: '
+        db_instances.fail(
+            context, instance_id, statuses.BUILDING_ERROR_SERVER,
+            'The upgrade to %s failed at step %s: '
             '%s' % (version['name'], step, reason)[:255],
             '%s\nThe data volume %s was kept.' % (
                 getattr(failure, 'details', reason), row['volume_id']))

@@ -1,0 +1,49 @@
+"""An instance's error task and the fault that explains it are written
+together: a reader never sees ERROR without its reason."""
+from unittest import mock
+
+from oslo_utils import uuidutils
+
+from trove_clone.common import statuses
+from trove_clone.db import instances as db_instances
+from trove_clone.taskmanager import flows
+from trove_clone.tests.unit.api import base
+
+
+class FailTest(base.ApiTestCase):
+
+    def setUp(self) -> None:
+        super().setUp()
+        version = self.make_version()
+        self.instance_id = uuidutils.generate_uuid()
+        db_instances.create(self.context, {
+            'id': self.instance_id, 'name': 'i', 'tenant_id': 'p',
+            'flavor_id': '1', 'datastore_version_id': version['id']},
+            {}, {})
+
+    def test_build_failure_shows_error_with_its_fault(self) -> None:
+        row = db_instances.get(self.context, self.instance_id)
+        flows._build_failed(self.context, row, flows.StepFailed(
+            'guest', 'the guest failed to prepare its database',
+            'FATAL engine'), {})
+        row = db_instances.get(self.context, self.instance_id)
+        self.assertEqual('ERROR', statuses.api_status(
+            row['task_id'], row['server_status'],
+            statuses.service_status(row['service_status'])))
+        self.assertEqual(statuses.BUILDING_ERROR_TIMEOUT_GA.code,
+                         row['task_id'])
+        self.assertEqual('Building the instance failed at step guest: the '
+                         'guest failed to prepare its database',
+                         row['fault']['message'])
+        self.assertEqual('FATAL engine', row['fault']['details'])
+
+    def test_task_is_unchanged_when_the_fault_cannot_be_written(self) -> None:
+        before = db_instances.get(self.context, self.instance_id)
+        with mock.patch.object(db_instances, '_fault',
+                               side_effect=RuntimeError('disk full')):
+            self.assertRaises(RuntimeError, db_instances.fail, self.context,
+                              self.instance_id,
+                              statuses.BUILDING_ERROR_SERVER, 'm', 'd')
+        after = db_instances.get(self.context, self.instance_id)
+        self.assertEqual(before['task_id'], after['task_id'])
+        self.assertIsNone(after['fault'])
