@@ -30,6 +30,7 @@ from trove_clone.services import modules as module_service
 
 LOG = logging.getLogger(__name__)
 GUEST_CONF = 'etc/trove/trove-guestagent.conf'
+INSTANCE_TAG = 'trove_instance_id'
 _READY = (statuses.HEALTHY, statuses.RUNNING)
 _EXECUTOR = concurrent.futures.ThreadPoolExecutor(
     max_workers=16, thread_name_prefix='step')
@@ -173,7 +174,7 @@ def _build(context, row: dict, version: dict, request: dict,
     instance_id = row['id']
     if row['volume_size']:
         volume = run_step('volume', CONF.volume_time_out, lambda: drivers.get(
-            'volume').create(row['volume_size'], 'trove-%s' % instance_id))
+            'volume').create(row['volume_size'], volume_name(instance_id)))
         allocated['volume'] = volume['id']
         db_instances.update(context, instance_id, {'volume_id': volume['id']})
     image_id = run_step('image', CONF.volume_time_out,
@@ -183,7 +184,8 @@ def _build(context, row: dict, version: dict, request: dict,
     files = {GUEST_CONF: guest_conf(row, version['manager'])}
     server = run_step('server', CONF.server_time_out, lambda: drivers.get(
         'compute').create(row['name'], image_id, row['flavor_id'],
-                          allocated.get('volume'), files))
+                          allocated.get('volume'), files,
+                          metadata={INSTANCE_TAG: instance_id}))
     allocated['server'] = server['id']
     db_instances.update(context, instance_id, {
         'server_id': server['id'], 'server_status': 'ACTIVE',
@@ -238,6 +240,7 @@ def _build_failed(context, row: dict, failure: StepFailed,
         '%s: %s' % (failure.step, failure.reason), failure.details,
         server_status='ERROR', server_id=None, volume_id=None)
     _release(allocated)
+    _release_untracked(row['id'])
 
 
 def _release(allocated: dict) -> None:
@@ -256,6 +259,32 @@ def _release(allocated: dict) -> None:
             pass
         except Exception:  # noqa: B902 - logged for the operator
             LOG.exception('Volume %s was not deleted.', allocated['volume'])
+
+
+def _release_untracked(instance_id: str) -> None:
+    """Delete what a build of the instance made but never recorded: a
+    taskmanager killed between the cloud's answer and the database write
+    leaves a server tagged with the instance or its named volume."""
+    try:
+        for server in drivers.get('compute').list():
+            if server.get('metadata', {}).get(INSTANCE_TAG) == instance_id:
+                LOG.warning('Deleting server %s of instance %s, which the '
+                            'instance never recorded.', server['id'],
+                            instance_id)
+                _delete_server(server['id'])
+        for volume in drivers.get('volume').list():
+            if volume.get('name') == volume_name(instance_id):
+                LOG.warning('Deleting volume %s of instance %s, which the '
+                            'instance never recorded.', volume['id'],
+                            instance_id)
+                _delete_volume(volume['id'])
+    except Exception:  # noqa: B902 - logged; the operator can clean up
+        LOG.exception('Looking for servers and volumes instance %s left '
+                      'behind failed.', instance_id)
+
+
+def volume_name(instance_id: str) -> str:
+    return 'trove-%s' % instance_id
 
 
 # --- delete ------------------------------------------------------------------
@@ -282,6 +311,9 @@ def delete(context, instance_id: str) -> None:
         notification.notify(context, 'dbaas.instance_delete.error',
                             _payload(row), error=True)
         return
+    if not row['server_id'] or (row['volume_size'] and
+                                not row['volume_id']):
+        _release_untracked(instance_id)
     deleted = db_instances.mark_deleted(context, instance_id)
     db_modules.record_removed(context, instance_id)
     if deleted is not None:

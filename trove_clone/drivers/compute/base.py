@@ -2,8 +2,8 @@
 
 A server is a dict with ``id``, ``name``, ``status`` (``BUILD``,
 ``ACTIVE``, ``SHUTOFF``, ``ERROR``), ``image_id``, ``flavor_id``,
-``volume_id``, ``addresses`` (``[{'address': ..., 'type': 'private'}]``)
-and ``created``.
+``volume_id``, ``addresses`` (``[{'address': ..., 'type': 'private'}]``),
+``metadata`` (the string pairs given at create) and ``created``.
 """
 import abc
 
@@ -14,10 +14,13 @@ class ComputeDriver(abc.ABC):
     def create(self, name: str, image_id: str, flavor_id: str,
                volume_id: str | None = None,
                files: dict[str, str] | None = None,
-               user_data: str | None = None) -> dict:
+               user_data: str | None = None,
+               metadata: dict[str, str] | None = None) -> dict:
         """Boot a server from an image, with ``files`` (path inside the
-        server → content) injected, ``user_data`` given to it, and the
-        volume attached.
+        server → content) injected, ``user_data`` given to it, the
+        volume attached and ``metadata`` kept with it (the taskmanager
+        tags each server with its instance, so that one whose id it never
+        recorded can still be found and deleted).
 
         :raises: ImageNotFound, FlavorNotFound, AddressPoolExhausted;
             nothing is left behind when it raises

@@ -144,6 +144,7 @@ class LocalComputeDriver(base.ComputeDriver):
                 'volume_id': server['volume_id'],
                 'addresses': [{'address': server['address'],
                                'type': 'private'}],
+                'metadata': dict(server.get('metadata') or {}),
                 'created': server['created'], 'pid': server.get('pid'),
                 'root': os.path.join(self._dir(server['id']), 'root')}
 
@@ -249,7 +250,8 @@ class LocalComputeDriver(base.ComputeDriver):
     def create(self, name: str, image_id: str, flavor_id: str,
                volume_id: str | None = None,
                files: dict[str, str] | None = None,
-               user_data: str | None = None) -> dict:
+               user_data: str | None = None,
+               metadata: dict[str, str] | None = None) -> dict:
         drivers.get('flavor').get(flavor_id)
         image_path = self._fetch(image_id)
         files = dict(files or {})
@@ -258,6 +260,7 @@ class LocalComputeDriver(base.ComputeDriver):
         server = {'id': uuidutils.generate_uuid(), 'name': name,
                   'image_id': image_id, 'flavor_id': str(flavor_id),
                   'volume_id': volume_id, 'files': files,
+                  'metadata': dict(metadata or {}),
                   'status': 'BUILD', 'pid': None,
                   'created': datetime.datetime.now(
                       datetime.timezone.utc).isoformat()}

@@ -65,12 +65,17 @@ class NovaComputeDriver(base.ComputeDriver):
                 'status': _STATUS.get(server.status, 'ERROR'),
                 'image_id': image, 'flavor_id': server.flavor.get('id'),
                 'volume_id': volumes[0]['id'] if volumes else None,
-                'addresses': addresses, 'created': server.created}
+                'addresses': addresses,
+                'metadata': {key: value for key, value in (
+                    getattr(server, 'metadata', None) or {}).items()
+                    if key != 'trove_instance'},
+                'created': server.created}
 
     def create(self, name: str, image_id: str, flavor_id: str,
                volume_id: str | None = None,
                files: dict[str, str] | None = None,
-               user_data: str | None = None) -> dict:
+               user_data: str | None = None,
+               metadata: dict[str, str] | None = None) -> dict:
         mapping = None
         if volume_id:
             mapping = [{'uuid': volume_id, 'source_type': 'volume',
@@ -82,7 +87,7 @@ class NovaComputeDriver(base.ComputeDriver):
                 userdata=user_data or cloud_config(files or {}),
                 config_drive=CONF.service_credentials.use_config_drive,
                 block_device_mapping_v2=mapping, nics=self._nics(),
-                meta={'trove_instance': 'true'})
+                meta=dict(metadata or {}, trove_instance='true'))
         except nova_exc.BadRequest as error:
             raise exception.BadRequest('Nova refused the server: %s'
                                        % error)

@@ -103,10 +103,26 @@ class InstanceFaultTest(deployment.DeploymentTestCase):
             self.assertIn('taskmanager', instance.fault['message'])
         else:
             self.assertEqual('ACTIVE', instance.status)
-        # Whatever happened, the instance can be deleted cleanly.
+        # Whatever happened, the instance can be deleted cleanly, and no
+        # server made for it is left (not even one it never recorded).
         self.delete(created.id)
         self.assertRaises(trove_exc.NotFound, self.trove.instances.get,
                           created.id)
+        self.assertEqual([], self.servers_of(created.id))
+
+    def servers_of(self, instance_id: str) -> list:
+        servers = os.path.join(self.deployment.state, 'local', 'servers')
+        found = []
+        for name in os.listdir(servers):
+            try:
+                with open(os.path.join(servers, name,
+                                       'server.json')) as record:
+                    metadata = json.load(record).get('metadata') or {}
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            if metadata.get('trove_instance_id') == instance_id:
+                found.append(name)
+        return found
 
     def test_engine_that_cannot_start(self) -> None:
         image_id = self.deployment.broken_image('redis', '7.0')

@@ -18,8 +18,10 @@ class ComputeContract:
         first, second = self.image_ids
         server = self.compute.create('contract-1', first,
                                      self.flavor_ids[0],
-                                     files=self.contract_files())
+                                     files=self.contract_files(),
+                                     metadata={'trove_instance_id': 'i-1'})
         self.assertEqual('contract-1', server['name'])
+        self.assertEqual({'trove_instance_id': 'i-1'}, server['metadata'])
         self.assertIn(server['status'], ('ACTIVE', 'BUILD'))
         self.assertEqual(first, server['image_id'])
         self.assertTrue(server['addresses'])

@@ -39,7 +39,8 @@ class FakeNova:
         server.update(id=str(uuid.uuid4()), name=body['name'],
                       image={'id': body['imageRef'], 'links': []},
                       flavor={'id': body['flavorRef'], 'links': []},
-                      status='ACTIVE')
+                      status='ACTIVE', metadata=dict(body.get('metadata',
+                                                              {})))
         server['os-extended-volumes:volumes_attached'] = []
         self.servers[server['id']] = server
         context.status_code = 202

@@ -57,6 +57,7 @@ class OpenStackBackendTest(base.TestCase):
                    if mapping['source_type'] == 'volume']
         self.assertEqual([rec.VOLUME_ID], [m['uuid'] for m in volumes])
         self.assertFalse(volumes[0]['delete_on_termination'])
+        self.assertEqual({'trove_instance': 'true'}, sent['metadata'])
         self.assertEqual('ACTIVE', server['status'])
         self.assertEqual([{'address': '10.0.0.5', 'network': 'private',
                            'type': 'private'},
