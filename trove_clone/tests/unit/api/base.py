@@ -1,9 +1,11 @@
 """Base class of the API tests: the whole WSGI app under WebTest."""
 import json
 
+from oslo_utils import uuidutils
 import webtest
 
 from trove_clone.api import app as api_app
+from trove_clone.db import instances as db_instances
 from trove_clone.services import datastores as datastore_service
 from trove_clone.tests.unit import base
 
@@ -65,3 +67,13 @@ class ApiTestCase(base.TestCase):
             version_number=version_number, create_datastore=True,
             make_default=default or None)
         return version
+
+    def make_instance(self, version: dict, **values) -> str:
+        """A recorded instance (task BUILDING, service NEW) of ``version``;
+        ``values`` override its columns. Returns its id."""
+        row = {'id': uuidutils.generate_uuid(), 'name': 'i',
+               'tenant_id': 'p', 'flavor_id': '1',
+               'datastore_version_id': version['id']}
+        row.update(values)
+        db_instances.create(self.context, row, {}, {})
+        return row['id']

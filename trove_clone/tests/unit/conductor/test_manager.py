@@ -17,14 +17,10 @@ class ConductorTest(base.ApiTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        version = self.make_version()
         self.key = crypto.generate_key()
-        self.instance_id = uuidutils.generate_uuid()
-        db_instances.create(self.context, {
-            'id': self.instance_id, 'name': 'i', 'tenant_id': 'p',
-            'flavor_id': '1', 'datastore_version_id': version['id'],
-            'encrypted_key': crypto.wrap_key(
-                self.key, CONF.inst_rpc_key_encr_key)}, {}, {})
+        self.instance_id = self.make_instance(
+            self.make_version(), encrypted_key=crypto.wrap_key(
+                self.key, CONF.inst_rpc_key_encr_key))
         self.conductor = manager.Manager()
 
     def status(self) -> str:
@@ -123,14 +119,8 @@ class ExistsNotificationTest(base.ApiTestCase):
             lambda context, event, payload, error=False: from_flows.append(
                 (event, payload['instance_id']))))
         version = self.make_version()
-        ids = []
-        for name in ('a', 'b'):
-            instance_id = uuidutils.generate_uuid()
-            ids.append(instance_id)
-            db_instances.create(self.context, {
-                'id': instance_id, 'name': name, 'tenant_id': 'p',
-                'flavor_id': '1', 'datastore_version_id': version['id']},
-                {}, {})
+        ids = [self.make_instance(version, name=name)
+               for name in ('a', 'b')]
         self.assertEqual(2, flows.notify_exists())
         self.assertEqual(sorted(('trove.instance.exists', i) for i in ids),
                          sorted(from_flows))

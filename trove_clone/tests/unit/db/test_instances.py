@@ -2,8 +2,6 @@
 together: a reader never sees ERROR without its reason."""
 from unittest import mock
 
-from oslo_utils import uuidutils
-
 from trove_clone.common import statuses
 from trove_clone.db import instances as db_instances
 from trove_clone.taskmanager import flows
@@ -14,12 +12,7 @@ class FailTest(base.ApiTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        version = self.make_version()
-        self.instance_id = uuidutils.generate_uuid()
-        db_instances.create(self.context, {
-            'id': self.instance_id, 'name': 'i', 'tenant_id': 'p',
-            'flavor_id': '1', 'datastore_version_id': version['id']},
-            {}, {})
+        self.instance_id = self.make_instance(self.make_version())
 
     def test_build_failure_shows_error_with_its_fault(self) -> None:
         row = db_instances.get(self.context, self.instance_id)

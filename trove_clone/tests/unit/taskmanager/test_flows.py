@@ -47,12 +47,8 @@ class UntrackedResourcesTest(base.ApiTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        version = self.make_version()
-        self.instance_id = uuidutils.generate_uuid()
-        db_instances.create(self.context, {
-            'id': self.instance_id, 'name': 'i', 'tenant_id': 'p',
-            'flavor_id': '1', 'volume_size': 1,
-            'datastore_version_id': version['id']}, {}, {})
+        self.instance_id = self.make_instance(self.make_version(),
+                                              volume_size=1)
         tag = flows.INSTANCE_TAG
         self.cloud = FakeCloud(
             [{'id': 'mine', 'metadata': {tag: self.instance_id}},

@@ -76,12 +76,9 @@ class ReapplyTest(base.ApiTestCase):
                  tenant_id: str = 'project-a') -> str:
         """An instance with the module applied at ``md5``, applied after
         the instances made before it."""
-        instance_id = uuidutils.generate_uuid()
-        db_instances.create(self.context, {
-            'id': instance_id, 'name': 'i%d' % self.applied,
-            'tenant_id': tenant_id, 'flavor_id': '1',
-            'datastore_version_id': self.version['id'],
-            'cluster_id': cluster_id}, {}, {})
+        instance_id = self.make_instance(
+            self.version, name='i%d' % self.applied, tenant_id=tenant_id,
+            cluster_id=cluster_id)
         if ready:
             db_instances.set_task(self.context, instance_id, statuses.NONE,
                                   server_status='ACTIVE')
