@@ -321,19 +321,26 @@ def delete(context, module: dict) -> None:
 
 # --- instances ---------------------------------------------------------------
 
-def check_applies(module: dict, version: dict) -> None:
+def check_applies(context, module: dict, version: dict) -> None:
     """ModuleInvalid (400) when the module is for another datastore or
-    version than ``version``."""
+    version than ``version``; the message names both and the way out."""
+    datastore, module_version = _names(context, module)
     if module['datastore_id'] and \
             module['datastore_id'] != version['datastore_id']:
         raise exception.ModuleInvalid(reason=(
-            "module '%s' is for another datastore than %s."
-            % (module['name'], version['datastore_name'])))
+            "module '%s' is for another datastore than %s: it applies to "
+            "%s instances only ('trove module-update %s --all_datastores' "
+            "lets it apply to every datastore)."
+            % (module['name'], version['datastore_name'], datastore,
+               module['name'])))
     if module['datastore_version_id'] and \
             module['datastore_version_id'] != version['id']:
         raise exception.ModuleInvalid(reason=(
-            "module '%s' is for another version of %s than %s."
-            % (module['name'], version['datastore_name'], version['name'])))
+            "module '%s' is for another version of %s than %s: it applies "
+            "to %s %s instances only ('trove module-update %s "
+            "--all_datastore_versions' lets it apply to every version)."
+            % (module['name'], version['datastore_name'], version['name'],
+               datastore, module_version, module['name'])))
 
 
 def for_instance(context, references: list, version: dict) -> list[dict]:
@@ -344,7 +351,7 @@ def for_instance(context, references: list, version: dict) -> list[dict]:
         module_id = reference.get('id') if isinstance(reference, dict) \
             else reference
         module = get(context, str(module_id))
-        check_applies(module, version)
+        check_applies(context, module, version)
         modules[module['id']] = module
     return list(modules.values())
 

@@ -203,7 +203,8 @@ class ModulesWalkthroughTest(deployment.DeploymentTestCase):
         before = table(self.trove('list'))
         error = self.trove('create', 'myinst_2', '1', '--size', '1',
                            '--module', 'mymod', fails=True)
-        self.assertIn('another datastore', error)
+        self.assertIn('it applies to mysql instances only', error)
+        self.assertIn('--all_datastores', error)
         self.assertEqual(before, table(self.trove('list')))
         self.trove('module-update', 'mymod', '--all_datastores')
 

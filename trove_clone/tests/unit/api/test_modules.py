@@ -461,8 +461,10 @@ class ModuleApiTest(base.ApiTestCase):
         on_old = self.module_id(name='on-5.6', datastore={
             'type': 'mysql', 'version': old_version['name']})
         usage = self.usage()
-        for module_id, text in ((on_redis, 'another datastore'),
-                                (on_old, 'another version')):
+        for module_id, text in ((on_redis, 'another datastore than mysql: '
+                                 'it applies to redis instances only'),
+                                (on_old, 'applies to mysql 5.6 instances '
+                                 'only')):
             self.assertError(self.instance(modules=[{'id': module_id}],
                                            status=400),
                              400, 'badRequest', text)
