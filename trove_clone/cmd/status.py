@@ -9,9 +9,12 @@ from oslo_upgradecheck import upgradecheck
 import sqlalchemy as sa
 
 from trove_clone.common import config
+from trove_clone.common import context as trove_context
+from trove_clone.common import exception
 from trove_clone.db import api as db_api
 from trove_clone.db import migration
 from trove_clone.db import models
+from trove_clone.services import modules as module_service
 
 CONF = cfg.CONF
 Code = upgradecheck.Code
@@ -72,10 +75,21 @@ class Checks(upgradecheck.UpgradeCommands):
                           'wait for them before upgrading.' % busy)
         return Result(Code.SUCCESS)
 
+    def _check_module_key(self) -> Result:
+        try:
+            ok, message = module_service.key_check(
+                trove_context.admin_context())
+        except (sa.exc.SQLAlchemyError, db_exc.DBError,
+                exception.TroveError) as error:
+            return Result(Code.WARNING, 'Modules could not be read: %s'
+                          % str(error).splitlines()[0])
+        return Result(Code.SUCCESS if ok else Code.FAILURE, message)
+
     _upgrade_checks = (
         ('Database schema version', _check_schema),
         ('RPC settings', _check_rpc),
         ('Instances with running tasks', _check_running_tasks),
+        ('Module key', _check_module_key),
         ('Policy File JSON to YAML Migration',
          (common_checks.check_policy_json, {'conf': CONF})),
     )

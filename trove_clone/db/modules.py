@@ -66,6 +66,15 @@ def list_all(context) -> list[dict]:
             deleted=False).order_by(Module.created, Module.id)]
 
 
+def newest(context) -> dict | None:
+    """The live module changed last (its contents are the last encrypted),
+    or None when there is none."""
+    with _facade.reader.using(context) as session:
+        row = session.query(Module).filter_by(deleted=False).order_by(
+            Module.updated.desc(), Module.id).first()
+        return row.to_dict() if row is not None else None
+
+
 def auto_apply_for(context, tenant_id: str, datastore_id: str,
                    version_id: str) -> list[dict]:
     """The auto_apply modules a new instance of the tenant and version

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from oslo_log import log as logging
 
+from trove_clone.common import context as trove_context
 from trove_clone.common import crypto
 from trove_clone.common import exception
 from trove_clone.conf import CONF
@@ -72,7 +73,12 @@ def ensure_key() -> str | None:
 def _secret() -> str:
     if CONF.module_aes_cbc_key:
         return CONF.module_aes_cbc_key
-    ensure_key()
+    if not os.path.exists(key_file()):
+        # A host that was never given the deployment's key must not make
+        # its own: modules it encrypted would be unreadable elsewhere.
+        if db_modules.newest(trove_context.admin_context()) is not None:
+            raise exception.TroveError(_MISSING_KEY % key_file())
+        ensure_key()
     with open(key_file()) as source:
         secret = source.read().strip()
     if not secret:
@@ -82,6 +88,34 @@ def _secret() -> str:
             'The module key file %s is empty: restore it, or set '
             'module_aes_cbc_key.' % key_file())
     return secret
+
+
+_MISSING_KEY = ('The module key file %s is missing but modules are stored: '
+                'copy it from the host where trove-manage db_sync ran (every '
+                'trove-api and trove-taskmanager host needs the same key), '
+                'or set module_aes_cbc_key.')
+
+
+def key_check(context) -> tuple[bool, str]:
+    """Whether this host's module key can read the stored modules, and
+    why (``trove-status upgrade check``)."""
+    source = ('module_aes_cbc_key' if CONF.module_aes_cbc_key
+              else key_file())
+    newest = db_modules.newest(context)
+    if not CONF.module_aes_cbc_key and not os.path.exists(source):
+        if newest is not None:
+            return False, _MISSING_KEY % source
+        return True, ('No module key yet; trove-manage db_sync (or the '
+                      'first module created) writes %s.' % source)
+    if newest is None:
+        return True, 'Module key in %s; no modules stored.' % source
+    try:
+        decrypt(newest['contents'])
+    except exception.TroveError as error:
+        return False, ('Module %s (%s) cannot be read with the key in %s: '
+                       '%s' % (newest['name'], newest['id'], source,
+                               error.message))
+    return True, 'Module key in %s reads the stored modules.' % source
 
 
 def encrypt(contents: str) -> str:

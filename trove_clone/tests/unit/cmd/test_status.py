@@ -4,9 +4,23 @@ import subprocess
 import sys
 
 import fixtures
+import sqlalchemy
 import testtools
 
 from trove_clone.db import migration
+from trove_clone.db import models
+
+
+def unwrapped(table: str) -> str:
+    """The text of trove-status's table without borders and whitespace
+    (it wraps lines anywhere, also after hyphens)."""
+    return ''.join(''.join(line.strip('| ').split())
+                   for line in table.splitlines()
+                   if not set(line.strip()) <= set('+-'))
+
+
+def squeezed(text: str) -> str:
+    return ''.join(text.split())
 
 
 class StatusTest(testtools.TestCase):
@@ -52,3 +66,25 @@ class StatusTest(testtools.TestCase):
         self.assertEqual(0, result.returncode, result.stdout)
         self.assertIn('Schema at %(expand)s, %(contract)s.'
                       % migration.latest_heads(), result.stdout)
+        self.assertIn(squeezed('Module key in %s; no modules stored.'
+                               % os.path.join(state, 'module.key')),
+                      unwrapped(result.stdout))
+        # Without the key file db_sync wrote, and with a module stored,
+        # the check fails and says what to do.
+        os.unlink(os.path.join(state, 'module.key'))
+        engine = sqlalchemy.create_engine('sqlite:///%s/t.sqlite' % state)
+        with engine.begin() as connection:
+            connection.execute(models.Module.__table__.insert().values(
+                id='m-1', name='mymod', type='ping', contents='x',
+                md5='0' * 32, apply_order=5, is_admin=True,
+                auto_apply=False, visible=True, live_update=False,
+                priority_apply=False, deleted=False,
+                created=models.utcnow(), updated=models.utcnow()))
+        engine.dispose()
+        result = subprocess.run(
+            [sys.executable, '-m', 'trove_clone.cmd.status',
+             '--config-file', conf, 'upgrade', 'check'],
+            capture_output=True, text=True, timeout=120)
+        self.assertEqual(2, result.returncode, result.stdout)
+        self.assertIn(squeezed('copy it from the host where trove-manage '
+                               'db_sync ran'), unwrapped(result.stdout))

@@ -5,7 +5,9 @@ import stat
 
 import fixtures
 
+from trove_clone.common import context
 from trove_clone.common import exception
+from trove_clone.db import modules as db_modules
 from trove_clone.services import modules
 from trove_clone.tests.unit import base
 
@@ -114,3 +116,55 @@ class ModuleKeyTest(base.TestCase):
         self.assertEqual('66ddcd97cfdeabb2f6fb8a999b4bc76f',
                          modules.md5_of('\u00e9'))
         self.assertNotEqual(modules.md5_of(V1), modules.md5_of(V1 + '\n'))
+
+
+class KeyCheckTest(base.TestCase):
+    """A host must use the deployment's key: it never makes its own once
+    modules are stored, and trove-status says which key is wrong."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.state = self.useFixture(fixtures.TempDir()).path
+        self.path = os.path.join(self.state, 'module.key')
+        self.conf.config(module_key_file=self.path)
+        self.context = context.admin_context()
+
+    def store_module(self) -> dict:
+        return db_modules.create(self.context, {
+            'name': 'mymod', 'type': 'ping', 'md5': MD5_V1,
+            'contents': modules.encrypt(V1), 'apply_order': 5,
+            'is_admin': True})
+
+    def test_no_key_and_no_modules(self) -> None:
+        ok, message = modules.key_check(self.context)
+        self.assertTrue(ok)
+        self.assertIn('No module key yet', message)
+        self.assertFalse(os.path.exists(self.path))
+
+    def test_the_right_key_reads_the_modules(self) -> None:
+        self.store_module()
+        self.assertEqual((True, 'Module key in %s reads the stored '
+                          'modules.' % self.path),
+                         modules.key_check(self.context))
+
+    def test_a_missing_key_is_not_replaced_once_modules_exist(self) -> None:
+        stored = self.store_module()
+        os.unlink(self.path)
+        error = self.assertRaises(exception.TroveError, modules.decrypt,
+                                  stored['contents'])
+        self.assertIn('copy it from the host', error.message)
+        self.assertRaises(exception.TroveError, modules.encrypt, V1)
+        self.assertFalse(os.path.exists(self.path))
+        ok, message = modules.key_check(self.context)
+        self.assertFalse(ok)
+        self.assertIn('%s is missing but modules are stored' % self.path,
+                      message)
+
+    def test_another_key_is_named(self) -> None:
+        stored = self.store_module()
+        with open(self.path, 'w') as target:
+            target.write('another-deployments-key\n')
+        ok, message = modules.key_check(self.context)
+        self.assertFalse(ok)
+        self.assertIn('Module mymod (%s) cannot be read with the key in %s'
+                      % (stored['id'], self.path), message)
