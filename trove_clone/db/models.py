@@ -40,6 +40,17 @@ class Base(orm.DeclarativeBase):
 ID = sa.String(36)
 
 
+class SoftDeleted:
+    """Created and updated times, and a deleted flag with its time: rows
+    of these tables are marked deleted, never removed, as in Trove."""
+
+    created = sa.Column(sa.DateTime(), nullable=False, default=utcnow)
+    updated = sa.Column(sa.DateTime(), nullable=False, default=utcnow,
+                        onupdate=utcnow)
+    deleted = sa.Column(sa.Boolean(), nullable=False, default=False)
+    deleted_at = sa.Column(sa.DateTime(), nullable=True)
+
+
 class Datastore(Base):
     __tablename__ = 'datastores'
 
@@ -180,7 +191,7 @@ class Reservation(Base):
                         onupdate=utcnow)
 
 
-class Instance(Base):
+class Instance(SoftDeleted, Base):
     __tablename__ = 'instances'
     __table_args__ = (
         sa.Index('ix_instances_tenant_deleted', 'tenant_id', 'deleted'),
@@ -214,11 +225,6 @@ class Instance(Base):
     addresses = sa.Column(sa.Text(), nullable=True)
     locality = sa.Column(sa.String(64), nullable=True)
     access = sa.Column(sa.Text(), nullable=True)
-    created = sa.Column(sa.DateTime(), nullable=False, default=utcnow)
-    updated = sa.Column(sa.DateTime(), nullable=False, default=utcnow,
-                        onupdate=utcnow)
-    deleted = sa.Column(sa.Boolean(), nullable=False, default=False)
-    deleted_at = sa.Column(sa.DateTime(), nullable=True)
 
 
 class ServiceStatus(Base):
@@ -263,7 +269,7 @@ class RootEnabledHistory(Base):
     created = sa.Column(sa.DateTime(), nullable=False, default=utcnow)
 
 
-class Configuration(Base):
+class Configuration(SoftDeleted, Base):
     """A configuration group: values for one datastore version."""
 
     __tablename__ = 'configurations'
@@ -278,11 +284,6 @@ class Configuration(Base):
     tenant_id = sa.Column(sa.String(64), nullable=False)
     datastore_version_id = sa.Column(ID, sa.ForeignKey(
         'datastore_versions.id'), nullable=False)
-    created = sa.Column(sa.DateTime(), nullable=False, default=utcnow)
-    updated = sa.Column(sa.DateTime(), nullable=False, default=utcnow,
-                        onupdate=utcnow)
-    deleted = sa.Column(sa.Boolean(), nullable=False, default=False)
-    deleted_at = sa.Column(sa.DateTime(), nullable=True)
 
 
 class ConfigurationValue(Base):
@@ -303,7 +304,7 @@ MODULE_CONTENTS = sa.Text().with_variant(
     mysql.MEDIUMTEXT(), 'mysql', 'mariadb')
 
 
-class Module(Base):
+class Module(SoftDeleted, Base):
     """A module: a payload a guest driver of its type applies."""
 
     __tablename__ = 'modules'
@@ -330,14 +331,9 @@ class Module(Base):
     is_admin = sa.Column(sa.Boolean(), nullable=False, default=False)
     #: MD5 of the contents as the client sent them.
     md5 = sa.Column(sa.String(32), nullable=False)
-    created = sa.Column(sa.DateTime(), nullable=False, default=utcnow)
-    updated = sa.Column(sa.DateTime(), nullable=False, default=utcnow,
-                        onupdate=utcnow)
-    deleted = sa.Column(sa.Boolean(), nullable=False, default=False)
-    deleted_at = sa.Column(sa.DateTime(), nullable=True)
 
 
-class InstanceModule(Base):
+class InstanceModule(SoftDeleted, Base):
     """A module applied to an instance, with the md5 applied."""
 
     __tablename__ = 'instance_modules'
@@ -350,8 +346,3 @@ class InstanceModule(Base):
                                             ondelete='CASCADE'),
                           nullable=False, index=True)
     md5 = sa.Column(sa.String(32), nullable=False)
-    created = sa.Column(sa.DateTime(), nullable=False, default=utcnow)
-    updated = sa.Column(sa.DateTime(), nullable=False, default=utcnow,
-                        onupdate=utcnow)
-    deleted = sa.Column(sa.Boolean(), nullable=False, default=False)
-    deleted_at = sa.Column(sa.DateTime(), nullable=True)
