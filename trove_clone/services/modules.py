@@ -403,20 +403,22 @@ def for_new_instance(context, references: list, version: dict) -> list[dict]:
 
 
 def _names(context, module: dict) -> tuple[str, str]:
-    datastore = version = ALL
-    if module['datastore_id']:
-        try:
-            datastore = db_api.datastore_get(context,
-                                             module['datastore_id'])['name']
-        except exception.DatastoreNotFound:
-            datastore = module['datastore_id']
-    if module['datastore_version_id']:
-        try:
-            version = db_api.datastore_version_get(
-                context, module['datastore_version_id'])['name']
-        except exception.DatastoreVersionNotFound:
-            version = module['datastore_version_id']
-    return datastore, version
+    """The names of the module's datastore and version: "all" where it
+    has none, the id where the datastore (version) is gone."""
+    return (_name(context, db_api.datastore_get, module['datastore_id'],
+                  exception.DatastoreNotFound),
+            _name(context, db_api.datastore_version_get,
+                  module['datastore_version_id'],
+                  exception.DatastoreVersionNotFound))
+
+
+def _name(context, lookup, object_id: str | None, missing) -> str:
+    if not object_id:
+        return ALL
+    try:
+        return lookup(context, object_id)['name']
+    except missing:
+        return object_id
 
 
 def with_names(context, module: dict) -> dict:
