@@ -37,6 +37,14 @@ class Tasks(Protocol):
                        batch_delay: int, force: bool) -> None: ...
 
 
+class ModuleGuest(Protocol):
+    """The module calls of an instance's guest agent."""
+
+    def module_apply(self, context, modules: list[dict]) -> list[dict]: ...
+
+    def module_remove(self, context, module: dict) -> None: ...
+
+
 # --- the deployment's module key ---------------------------------------------
 
 def key_file() -> str:
@@ -447,6 +455,40 @@ def payload(context, module: dict) -> dict:
         'created': module['created'].isoformat(),
         'updated': module['updated'].isoformat(),
     }
+
+
+def applied_to(context, instance_id: str) -> list[dict]:
+    """The modules the control database records on an instance that the
+    caller may see, with names as the views show them."""
+    return [with_names(context, module)
+            for module in db_modules.applied_to(context, instance_id)
+            if visible_to(context, module)]
+
+
+def apply_to(context, row: dict, references: list,
+             guest: ModuleGuest) -> list[dict]:
+    """Have the instance's guest apply ``[{'id': ...}]`` now; records the
+    md5 of each it applied and returns the guest's results."""
+    modules = for_instance(context, references, row['datastore_version'])
+    results = guest.module_apply(context, [payload(context, module)
+                                           for module in modules])
+    record_results(context, row['id'], modules, results)
+    return results
+
+
+def remove_from(context, row: dict, module_id: str,
+                guest: ModuleGuest) -> None:
+    """Have the guest undo a module and forget it on the instance. A
+    module the guest lost (a rebuilt volume, say) is forgotten too; one
+    never applied stays a 404."""
+    module = get(context, module_id)
+    try:
+        guest.module_remove(context, payload(context, module))
+    except exception.NotFound:
+        if module['id'] not in [applied['id'] for applied in
+                                db_modules.applied_to(context, row['id'])]:
+            raise
+    db_modules.record_removed(context, row['id'], module['id'])
 
 
 def record_results(context, instance_id: str, modules: list[dict],

@@ -9,8 +9,6 @@ from trove_clone.api.controllers import base
 from trove_clone.api.controllers.v1 import instance_accounts
 from trove_clone.api.schemas import modules as schemas
 from trove_clone.api.views import modules as views
-from trove_clone.common import exception
-from trove_clone.db import modules as db_modules
 from trove_clone.services import modules as module_service
 
 
@@ -29,17 +27,8 @@ class InstanceModuleController:
     def index_delete(self):
         ctx, row = instance_accounts.load_ready(self._instance_id,
                                                 'instance:module_remove')
-        module = module_service.get(ctx, self._module_id)
-        try:
-            instance_accounts.guest(row).module_remove(
-                ctx, module_service.payload(ctx, module))
-        except exception.NotFound:
-            # The guest lost it (a rebuilt volume, say): forget it here
-            # too, but a module never applied stays a 404.
-            if module['id'] not in [applied['id'] for applied in
-                                    db_modules.applied_to(ctx, row['id'])]:
-                raise
-        db_modules.record_removed(ctx, row['id'], module['id'])
+        module_service.remove_from(ctx, row, self._module_id,
+                                   instance_accounts.guest(row))
         return base.respond_empty_ok()
 
 
@@ -63,24 +52,17 @@ class InstanceModulesController:
             return base.respond({'modules': results})
         ctx, row = instance_accounts.load(self._instance_id,
                                           'instance:module_list')
-        modules = []
-        for applied in db_modules.applied_to(ctx, row['id']):
-            if module_service.visible_to(ctx, applied):
-                modules.append(views.applied(
-                    module_service.with_names(ctx, applied)))
-        return base.respond({'modules': modules})
+        return base.respond({'modules': [
+            views.applied(applied)
+            for applied in module_service.applied_to(ctx, row['id'])]})
 
     @index.when(method='POST', content_type=base.JSON)
     def index_post(self):
         body = base.read_body(schemas.apply)
         ctx, row = instance_accounts.load_ready(self._instance_id,
                                                 'instance:module_apply')
-        modules = module_service.for_instance(ctx, body['modules'],
-                                              row['datastore_version'])
-        payloads = [module_service.payload(ctx, module)
-                    for module in modules]
-        results = instance_accounts.guest(row).module_apply(ctx, payloads)
-        module_service.record_results(ctx, row['id'], modules, results)
+        results = module_service.apply_to(ctx, row, body['modules'],
+                                          instance_accounts.guest(row))
         return base.respond({'modules': results})
 
     @expose()
