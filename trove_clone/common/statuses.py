@@ -87,6 +87,9 @@ SERVICE_CODES = {status.code: status for status in
 #: Service statuses in which an instance accepts an action.
 ACTION_ALLOWED = (RUNNING, SHUTDOWN, CRASHED, BLOCKED, HEALTHY,
                   RESTART_REQUIRED_STATUS)
+#: API statuses of an instance whose guest can answer calls (accounts,
+#: modules, configuration).
+GUEST_READY = ('ACTIVE', 'HEALTHY', 'RESTART_REQUIRED')
 
 
 def service_status(description: str) -> ServiceStatus:

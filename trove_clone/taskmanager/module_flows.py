@@ -9,6 +9,7 @@ import time
 from oslo_log import log as logging
 
 from trove_clone.common import exception
+from trove_clone.common import statuses
 from trove_clone.db import instances as db_instances
 from trove_clone.db import modules as db_modules
 from trove_clone.services import instances as instance_service
@@ -16,8 +17,6 @@ from trove_clone.services import modules as module_service
 from trove_clone.taskmanager import flows
 
 LOG = logging.getLogger(__name__)
-#: Instance statuses whose guest can apply a module.
-_READY = ('ACTIVE', 'HEALTHY', 'RESTART_REQUIRED')
 
 
 def reapply(context, module_id: str, md5: str | None,
@@ -55,7 +54,7 @@ def _apply(context, instance_id: str, payload: dict) -> bool:
         row = instance_service.get(context, instance_id, None)
     except exception.InstanceNotFound:
         return False
-    if row['status'] not in _READY:
+    if row['status'] not in statuses.GUEST_READY:
         LOG.warning('Instance %s is %s: module %s is not reapplied to it.',
                     instance_id, row['status'], payload['name'])
         return False

@@ -12,12 +12,11 @@ from trove_clone.api.controllers import base
 from trove_clone.api.schemas import instances as schemas
 from trove_clone.api.views import instances as views
 from trove_clone.common import exception
+from trove_clone.common import statuses
 from trove_clone.db import instances as db_instances
 from trove_clone.guestagent import rpcapi as guest_rpcapi
 from trove_clone.services import accounts
 from trove_clone.services import instances as service
-
-_READY = ('ACTIVE', 'HEALTHY', 'RESTART_REQUIRED')
 
 
 def guest(row: dict, timeout: float | None = None
@@ -39,7 +38,7 @@ def load(instance_id: str, rule: str):
 def load_ready(instance_id: str, rule: str):
     """As load, for an instance whose guest can answer (422 otherwise)."""
     ctx, row = load(instance_id, rule)
-    if row['status'] not in _READY:
+    if row['status'] not in statuses.GUEST_READY:
         raise exception.UnprocessableEntity(
             'Instance %s is not ready: its status is %s.'
             % (instance_id, row['status']))
