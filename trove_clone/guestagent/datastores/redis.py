@@ -9,6 +9,8 @@ and last ``<data_dir>/overrides.conf``, the attached configuration group
 import os
 import socket
 
+import redis
+
 from trove_clone.guestagent.datastores import base
 from trove_clone.guestagent.datastores import templating
 
@@ -116,6 +118,14 @@ class RedisLifecycle(base.Lifecycle):
                                       timeout) as connection:
             connection.sendall(command)
             return connection.recv(256)
+
+    def client(self, timeout: float = 10,
+               decode_responses: bool = False) -> redis.Redis:
+        """A redis-py client of the default user (the agent's own
+        access); the caller closes it."""
+        return redis.Redis(host=self.address, port=self.port,
+                           socket_timeout=timeout,
+                           decode_responses=decode_responses)
 
     def is_healthy(self) -> bool:
         try:

@@ -53,8 +53,7 @@ class RedisAccounts(accounts.Accounts):
     def _client(self) -> Iterator[redis.Redis]:
         """A client of the default user; engine failures become
         :class:`base.EngineError` with the engine's message."""
-        client = redis.Redis(host=self.engine.address, port=self.engine.port,
-                             socket_timeout=10, decode_responses=True)
+        client = self.engine.client(decode_responses=True)
         try:
             yield client
         except redis.RedisError as error:

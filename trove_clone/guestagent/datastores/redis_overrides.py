@@ -76,8 +76,7 @@ class RedisOverrides(overrides.Overrides):
     def _client(self) -> Iterator[redis.Redis]:
         """A client of the default user; values Redis refuses become
         BadRequest, other failures :class:`base.EngineError`."""
-        client = redis.Redis(host=self.engine.address, port=self.engine.port,
-                             socket_timeout=10, decode_responses=True)
+        client = self.engine.client(decode_responses=True)
         try:
             yield client
         except redis.ResponseError as error:

@@ -37,8 +37,7 @@ class RedisUpgrade(upgrade.Upgrade):
     major_width = 2
 
     def _client(self) -> redis.Redis:
-        return redis.Redis(host=self.engine.address, port=self.engine.port,
-                           socket_timeout=60)
+        return self.engine.client(timeout=60)
 
     def before_stop(self, info: dict) -> None:
         client = self._client()

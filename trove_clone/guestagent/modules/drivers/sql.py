@@ -122,9 +122,7 @@ def _run_postgresql(engine: postgresql.PostgresqlLifecycle,
 
 def _run_redis(engine: redis_lifecycle.RedisLifecycle,
                commands: list[list[str]]) -> None:
-    # The client redis_accounts uses, as the same default user.
-    client = redis.Redis(host=engine.address, port=engine.port,
-                         socket_timeout=REDIS_TIMEOUT)
+    client = engine.client(timeout=REDIS_TIMEOUT)
     number = 0
     try:
         for number, command in enumerate(commands, 1):
