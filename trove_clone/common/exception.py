@@ -201,6 +201,21 @@ class NotImplementedYet(TroveError):
     message_template = 'The operation %(operation)s is not implemented.'
 
 
+class ServiceUnavailable(TroveError):
+    code = 503
+    message_template = 'The service is unavailable; try again later.'
+
+
+class MessagingUnavailable(ServiceUnavailable):
+    """A cast or call could not be handed to the message broker within
+    its bound (``rpc_cast_timeout``): nothing was sent."""
+
+    message_template = ('%(service)s could not be reached: the message '
+                        'broker did not take %(method)s within %(timeout)s '
+                        'seconds (%(reason)s). Nothing was sent; try again '
+                        'when the broker is back.')
+
+
 class DatastoreOperationNotSupported(TroveError):
     code = 501
     message_template = ('The %(operation)s operation is not supported for '
