@@ -471,7 +471,21 @@ def quota_usage_get_all(context, project_id: str) -> dict[str, dict]:
                                'reserved': row.reserved} for row in rows}
 
 
+def check_width(what: str, value: str, column) -> None:
+    """BadRequest unless ``value`` fits the String ``column`` (SQLite
+    would store a longer one; MariaDB and PostgreSQL refuse it)."""
+    width = column.type.length
+    if value is not None and len(value) > width:
+        raise exception.BadRequest('The %s has %d characters; at most %d '
+                                   'are allowed.' % (what, len(value), width))
+
+
 def quota_set(context, project_id: str, limits: dict[str, int]) -> None:
+    """Set ``project_id``'s limits.
+
+    :raises: BadRequest for a project id wider than the column
+    """
+    check_width('project id', project_id, models.Quota.tenant_id)
     with _facade.writer.using(context) as session:
         for resource, limit in limits.items():
             row = session.query(models.Quota).filter_by(
