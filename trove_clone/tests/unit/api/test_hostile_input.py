@@ -105,6 +105,12 @@ class HostileInputTest(base.ApiTestCase):
                                             body=b'{}')
                     self.assertBadRequest(response, 'UTF-8')
 
+    def test_huge_limits(self) -> None:
+        self.request('GET', self.url('/instances?limit=%d' % 10 ** 30),
+                     status=200)
+        self.assertBadRequest(self.request(
+            'GET', self.url('/instances?limit=%s' % ('9' * 5000))), 'limit')
+
     def test_control_characters_in_path_and_query(self) -> None:
         for path in ('/v1.0/project-a/datastores/a%00b',
                      '/v1.0/project-a/instances/%0a',
@@ -278,6 +284,21 @@ class HostileInputTest(base.ApiTestCase):
             'name': 'i' * 256, 'flavorRef': '1', 'volume': {'size': 1}}},
             status=400)
         self.assertError(response, 400, 'badRequest', 'instance/name')
+
+    def test_joined_packages_wider_than_the_column(self) -> None:
+        before = db_api.datastore_version_list(self.context)
+        response = self.send('POST', '/mgmt/datastore-versions', {'version': {
+            'name': '8.0', 'datastore_name': 'mysql',
+            'datastore_manager': 'mysql', 'active': True,
+            'image': base.IMAGE_ID, 'packages': ['p' * 255] * 3}},
+            admin=True, status=400)
+        self.assertError(response, 400, 'badRequest', 'packages')
+        response = self.send('PATCH', '/mgmt/datastore-versions/%s'
+                             % self.version['id'],
+                             {'packages': ['p' * 255] * 3}, admin=True,
+                             status=400)
+        self.assertError(response, 400, 'badRequest', 'packages')
+        self.assertEqual(before, db_api.datastore_version_list(self.context))
 
     def test_a_database_refusal_is_400(self) -> None:
         refusal = db_exc.DBDataError(Exception('Data too long'))
