@@ -23,6 +23,9 @@ from trove_clone.tests.functional import fixtures as trove_fixtures
 
 PROJECT = 'fuzz-project'
 EXAMPLES = int(os.environ.get('TROVE_CLONE_FUZZ_EXAMPLES', '10'))
+#: This module's loopback addresses (127.77.215.0/28), one per backend.
+FUZZ_HOSTS = {'sqlite': '127.77.215.5', 'mysql': '127.77.215.6',
+              'postgresql': '127.77.215.7'}
 CHECKS = ('not_a_server_error,status_code_conformance,'
           'content_type_conformance,response_schema_conformance')
 
@@ -44,13 +47,21 @@ class FuzzTest(testtools.TestCase):
         return path
 
     def test_every_route_as_a_member(self) -> None:
-        database = self.useFixture(trove_fixtures.ControlDatabase('sqlite'))
+        self.check_backend('sqlite')
+
+    def test_every_route_as_a_member_on_mariadb(self) -> None:
+        self.check_backend('mysql')
+
+    def test_every_route_as_a_member_on_postgresql(self) -> None:
+        self.check_backend('postgresql')
+
+    def check_backend(self, backend: str) -> None:
+        database = self.useFixture(trove_fixtures.ControlDatabase(backend))
         api = self.useFixture(trove_fixtures.TroveApi(
-            database.url, extra_conf='http_get_rate = -1\n'
-                                     'http_post_rate = -1\n'
-                                     'http_put_rate = -1\n'
-                                     'http_delete_rate = -1\n'
-                                     'http_mgmt_post_rate = -1'))
+            database.url, host=FUZZ_HOSTS[backend],
+            extra_conf='http_get_rate = -1\nhttp_post_rate = -1\n'
+                       'http_put_rate = -1\nhttp_delete_rate = -1\n'
+                       'http_mgmt_post_rate = -1'))
         result = subprocess.run(
             [os.path.join(trove_fixtures.BIN, 'schemathesis'), 'run',
              self.document_for(PROJECT), '--url', api.endpoint,
