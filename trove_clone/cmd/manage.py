@@ -14,6 +14,7 @@ from trove_clone.common import context as trove_context
 from trove_clone.common import exception
 from trove_clone.db import api as db_api
 from trove_clone.db import migration
+from trove_clone.db import models
 from trove_clone import drivers
 from trove_clone.services import config_parameters
 from trove_clone.services import datastores
@@ -82,8 +83,20 @@ def db_downgrade() -> str:
 
 # --- datastore commands ----------------------------------------------------
 
+def _fit(*fields: tuple) -> None:
+    """BadRequest (exit 1, nothing written) unless each ``(what, value,
+    column)`` fits its column: SQLite would store a longer value that
+    MariaDB and PostgreSQL refuse."""
+    for what, value, column in fields:
+        db_api.check_width(what, value, column)
+
+
 def datastore_update() -> str:
     args = CONF.command
+    _fit(('datastore name', args.datastore_name, models.Datastore.name),
+         ('version name', args.default_version, models.DatastoreVersion.name),
+         ('version number', args.version_number,
+          models.DatastoreVersion.version))
     ds = datastores.update_datastore(_admin(), args.datastore_name,
                                      args.default_version,
                                      args.version_number)
@@ -102,6 +115,14 @@ def _active(value: str) -> bool:
 
 def datastore_version_update() -> str:
     args = CONF.command
+    version_model = models.DatastoreVersion
+    _fit(('datastore name', args.datastore, models.Datastore.name),
+         ('version name', args.version_name, version_model.name),
+         ('version number', args.version_number, version_model.version),
+         ('manager', args.manager, version_model.manager),
+         ('image id', args.image_id, version_model.image_id),
+         ('packages', args.packages, version_model.packages),
+         ('image tags', args.image_tags, version_model.image_tags))
     version, created = datastores.upsert_version(
         _admin(), args.datastore, args.version_name, args.manager,
         args.image_id or None, args.packages, _active(args.active),
@@ -140,6 +161,9 @@ def _ids(text: str) -> list[str]:
 
 def _associate(key: str, what: str) -> str:
     args = CONF.command
+    for value in _ids(args.ids):
+        _fit(('%s id' % what.rstrip('s'), value,
+              models.DatastoreVersionMetadata.value))
     version, added = datastores.add_associations(
         _admin(), args.datastore_name, args.datastore_version_name, key,
         _ids(args.ids), args.version_number)
@@ -199,6 +223,8 @@ def _positive(name: str, value: str, minimum: int = 1) -> int:
 
 def flavor_create() -> str:
     args = CONF.command
+    _fit(('flavor id', args.flavor_id, models.Flavor.id),
+         ('flavor name', args.flavor_name, models.Flavor.name))
     flavor = db_api.flavor_create(_admin(), {
         'id': args.flavor_id, 'name': args.flavor_name,
         'ram': _positive('RAM', args.ram), 'vcpus': _positive('VCPUS',

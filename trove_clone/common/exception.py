@@ -388,3 +388,15 @@ class ModuleAppliedToInstance(Forbidden):
 
 class ModuleInvalid(BadRequest):
     message_template = 'The module is not valid here: %(reason)s'
+
+
+# --- errors a guest's engine raises, as the API answers them ---------------
+
+class GuestEngineError(UnprocessableEntity):
+    message_template = ('The datastore of instance %(instance)s refused '
+                        '%(method)s: %(reason)s')
+
+
+class GuestRequestRefused(BadRequest):
+    message_template = ('The guest agent of instance %(instance)s refused '
+                        '%(method)s: %(reason)s')

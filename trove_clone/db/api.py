@@ -251,7 +251,9 @@ def datastore_version_list(context, datastore_id: str | None = None,
 
 
 def datastore_version_create(context, values: dict) -> dict:
-    """Insert a version; raises DatastoreVersionAlreadyExists on a clash."""
+    """Insert a version; raises DatastoreVersionAlreadyExists on a clash,
+    BadRequest for a value wider than its column."""
+    check_row_widths(models.DatastoreVersion, values)
     values = dict(values)
     values.setdefault('id', uuidutils.generate_uuid())
     with _facade.writer.using(context) as session:
@@ -277,6 +279,7 @@ def _version_exists(session, values: dict) -> exception.TroveError:
 
 
 def datastore_version_update(context, version_id: str, values: dict) -> dict:
+    check_row_widths(models.DatastoreVersion, values)
     with _facade.writer.using(context) as session:
         row = session.get(models.DatastoreVersion, version_id)
         if row is None:
@@ -471,7 +474,31 @@ def quota_usage_get_all(context, project_id: str) -> dict[str, dict]:
                                'reserved': row.reserved} for row in rows}
 
 
+def check_width(what: str, value: str, column) -> None:
+    """BadRequest unless ``value`` fits the String ``column`` (SQLite
+    would store a longer one; MariaDB and PostgreSQL refuse it)."""
+    width = column.type.length
+    if value is not None and len(value) > width:
+        raise exception.BadRequest('The %s has %d characters; at most %d '
+                                   'are allowed.' % (what, len(value), width))
+
+
+def check_row_widths(model, values: dict) -> None:
+    """:func:`check_width` for every string of ``values`` written to a
+    String column of ``model``, named by its column."""
+    for key, value in values.items():
+        column = model.__table__.columns.get(key)
+        if isinstance(value, str) and column is not None and \
+                isinstance(column.type, sa.String) and column.type.length:
+            check_width(key.replace('_', ' '), value, column)
+
+
 def quota_set(context, project_id: str, limits: dict[str, int]) -> None:
+    """Set ``project_id``'s limits.
+
+    :raises: BadRequest for a project id wider than the column
+    """
+    check_width('project id', project_id, models.Quota.tenant_id)
     with _facade.writer.using(context) as session:
         for resource, limit in limits.items():
             row = session.query(models.Quota).filter_by(

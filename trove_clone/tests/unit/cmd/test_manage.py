@@ -161,6 +161,35 @@ class ManageTest(base.TestCase):
         for argv, expected in cases:
             self.assertIn(expected, self.refused(*argv), argv)
 
+    def test_values_wider_than_their_columns(self) -> None:
+        """SQLite would store them; MariaDB and PostgreSQL would refuse
+        them with a database error: refused first, naming the value."""
+        self.ok('datastore_update', 'mysql', '')
+        self.ok('datastore_version_update', 'mysql', '5.7', 'mysql', IMAGE,
+                '', '1')
+        long = 'x' * 256
+        cases = [
+            (('datastore_update', long, ''), 'datastore name has 256'),
+            (('datastore_update', 'mysql', long), 'version name has 256'),
+            (('datastore_version_update', long, '5.7', 'mysql', IMAGE, '',
+              '1'), 'datastore name'),
+            (('datastore_version_update', 'mysql', long, 'mysql', IMAGE, '',
+              '1'), 'version name'),
+            (('datastore_version_update', 'mysql', '8.0', long, IMAGE, '',
+              '1'), 'manager'),
+            (('datastore_version_update', 'mysql', '8.0', 'mysql', IMAGE,
+              'p' * 512, '1'), 'packages has 512'),
+            (('datastore_version_update', 'mysql', '8.0', 'mysql', IMAGE, '',
+              '1', '--version-number', long), 'version number'),
+            (('datastore_version_flavor_add', 'mysql', '5.7', 'f' * 129),
+             'at most 128'),
+            (('flavor_create', 'f' * 256, 'x', '1', '1', '1'), 'flavor id'),
+            (('flavor_create', '77', long, '1', '1', '1'), 'flavor name'),
+        ]
+        for argv, expected in cases:
+            self.assertIn(expected, self.refused(*argv), argv)
+        self.ok('datastore_update', 'd' * 255, '')
+
 
 class ManageDatabaseCommandsTest(base.TestCase):
     """The db_* commands, as a separate process on a fresh database."""
