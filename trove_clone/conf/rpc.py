@@ -9,6 +9,12 @@ rpc_opts = [
                help='RPC topic of the conductor.'),
     cfg.StrOpt('guest_topic_prefix', default='guestagent',
                help='Guest agents listen on "<prefix>.<instance id>".'),
+    cfg.FloatOpt('rpc_cast_timeout', default=5.0, min=0.1,
+                 help='Seconds a cast (and the sending half of a call) may '
+                      'take to be handed to the message broker. Past them '
+                      'the request fails with 503 and what it started is '
+                      'given back, instead of waiting for an unreachable '
+                      'broker forever.'),
     cfg.StrOpt('guest_id',
                help='Instance id the guest agent serves. Written into the '
                     "guest's configuration at create time."),
