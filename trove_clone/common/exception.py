@@ -388,3 +388,13 @@ class ModuleAppliedToInstance(Forbidden):
 
 class ModuleInvalid(BadRequest):
     message_template = 'The module is not valid here: %(reason)s'
+
+
+# --- deployment secrets ------------------------------------------------------
+
+class DeploymentSecretMissing(TroveError):
+    message_template = ('The key file %(path)s is missing or empty: copy it '
+                        'from the host where trove-manage db_sync ran (every '
+                        'trove-api, trove-taskmanager and trove-conductor '
+                        'host needs the same key), run trove-manage db_sync '
+                        'on a new deployment, or set %(option)s.')
