@@ -6,6 +6,7 @@ plain dicts, never as ORM objects. Status changes are conditional UPDATEs.
 """
 import datetime
 import functools
+import os
 import random
 import time
 from typing import Any, Iterable
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import pool as sa_pool
 
 from trove_clone.common import exception
+from trove_clone.common import secrets
 from trove_clone.db import models
 
 _facade = enginefacade.transaction_context()
@@ -43,6 +45,21 @@ def retry_on_locked(func):
                     raise
                 time.sleep(0.005 * (attempt + 1) + random.random() * 0.01)
     return wrapper
+
+
+@sa.event.listens_for(sa.engine.Engine, 'do_connect')
+def _private_sqlite_file(dialect, _record, cargs, cparams) -> None:
+    """Create a SQLite control database's file 0600 (its directory 0700
+    when we make it) before SQLite does with the umask's mode: it holds
+    every instance's wrapped key and the modules. SQLite gives its
+    journal files the mode of the database file."""
+    if dialect.name != 'sqlite' or not cargs:
+        return
+    path = cargs[0]
+    if not isinstance(path, str) or path in ('', ':memory:') or \
+            path.startswith('file:') or os.path.exists(path):
+        return
+    secrets.create_private_file(path, '')
 
 
 def configure(**kwargs: Any) -> None:
