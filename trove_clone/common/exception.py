@@ -388,3 +388,16 @@ class ModuleAppliedToInstance(Forbidden):
 
 class ModuleInvalid(BadRequest):
     message_template = 'The module is not valid here: %(reason)s'
+
+
+# --- module types, uniqueness (issue 12) -------------------------------------
+
+class ModuleTypeAdminOnly(Forbidden):
+    message_template = ("Module type '%(module_type)s' may only be "
+                        '%(action)s by an administrator '
+                        '(admin_only_module_types).')
+
+
+class ConfigurationAlreadyExists(BadRequest):
+    message_template = ("A configuration group named '%(name)s' already "
+                        'exists for this tenant.')

@@ -159,6 +159,20 @@ def _check_type(module_type: str) -> str:
     return module_type
 
 
+def check_type_allowed(context, module_type: str, action: str) -> None:
+    """ModuleTypeAdminOnly (403) when a member asks for a module of a type
+    in admin_only_module_types to be ``action`` ("created", "updated",
+    "applied", "reapplied"): its contents run as code or SQL on the guest.
+    """
+    if context.is_admin:
+        return
+    admin_only = {name.strip().lower()
+                  for name in CONF.admin_only_module_types}
+    if (module_type or '').strip().lower() in admin_only:
+        raise exception.ModuleTypeAdminOnly(module_type=module_type,
+                                            action=action)
+
+
 def _check_contents(contents: Any) -> str:
     if not isinstance(contents, str) or not contents.strip():
         raise exception.BadRequest('module.contents must be a non-empty '
@@ -239,10 +253,12 @@ def _check_apply_order(value: Any) -> int:
 def create(context, spec: dict) -> dict:
     """Check and record a module; returns it (contents encrypted).
 
-    :raises: ModuleTypeNotFound (404), ModuleAccessForbidden (403),
-        ModuleAlreadyExists, BadRequest, DatastoreNotFound
+    :raises: ModuleTypeNotFound (404), ModuleAccessForbidden,
+        ModuleTypeAdminOnly (403), ModuleAlreadyExists, QuotaExceeded,
+        BadRequest, DatastoreNotFound
     """
     module_type = _check_type(spec.get('module_type'))
+    check_type_allowed(context, module_type, 'created')
     contents = _check_contents(spec.get('contents'))
     _check_admin_options(context, spec, 'create a module with')
     datastore_id, version_id = _resolve_datastore(context,
@@ -324,9 +340,11 @@ def _datastore_changes(context, module: dict, spec: dict) -> dict:
 def update(context, module: dict, spec: dict) -> dict:
     """Change a module; the md5 follows new contents.
 
-    :raises: ModuleAccessForbidden, ModuleAppliedToInstance (403),
-        ModuleTypeNotFound, ModuleAlreadyExists, BadRequest
+    :raises: ModuleAccessForbidden, ModuleAppliedToInstance,
+        ModuleTypeAdminOnly (403), ModuleTypeNotFound, ModuleAlreadyExists,
+        BadRequest
     """
+    check_type_allowed(context, module['type'], 'updated')
     _check_may_change(context, module, 'update')
     chosen = _check_admin_options(context, _options_after(module, spec),
                                   'update a module with')
@@ -336,6 +354,7 @@ def update(context, module: dict, spec: dict) -> dict:
     module_type = spec.get('module_type', spec.get('type'))
     if module_type is not None:
         changes['type'] = _check_type(module_type)
+        check_type_allowed(context, changes['type'], 'updated')
     if spec.get('contents') is not None:
         contents = _check_contents(spec['contents'])
         changes.update(contents=encrypt(contents), md5=md5_of(contents))
@@ -386,13 +405,14 @@ def check_applies(context, module: dict, version: dict) -> None:
 
 
 def for_instance(context, references: list, version: dict) -> list[dict]:
-    """The modules of ``[{'id': ...}]`` (each visible to the caller and
-    for ``version``), without repeats."""
+    """The modules of ``[{'id': ...}]`` (each visible to the caller, of a
+    type the caller may apply and for ``version``), without repeats."""
     modules: dict = {}
     for reference in references:
         module_id = reference.get('id') if isinstance(reference, dict) \
             else reference
         module = get(context, str(module_id))
+        check_type_allowed(context, module['type'], 'applied')
         check_applies(context, module, version)
         modules[module['id']] = module
     return list(modules.values())
@@ -511,9 +531,11 @@ def record_results(context, instance_id: str, modules: list[dict],
 def reapply(context, module: dict, spec: dict, tasks: Tasks) -> None:
     """Check a reapply request and cast it.
 
-    :raises: BadRequest for an md5 no instance has, a batch larger than a
-        member may ask for, or a delay shorter
+    :raises: ModuleTypeAdminOnly (403) for a member and a type of
+        admin_only_module_types; BadRequest for an md5 no instance has, a
+        batch larger than a member may ask for, or a delay shorter
     """
+    check_type_allowed(context, module['type'], 'reapplied')
     md5 = spec.get('md5') or None
     if md5 and md5 not in db_modules.md5s_applied(context, module['id']):
         raise exception.BadRequest(

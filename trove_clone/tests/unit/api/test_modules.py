@@ -647,3 +647,79 @@ class ModuleApiTest(base.ApiTestCase):
         self.assertEqual({}, self.counts(module_id))
         self.assertError(self.get(path, project='project-b', status=404),
                          404, 'itemNotFound', instance_id)
+
+    # --- admin-only module types (issue 12) -------------------------------
+
+    def assertAdminOnly(self, response, action: str) -> None:
+        self.assertError(response, 403, 'forbidden',
+                         "Module type 'sql' may only be %s by an "
+                         'administrator (admin_only_module_types)' % action)
+
+    def admin_sql_module(self, **fields) -> str:
+        """A sql module of project-a that members could otherwise change
+        and apply (full_access)."""
+        fields.setdefault('name', 'sql1')
+        return self.module_id(module_type='sql', full_access=1, **fields)
+
+    def test_member_cannot_create_an_admin_only_type(self) -> None:
+        for module_type in ('sql', 'SQL', ' sql '):
+            self.assertAdminOnly(self.create(
+                status=403, admin=False, module_type=module_type),
+                'created')
+        self.assertEqual([], self.everything())
+        # ping stays open to members; an administrator may create sql.
+        self.create(admin=False, name='ping1')
+        self.create(name='sql1', module_type='sql')
+        self.assertEqual(['ping1', 'sql1'],
+                         [module['name'] for module in self.everything()])
+        # The list is configuration: emptied, members may create sql.
+        self.conf.config(admin_only_module_types=[])
+        self.create(admin=False, name='sql2', module_type='sql')
+
+    def test_member_cannot_update_an_admin_only_type(self) -> None:
+        sql_id = self.admin_sql_module()
+        ping_id = self.module_id(name='ping1', admin=False)
+        before = self.everything()
+        self.assertAdminOnly(self.send('PUT', '/modules/%s' % sql_id, {
+            'module': {'description': 'by a member'}}, status=403),
+            'updated')
+        self.assertAdminOnly(self.send('PUT', '/modules/%s' % ping_id, {
+            'module': {'type': 'sql', 'contents': V2}}, status=403),
+            'updated')
+        self.assertEqual(before, self.everything())
+        self.send('PUT', '/modules/%s' % sql_id, {'module': {
+            'description': 'by an admin'}}, status=200, admin=True)
+        self.send('PUT', '/modules/%s' % ping_id, {'module': {
+            'type': 'sql'}}, status=200, admin=True)
+        self.assertEqual({'sql'}, {module['type']
+                                   for module in self.everything()})
+
+    def test_member_cannot_apply_an_admin_only_type(self) -> None:
+        sql_id = self.admin_sql_module()
+        instance_id = self.active_instance()
+        path = '/instances/%s/modules' % instance_id
+        self.assertAdminOnly(self.send('POST', path, {'modules': [
+            {'id': sql_id}]}, status=403), 'applied')
+        self.assertEqual([], self.guest.calls)
+        self.assertEqual([], self.get(path).json['modules'])
+        # Nor with a new instance.
+        count = self.instance_count()
+        self.assertAdminOnly(self.instance(
+            name='db2', modules=[{'id': sql_id}], status=403), 'applied')
+        self.assertEqual(count, self.instance_count())
+        results = self.send('POST', path, {'modules': [{'id': sql_id}]},
+                            status=200, admin=True).json['modules']
+        self.assertEqual([(sql_id, 'OK')], [(result['id'], result['status'])
+                                            for result in results])
+        self.assertEqual(('module_apply', [sql_id]), self.guest.calls[-1])
+
+    def test_member_cannot_reapply_an_admin_only_type(self) -> None:
+        sql_id = self.admin_sql_module(live_update=1)
+        path = '/modules/%s/instances' % sql_id
+        self.assertAdminOnly(self.send('PUT', path, {'reapply': {}},
+                                       status=403), 'reapplied')
+        self.assertEqual([], [call for call in self.tasks.calls
+                              if call[0] == 'reapply_module'])
+        self.send('PUT', path, {'reapply': {}}, status=202, admin=True)
+        self.assertEqual(('reapply_module', sql_id),
+                         self.tasks.calls[-1][:2])
