@@ -17,6 +17,7 @@ from trove_clone.common import exception
 from trove_clone.conf import CONF
 from trove_clone.db import api as db_api
 from trove_clone.db import modules as db_modules
+from trove_clone.services import quotas
 
 LOG = logging.getLogger(__name__)
 ALL = 'all'
@@ -277,7 +278,13 @@ def create(context, spec: dict) -> dict:
         'apply_order': _check_apply_order(spec.get('apply_order', 5)),
         'is_admin': bool(context.is_admin) and not full_access,
     }
-    return db_modules.create(context, values)
+    return db_modules.create(context, values, _limit(context))
+
+
+def _limit(context, project_id: str | None = None) -> int:
+    """The modules quota of ``project_id`` (the caller's by default)."""
+    return quotas.limits(context, project_id or context.project_id)[
+        db_modules.QUOTA_RESOURCE]
 
 
 def visible_to(context, module: dict) -> bool:
@@ -295,18 +302,33 @@ def get(context, module_id: str) -> dict:
     return module
 
 
-def list_visible(context, datastore: str | None = None) -> list[dict]:
-    """The modules the caller may see; ``datastore`` (a name or id, or
-    "all") keeps those of exactly that datastore (or those for all), as
-    Trove does."""
-    modules = [module for module in db_modules.list_all(context)
-               if visible_to(context, module)]
-    if not datastore:
-        return modules
-    if datastore.lower() == ALL:
-        return [module for module in modules if not module['datastore_id']]
-    wanted = db_api.datastore_get(context, datastore)['id']
-    return [module for module in modules if module['datastore_id'] == wanted]
+def page_size(requested: int | None) -> int:
+    """The page size: the request's limit capped by modules_page_size."""
+    if requested is None:
+        return CONF.modules_page_size
+    return min(requested, CONF.modules_page_size)
+
+
+def list_page(context, datastore: str | None = None,
+              limit: int | None = None, marker: str | None = None
+              ) -> tuple[list[dict], str | None]:
+    """One page of the modules the caller may see (without contents) and
+    the marker of the next page (or None). ``datastore`` (a name or id,
+    or "all") keeps those of exactly that datastore (or those for all),
+    as Trove does.
+
+    :raises: DatastoreNotFound, ModuleNotFound (the marker)
+    """
+    size = page_size(limit)
+    datastore_id = None
+    all_datastores = bool(datastore) and datastore.lower() == ALL
+    if datastore and not all_datastores:
+        datastore_id = db_api.datastore_get(context, datastore)['id']
+    rows = db_modules.list_page(
+        context, None if context.is_admin else context.project_id,
+        size + 1, marker, datastore_id, all_datastores)
+    next_marker = rows[size - 1]['id'] if len(rows) > size else None
+    return rows[:size], next_marker
 
 
 def _check_may_change(context, module: dict, action: str) -> None:
@@ -372,7 +394,8 @@ def update(context, module: dict, spec: dict) -> dict:
         changes['is_admin'] = not spec['full_access']
     elif chosen:
         changes['is_admin'] = True
-    return db_modules.update(context, module['id'], changes)
+    return db_modules.update(context, module['id'], changes,
+                             _limit(context, changes.get('tenant_id')))
 
 
 def delete(context, module: dict) -> None:

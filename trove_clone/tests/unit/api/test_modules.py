@@ -723,3 +723,82 @@ class ModuleApiTest(base.ApiTestCase):
         self.send('PUT', path, {'reapply': {}}, status=202, admin=True)
         self.assertEqual(('reapply_module', sql_id),
                          self.tasks.calls[-1][:2])
+
+    # --- uniqueness, quota, pages (issue 12) -------------------------------
+
+    def test_the_database_keeps_trove_identity_unique(self) -> None:
+        first = self.module_id(name='same', admin=False)
+        self.assertError(self.create(status=400, admin=False, name='same'),
+                         400, 'badRequest', "'same' of type 'ping'")
+        # Trove's identity: tenant, name, type, datastore and version, with
+        # "all" (NULL) compared as a value.
+        self.create(admin=False, name='same', datastore={'type': 'mysql'})
+        self.create(name='same', all_tenants=1)
+        self.create(status=400, name='same', all_tenants=1)
+        self.create(admin=False, name='same', project='project-b')
+        # The index decides, not a read before the insert.
+        values = db_modules.get(self.context, first)
+        values = {key: values[key] for key in (
+            'name', 'type', 'contents', 'md5', 'tenant_id', 'datastore_id',
+            'datastore_version_id', 'auto_apply', 'visible', 'live_update',
+            'priority_apply', 'apply_order', 'is_admin')}
+        self.assertRaises(exception.ModuleAlreadyExists, db_modules.create,
+                          self.context, values)
+        other = self.module_id(name='other', admin=False)
+        self.assertError(self.send('PUT', '/modules/%s' % other, {
+            'module': {'name': 'same'}}, status=400), 400, 'badRequest',
+            'same')
+        # A deleted module frees its name.
+        self.send('DELETE', '/modules/%s' % first, status=200)
+        self.create(admin=False, name='same')
+
+    def modules_in_use(self) -> int:
+        return db_api.quota_usage_get_all(self.context, self.project)[
+            'modules']['in_use']
+
+    def test_modules_quota(self) -> None:
+        self.conf.config(max_modules_per_tenant=2)
+        self.module_id(name='one', admin=False)
+        two = self.module_id(name='two', admin=False)
+        self.assertError(self.create(status=413, admin=False, name='three'),
+                         413, 'overLimit', 'modules')
+        self.assertEqual(['one', 'two'],
+                         [module['name'] for module in self.everything()])
+        self.assertEqual(2, self.modules_in_use())
+        # Modules for all tenants are not a tenant's.
+        self.create(name='shared', all_tenants=1)
+        self.send('DELETE', '/modules/%s' % two, status=200)
+        self.assertEqual(1, self.modules_in_use())
+        self.create(admin=False, name='three')
+        # Rows made before quotas counted modules are counted once the
+        # tenant's use is first recorded.
+        self.create(admin=False, name='b1', project='project-b')
+        db_api.quota_set(self.context, 'project-c', {'modules': 1})
+        self.create(admin=False, name='c1', project='project-c')
+        self.create(admin=False, name='c2', project='project-c',
+                    status=413)
+        limits = self.get('/limits').json['limits'][0]
+        self.assertEqual(2, limits['max_modules'])
+
+    def test_list_pages_without_contents(self) -> None:
+        self.conf.config(modules_page_size=2)
+        ids = [self.module_id(name='m%d' % number, admin=False)
+               for number in range(3)]
+        self.module_id(name='other', project='project-b')
+        first = self.get('/modules').json
+        self.assertEqual(ids[:2], [module['id']
+                                   for module in first['modules']])
+        self.assertEqual(['next'], [link['rel'] for link in first['links']])
+        self.assertIn('marker=%s' % ids[1], first['links'][0]['href'])
+        rest = self.get('/modules?marker=%s' % ids[1]).json
+        self.assertEqual(([ids[2]], []), ([module['id'] for module in
+                                           rest['modules']], rest['links']))
+        one = self.get('/modules?limit=1').json
+        self.assertEqual([ids[0]], [module['id']
+                                    for module in one['modules']])
+        self.assertError(self.get('/modules?marker=%s' % UNKNOWN_ID,
+                                  status=404), 404, 'itemNotFound')
+        # Filtered by tenant in the query, contents never loaded.
+        rows = db_modules.list_page(self.context, self.project, 10)
+        self.assertEqual(ids, [row['id'] for row in rows])
+        self.assertNotIn('contents', rows[0])
