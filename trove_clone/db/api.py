@@ -528,6 +528,31 @@ def quota_set(context, project_id: str, limits: dict[str, int]) -> None:
                 row.hard_limit = limit
 
 
+@retry_on_locked
+def quota_usage_ensure(context, project_id: str, resource: str,
+                       count) -> None:
+    """Make the project's usage row of a resource counted by its own rows
+    (configuration groups, modules), starting at ``count(session,
+    project_id)``, the rows made before quotas counted them.
+
+    Its own short transaction, before the one that counts a new row: on
+    MariaDB the lock a duplicate insert leaves would otherwise deadlock
+    two first creates.
+    """
+    with _facade.writer.using(context) as session:
+        if session.query(models.QuotaUsage.id).filter_by(
+                tenant_id=project_id, resource=resource).first():
+            return
+        try:
+            with session.begin_nested():
+                session.add(models.QuotaUsage(
+                    id=uuidutils.generate_uuid(), tenant_id=project_id,
+                    resource=resource, in_use=count(session, project_id),
+                    reserved=0))
+        except db_exc.DBDuplicateEntry:
+            pass
+
+
 # --- instances (read side; the write side arrives with the taskmanager) ---
 
 def instance_list(context, project_id: str | None, limit: int,
