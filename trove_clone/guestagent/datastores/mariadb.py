@@ -25,8 +25,6 @@ from trove_clone.guestagent.datastores import base
 from trove_clone.guestagent.datastores import templating
 
 
-#: The account of the agent, by unix_socket authentication.
-AGENT_ACCOUNT = ('root', 'localhost')
 #: The hosts root may have: the agent's socket account, enable_root's.
 ROOT_HOSTS = frozenset({'localhost', '%'})
 
