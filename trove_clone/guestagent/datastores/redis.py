@@ -91,8 +91,10 @@ class RedisLifecycle(base.Lifecycle):
 
     @property
     def agent_password(self) -> str:
-        """The password of the agent's ACL user."""
-        return self.agent_secret(PASSWORD_FILE)
+        """The password of the agent's ACL user (read once)."""
+        if not getattr(self, '_agent_password', None):
+            self._agent_password = self.agent_secret(PASSWORD_FILE)
+        return self._agent_password
 
     def _secure_acl(self) -> None:
         """Rewrite the ACL file: default user off, the agent's user with
