@@ -18,6 +18,7 @@ from trove_clone.db import models
 from trove_clone import drivers
 from trove_clone.services import config_parameters
 from trove_clone.services import datastores
+from trove_clone.services import deployment_secrets
 from trove_clone.services import modules
 
 CONF = cfg.CONF
@@ -39,9 +40,21 @@ def _label(version: dict) -> str:
 
 def db_sync() -> str:
     migration.sync(CONF.command.version)
-    # A new deployment's own random key for module contents.
+    # A new deployment's own random keys for module contents and for
+    # the instances' RPC keys.
     modules.ensure_key()
-    return 'Database synced to %s.' % migration.version_string()
+    deployment_secrets.ensure_rpc_key(_admin())
+    return 'Database synced to %s.%s' % (migration.version_string(),
+                                         _rewrap())
+
+
+def _rewrap() -> str:
+    """Wrap again the instance keys the old literal default wrapped."""
+    done = deployment_secrets.rewrap_legacy_keys(_admin())
+    if not done:
+        return ''
+    return (' %d instance RPC keys wrapped with the old default key were '
+            'wrapped again with the deployment\'s key.' % done)
 
 
 def db_upgrade() -> str:
@@ -51,6 +64,8 @@ def db_upgrade() -> str:
 
 def db_expand() -> str:
     migration.expand()
+    # The new code needs the deployment's key before its services start.
+    deployment_secrets.ensure_rpc_key(_admin())
     return 'Database expanded to %s.' % migration.version_string()
 
 
@@ -61,7 +76,9 @@ def db_migrate() -> str:
 
 def db_contract() -> str:
     migration.contract()
-    return 'Database contracted to %s.' % migration.version_string()
+    deployment_secrets.ensure_rpc_key(_admin())
+    return 'Database contracted to %s.%s' % (migration.version_string(),
+                                             _rewrap())
 
 
 def db_version() -> str:

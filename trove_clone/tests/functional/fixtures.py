@@ -15,6 +15,8 @@ import urllib.parse
 import fixtures
 import sqlalchemy as sa
 
+from trove_clone.common import secrets as trove_secrets
+
 BIN = os.path.dirname(sys.executable)
 MYSQL_SERVER_URL = os.environ.get('TROVE_CLONE_TEST_MYSQL_URL',
                                   'mysql+pymysql://root@127.0.0.1:3306')
@@ -149,8 +151,8 @@ class TroveApi(fixtures.Fixture):
         self.endpoint = 'http://%s:%d' % (self.host, self.port)
         self.conf_path = os.path.join(self.state, 'trove.conf')
         self.log_path = os.path.join(self.state, 'trove-api.log')
-        with open(self.conf_path, 'w') as conf_file:
-            conf_file.write(self._conf_text())
+        # It holds the Keystone password: 0600, as trovestack writes it.
+        trove_secrets.write_private_file(self.conf_path, self._conf_text())
         self.manage('db_sync')
         self.process = subprocess.Popen(
             [os.path.join(BIN, 'trove-api'), '--config-file',
