@@ -115,7 +115,10 @@ class HostileInputTest(testtools.TestCase):
             if close_after:
                 sock.shutdown(socket.SHUT_WR)
             response = http.client.HTTPResponse(sock)
-            response.begin()
+            try:
+                response.begin()
+            except http.client.RemoteDisconnected:
+                return 0, {}, b''
             return (response.status, dict(response.getheaders()),
                     response.read())
 
@@ -198,6 +201,11 @@ class HostileInputTest(testtools.TestCase):
             what = 'case %d, %s' % (number, what)
             status, headers, answer = self.exchange(api, head, body,
                                                     close_after)
+            if status == 0 and what.endswith('longer than the body'):
+                # A server that reads whole bodies before calling the
+                # application (waitress) just closes a connection whose
+                # client stopped sending: no answer, but no 500 either.
+                continue
             if status != 400:
                 failures.append('%s: %d %r' % (what, status, answer[:200]))
                 continue
