@@ -90,13 +90,6 @@ def get(context, module_id: str) -> dict:
         return row.to_dict()
 
 
-def list_all(context) -> list[dict]:
-    """Every live module, oldest first (the caller filters visibility)."""
-    with _facade.reader.using(context) as session:
-        return [row.to_dict() for row in session.query(Module).filter_by(
-            deleted=False).order_by(Module.created, Module.id)]
-
-
 #: The columns a list shows: never the contents.
 _LISTED = [column.key for column in Module.__table__.columns
            if column.key != 'contents']
