@@ -126,7 +126,8 @@ def replace(context, configuration_id: str, settings: dict,
             return _replace(session, configuration_id, settings,
                             changes or {}, merge)
     except db_exc.DBDuplicateEntry:
-        raise exception.ConfigurationAlreadyExists(name=changes['name'])
+        raise exception.ConfigurationAlreadyExists(
+            name=(changes or {}).get('name'))
 
 
 def _replace(session, configuration_id: str, settings: dict,
