@@ -172,8 +172,8 @@ def delete(context, configuration_id: str) -> None:
         row.deleted = True
         row.deleted_at = models.utcnow()
         row.unique_key = None
-        db_instances.release_quota(context, row.tenant_id,
-                                   {QUOTA_RESOURCE: 1})
+        db_instances._release_quota(session, row.tenant_id,
+                                    {QUOTA_RESOURCE: 1})
 
 
 def instances_of(context, configuration_id: str) -> list[dict]:
