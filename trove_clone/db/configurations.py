@@ -126,7 +126,8 @@ def replace(context, configuration_id: str, settings: dict,
             return _replace(session, configuration_id, settings,
                             changes or {}, merge)
     except db_exc.DBDuplicateEntry:
-        raise exception.ConfigurationAlreadyExists(name=changes['name'])
+        raise exception.ConfigurationAlreadyExists(
+            name=(changes or {}).get('name'))
 
 
 def _replace(session, configuration_id: str, settings: dict,
@@ -171,8 +172,8 @@ def delete(context, configuration_id: str) -> None:
         row.deleted = True
         row.deleted_at = models.utcnow()
         row.unique_key = None
-        db_instances.release_quota(context, row.tenant_id,
-                                   {QUOTA_RESOURCE: 1})
+        db_instances._release_quota(session, row.tenant_id,
+                                    {QUOTA_RESOURCE: 1})
 
 
 def instances_of(context, configuration_id: str) -> list[dict]:

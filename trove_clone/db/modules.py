@@ -90,13 +90,6 @@ def get(context, module_id: str) -> dict:
         return row.to_dict()
 
 
-def list_all(context) -> list[dict]:
-    """Every live module, oldest first (the caller filters visibility)."""
-    with _facade.reader.using(context) as session:
-        return [row.to_dict() for row in session.query(Module).filter_by(
-            deleted=False).order_by(Module.created, Module.id)]
-
-
 #: The columns a list shows: never the contents.
 _LISTED = [column.key for column in Module.__table__.columns
            if column.key != 'contents']
@@ -202,7 +195,8 @@ def _move_quota(context, session, old_tenant: str | None,
         db_instances._use_quota(session, new_tenant, {QUOTA_RESOURCE: 1},
                                 {QUOTA_RESOURCE: limit})
     if old_tenant is not None:
-        db_instances.release_quota(context, old_tenant, {QUOTA_RESOURCE: 1})
+        db_instances._release_quota(session, old_tenant,
+                                    {QUOTA_RESOURCE: 1})
 
 
 @db_api.retry_on_locked
@@ -222,8 +216,8 @@ def delete(context, module_id: str) -> None:
             {'deleted': True, 'deleted_at': now},
             synchronize_session=False)
         if deleted and row.tenant_id is not None:
-            db_instances.release_quota(context, row.tenant_id,
-                                       {QUOTA_RESOURCE: 1})
+            db_instances._release_quota(session, row.tenant_id,
+                                        {QUOTA_RESOURCE: 1})
 
 
 # --- modules applied to instances --------------------------------------------

@@ -769,7 +769,18 @@ class ModuleApiTest(base.ApiTestCase):
         self.create(name='shared', all_tenants=1)
         self.send('DELETE', '/modules/%s' % two, status=200)
         self.assertEqual(1, self.modules_in_use())
-        self.create(admin=False, name='three')
+        three = self.module_id(admin=False, name='three')
+        # A module moved to all tenants leaves the tenant's count, and
+        # coming back counts again, within the limit.
+        self.send('PUT', '/modules/%s' % three, {'module': {
+            'all_tenants': 1}}, status=200, admin=True)
+        self.assertEqual(1, self.modules_in_use())
+        self.create(admin=False, name='four')
+        self.assertError(self.send('PUT', '/modules/%s' % three, {
+            'module': {'all_tenants': 0}}, status=413, admin=True), 413,
+            'overLimit', 'modules')
+        self.assertEqual(2, self.modules_in_use())
+        self.assertIsNone(db_modules.get(self.context, three)['tenant_id'])
         # Rows made before quotas counted modules are counted once the
         # tenant's use is first recorded.
         self.create(admin=False, name='b1', project='project-b')
