@@ -388,3 +388,7 @@ class ModuleAppliedToInstance(Forbidden):
 
 class ModuleInvalid(BadRequest):
     message_template = 'The module is not valid here: %(reason)s'
+
+
+class RPCRefused(Forbidden):
+    message_template = 'Refused RPC %(method)s: %(reason)s.'
