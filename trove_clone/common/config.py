@@ -16,7 +16,7 @@ _DEFAULT_LOG_LEVELS = ['amqp=WARN', 'amqplib=WARN', 'kombu=WARN',
                        'oslo.messaging=INFO', 'stevedore=WARN',
                        'keystonemiddleware=INFO', 'urllib3=WARN',
                        'oslo_policy=INFO', 'glanceclient=WARN',
-                       'cheroot=WARN', 'alembic=WARN']
+                       'waitress=WARN', 'alembic=WARN']
 
 _logging_registered = False
 

@@ -34,6 +34,7 @@ from typing import Any
 from oslo_config import cfg
 
 from trove_clone.common import crypto
+from trove_clone.common import secrets as deployment_secrets
 
 CONF = cfg.CONF
 #: The envelope format sealed today.
@@ -56,9 +57,12 @@ class EnvelopeRefused(Exception):
 
 def deployment_secret() -> str:
     """The deployment's RPC secret, from which the key of messages to the
-    taskmanager is derived. The one place that knows where it comes from.
+    taskmanager is derived. The one place that knows where it comes from:
+    ``inst_rpc_key_encr_key``, or the key file generated for it.
+
+    :raises: DeploymentSecretMissing when this host has neither
     """
-    return CONF.inst_rpc_key_encr_key
+    return deployment_secrets.rpc_key_secret()
 
 
 def derive_key(secret: str, purpose: str) -> str:

@@ -11,8 +11,11 @@ envelope (:mod:`trove_clone.common.envelope`): the client side is
 :class:`Sealer`, the server side :class:`SealedEndpoint`.
 """
 import socket
-from typing import Any
+import threading
+from typing import Any, Callable
 
+import amqp.exceptions
+import kombu.exceptions
 from oslo_config import cfg
 from oslo_log import log as logging
 import oslo_messaging
@@ -201,12 +204,149 @@ def get_client(topic: str, version: str, version_cap: str | None = None,
     with ``key`` its results are sealed."""
     target = oslo_messaging.Target(topic=topic, version=version,
                                    server=server)
-    return oslo_messaging.get_rpc_client(
+    return BoundedClient(oslo_messaging.get_rpc_client(
         transport or get_transport(), target, version_cap=version_cap,
-        serializer=serializer(key), timeout=timeout)
+        serializer=serializer(key), timeout=timeout, retry=SEND_RETRIES),
+        service_name(topic, server))
 
 
 def host_info(service: str, version: str) -> dict[str, Any]:
     """What a ``ping`` answers."""
     return {'service': service, 'version': version,
             'host': socket.gethostname()}
+
+
+# --- bounded casts and calls -------------------------------------------------
+#
+# The rabbit driver retries a connection forever by default, and a call's
+# reply listener is set up (and reconnected) without any bound: with the
+# broker down, a cast or call would hold the caller, and an API request,
+# until the broker came back. Every cast and call made through get_client()
+# is bounded instead: the send gives up after SEND_RETRIES reconnections,
+# and the caller waits at most rpc_cast_timeout for it (plus the call's
+# timeout for the answer of a call), then gets MessagingUnavailable (503).
+
+#: Reconnections a cast, or the send of a call, tries before giving up.
+SEND_RETRIES = 1
+#: Messages still running past their bound beyond which new ones fail at
+#: once, rather than add another thread waiting on a dead broker.
+MAX_ABANDONED = 32
+_TRANSPORT_ERRORS = (OSError, kombu.exceptions.KombuError,
+                     amqp.exceptions.AMQPError,
+                     oslo_messaging.MessageDeliveryFailure)
+_abandoned_lock = threading.Lock()
+_abandoned = 0
+
+
+def service_name(topic: str, server: str | None = None) -> str:
+    """The service a topic reaches, as an error message names it."""
+    if topic == CONF.taskmanager_queue:
+        return 'The taskmanager'
+    if topic == CONF.conductor_queue:
+        return 'The conductor'
+    if topic.startswith(CONF.guest_topic_prefix + '.'):
+        return 'The guest agent of instance %s' % (
+            server or topic[len(CONF.guest_topic_prefix) + 1:])
+    return 'The service on topic %s' % topic
+
+
+def is_transport_error(error: BaseException) -> bool:
+    """Whether ``error`` says the broker did not take or deliver a
+    message (as opposed to an error the remote side raised)."""
+    if type(error).__name__.endswith('_Remote'):
+        return False
+    return isinstance(error, _TRANSPORT_ERRORS)
+
+
+def _reply_listener_ready(context) -> bool:
+    """Whether the transport's reply queue is set up, so that a call still
+    running is waiting for its answer rather than for the broker. The
+    rabbit driver keeps it in ``_reply_q``; drivers without one (fake)
+    count as ready."""
+    driver = getattr(context.transport, '_driver', None)
+    return getattr(driver, '_reply_q', True) is not None
+
+
+def run_bounded(send: Callable[[], Any], service: str, method: str,
+                bound: float, extended_bound: float | None = None,
+                extend: Callable[[], bool] | None = None) -> Any:
+    """Run ``send`` (one cast or call) and return what it returns, waiting
+    at most ``bound`` seconds, or ``extended_bound`` when ``extend()``
+    says the message is on its way.
+
+    :raises: MessagingUnavailable when the bound passes or the broker
+        refuses the message; anything else ``send`` raises, unchanged
+    """
+    global _abandoned
+    if _abandoned >= MAX_ABANDONED:
+        raise exception.MessagingUnavailable(
+            service=service, method=method, timeout=0,
+            reason='%d earlier messages are still waiting for the broker'
+            % _abandoned)
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def work() -> None:
+        global _abandoned
+        try:
+            box['result'] = send()
+        except BaseException as error:  # noqa: B902 - handed to the caller
+            box['error'] = error
+        with _abandoned_lock:
+            done.set()
+            if box.get('abandoned'):
+                _abandoned -= 1
+                LOG.warning('%s of %s ended %.0f s after its bound: %s',
+                            method, service, bound,
+                            box.get('error', 'sent'))
+
+    threading.Thread(target=work, name='rpc-%s' % method,
+                     daemon=True).start()
+    waited = bound
+    if not done.wait(bound) and extended_bound is not None and \
+            extend is not None and extend():
+        waited = max(bound, extended_bound)
+        done.wait(waited - bound)
+    with _abandoned_lock:
+        if not done.is_set():
+            box['abandoned'] = True
+            _abandoned += 1
+    if box.get('abandoned'):
+        raise exception.MessagingUnavailable(
+            service=service, method=method, timeout=waited,
+            reason='no answer from the broker')
+    error = box.get('error')
+    if error is None:
+        return box.get('result')
+    if is_transport_error(error):
+        raise exception.MessagingUnavailable(
+            service=service, method=method, timeout=bound,
+            reason=str(error) or type(error).__name__) from error
+    raise error
+
+
+class BoundedClient:
+    """An oslo.messaging RPC client (or prepared context) whose cast()
+    and call() are bounded (see run_bounded); the rest passes through."""
+
+    def __init__(self, client, service: str) -> None:
+        self._client = client
+        self._service = service
+
+    def __getattr__(self, name: str):
+        return getattr(self._client, name)
+
+    def prepare(self, **kwargs) -> 'BoundedClient':
+        return BoundedClient(self._client.prepare(**kwargs), self._service)
+
+    def cast(self, context, method: str, **kwargs) -> None:
+        run_bounded(lambda: self._client.cast(context, method, **kwargs),
+                    self._service, method, CONF.rpc_cast_timeout)
+
+    def call(self, context, method: str, **kwargs) -> Any:
+        timeout = self._client.timeout or CONF.rpc_response_timeout
+        return run_bounded(
+            lambda: self._client.call(context, method, **kwargs),
+            self._service, method, CONF.rpc_cast_timeout,
+            extended_bound=CONF.rpc_cast_timeout + timeout,
+            extend=lambda: _reply_listener_ready(self._client))

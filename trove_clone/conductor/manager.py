@@ -9,10 +9,10 @@ from trove_clone.common import context as trove_context
 from trove_clone.common import crypto
 from trove_clone.common import envelope
 from trove_clone.common import exception
+from trove_clone.common import secrets
 from trove_clone.common import rpc
 from trove_clone.common import statuses
 from trove_clone.conductor import rpcapi
-from trove_clone.conf import CONF
 from trove_clone.db import instances as db_instances
 
 LOG = logging.getLogger(__name__)
@@ -37,8 +37,7 @@ class Manager:
         row = db_instances.get(trove_context.admin_context(), instance_id)
         key = None
         if row.get('encrypted_key'):
-            key = crypto.unwrap_key(row['encrypted_key'],
-                                    CONF.inst_rpc_key_encr_key)
+            key = secrets.unwrap_instance_key(row['encrypted_key'])
         with self._lock:
             self._keys[instance_id] = key
         return key

@@ -7,7 +7,23 @@ api_opts = [
     cfg.PortOpt('bind_port', default=8779,
                 help='Port the API listens on.'),
     cfg.IntOpt('trove_api_workers', min=1,
-               help='Number of API worker threads. Defaults to 8 per CPU.'),
+               help='Number of API worker threads. Defaults to 8 per CPU. '
+                    'Threads serve complete requests only: connections '
+                    'still sending theirs wait on the event loop.'),
+    cfg.IntOpt('backlog', default=4096, min=1,
+               help='Connections the kernel queues for trove-api to '
+                    'accept (listen backlog).'),
+    cfg.IntOpt('api_connection_limit', default=1000, min=1,
+               help='Most connections trove-api keeps open at once; beyond '
+                    'it new connections wait in the backlog. Lowered to '
+                    'fit the open-file limit (ulimit -n).'),
+    cfg.IntOpt('client_socket_timeout', default=60, min=1,
+               help='Seconds an idle client connection (nothing sent, or '
+                    'between keep-alive requests) is kept open.'),
+    cfg.IntOpt('client_request_timeout', default=60, min=1,
+               help='Seconds a client has to send one complete request, '
+                    'headers and body, once it has started: a client that '
+                    'trickles its request is disconnected after them.'),
     cfg.StrOpt('auth_strategy', default='keystone',
                choices=[('keystone', 'Validate tokens with keystonemiddleware '
                                      'auth_token.'),
@@ -18,8 +34,16 @@ api_opts = [
                help='How API requests are authenticated.'),
     cfg.StrOpt('public_endpoint',
                help='Base URL used in the links of API responses, e.g. '
-                    'https://db.example.com:8779. Defaults to the URL the '
-                    'request came in on.'),
+                    'https://db.example.com:8779. When unset, links use '
+                    'the Host header of the request if it is one of '
+                    'public_hosts, else bind_host and bind_port.'),
+    cfg.ListOpt('public_hosts', default=[],
+                help='Host headers (host or host:port, e.g. '
+                     'db.example.com, 10.0.0.5:8779) that links in '
+                     'responses may repeat when public_endpoint is unset. '
+                     'Any other Host header is ignored: a client cannot '
+                     'make the API hand out links to a host of its '
+                     'choosing.'),
     cfg.IntOpt('max_header_line', default=16384,
                help='Longest accepted HTTP header line, in bytes.'),
     cfg.IntOpt('max_request_body_size', default=1024 * 1024 * 8,

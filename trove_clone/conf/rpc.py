@@ -9,6 +9,12 @@ rpc_opts = [
                help='RPC topic of the conductor.'),
     cfg.StrOpt('guest_topic_prefix', default='guestagent',
                help='Guest agents listen on "<prefix>.<instance id>".'),
+    cfg.FloatOpt('rpc_cast_timeout', default=5.0, min=0.1,
+                 help='Seconds a cast (and the sending half of a call) may '
+                      'take to be handed to the message broker. Past them '
+                      'the request fails with 503 and what it started is '
+                      'given back, instead of waiting for an unreachable '
+                      'broker forever.'),
     cfg.StrOpt('guest_id',
                help='Instance id the guest agent serves. Written into the '
                     "guest's configuration at create time."),
@@ -16,10 +22,16 @@ rpc_opts = [
                 help='Encrypt and authenticate guest RPC traffic with a key '
                      'of each instance, generated when it is created.'),
     cfg.StrOpt('inst_rpc_key_encr_key', secret=True,
-               default='trove-clone-default-instance-key-wrapping-key',
-               help='Secret that encrypts the instances\' RPC keys in the '
-                    'control database. Set your own, the same in every '
-                    'trove-api, trove-taskmanager and trove-conductor.'),
+               help="Secret that encrypts the instances' RPC keys in the "
+                    'control database. Unset (the default): the key in '
+                    'inst_rpc_key_file is used, generated at random by the '
+                    'first trove-manage db_sync. Set it, or copy that file, '
+                    'so that every trove-api, trove-taskmanager and '
+                    'trove-conductor host uses the same key.'),
+    cfg.StrOpt('inst_rpc_key_file',
+               help='File holding the generated inst_rpc_key_encr_key '
+                    '(mode 0600). Default: instance-rpc.key beside the '
+                    'first --config-file.'),
     cfg.IntOpt('rpc_clock_skew', default=60, min=1,
                help='Seconds the clocks of the sender and the receiver of '
                     'a sealed RPC message may differ by; a message sent '

@@ -57,18 +57,22 @@ def _use_quota(session, project_id: str, deltas: dict[str, int],
         raise exception.QuotaExceeded(overs=', '.join(overs))
 
 
+def _release_quota(session, project_id: str, deltas: dict[str, int]) -> None:
+    usage = models.QuotaUsage.__table__
+    for resource, delta in deltas.items():
+        session.execute(usage.update().where(
+            usage.c.tenant_id == project_id,
+            usage.c.resource == resource).values(
+            in_use=sa.case((usage.c.in_use > delta,
+                            usage.c.in_use - delta), else_=0),
+            updated=models.utcnow()))
+
+
 @db_api.retry_on_locked
 def release_quota(context, project_id: str, deltas: dict[str, int]) -> None:
     """Give quota use back (never below zero)."""
     with _facade.writer.using(context) as session:
-        usage = models.QuotaUsage.__table__
-        for resource, delta in deltas.items():
-            session.execute(usage.update().where(
-                usage.c.tenant_id == project_id,
-                usage.c.resource == resource).values(
-                in_use=sa.case((usage.c.in_use > delta,
-                                usage.c.in_use - delta), else_=0),
-                updated=models.utcnow()))
+        _release_quota(session, project_id, deltas)
 
 
 @db_api.retry_on_locked
@@ -205,6 +209,64 @@ def begin_action(context, instance_id: str, task: statuses.Task,
         return changed
 
 
+@db_api.retry_on_locked
+def end_action(context, instance_id: str, task: statuses.Task,
+               back_to: statuses.Task,
+               service: statuses.ServiceStatus | None = None,
+               service_back_to: statuses.ServiceStatus | None = None
+               ) -> bool:
+    """Give back an action that never started (its cast failed): the
+    instance goes from ``task`` back to ``back_to`` and, when given, its
+    service status from ``service`` back to ``service_back_to``; each only
+    if nothing moved it since. Returns whether the task was given back."""
+    with _facade.writer.using(context) as session:
+        table = Instance.__table__
+        now = models.utcnow()
+        changed = session.execute(table.update().where(
+            table.c.id == instance_id, table.c.deleted.is_(False),
+            table.c.task_id == task.code).values(
+            task_id=back_to.code, task_description=back_to.description,
+            task_start_time=now, updated=now)).rowcount == 1
+        if changed and service is not None and service_back_to is not None:
+            service_table = ServiceStatus.__table__
+            session.execute(service_table.update().where(
+                service_table.c.instance_id == instance_id,
+                service_table.c.status_id == service.code).values(
+                status_id=service_back_to.code,
+                status_description=service_back_to.description,
+                updated_at=now))
+        return changed
+
+
+@db_api.retry_on_locked
+def discard_unbuilt(context, instance_id: str, deltas: dict[str, int]
+                    ) -> bool:
+    """Remove an instance whose build never started (its creation could
+    not be cast) with everything recorded for it, and give its quota use
+    ``deltas`` back, in one transaction; only while it is BUILDING without
+    a server. Returns whether it was removed."""
+    with _facade.writer.using(context) as session:
+        table = Instance.__table__
+        # Claims the row (a row lock on MariaDB and PostgreSQL) while the
+        # conditions hold, before its dependants are removed.
+        claimed = session.execute(table.update().where(
+            table.c.id == instance_id, table.c.deleted.is_(False),
+            table.c.task_id == statuses.BUILDING.code,
+            table.c.server_id.is_(None)).values(
+            updated=models.utcnow())).rowcount == 1
+        if not claimed:
+            return False
+        project_id = session.execute(sa.select(table.c.tenant_id).where(
+            table.c.id == instance_id)).scalar_one()
+        for model in (models.InstanceModule, models.InstanceFault,
+                      models.RootEnabledHistory, ServiceStatus):
+            session.execute(sa.delete(model.__table__).where(
+                model.__table__.c.instance_id == instance_id))
+        session.execute(sa.delete(table).where(table.c.id == instance_id))
+        _release_quota(session, project_id, deltas)
+        return True
+
+
 def _set_service(session, instance_id: str,
                  status: statuses.ServiceStatus) -> None:
     table = ServiceStatus.__table__
@@ -328,3 +390,24 @@ def heartbeat_age(row: dict, now: datetime.datetime | None = None) -> float:
     if updated is None:
         return float('inf')
     return ((now or models.utcnow()) - updated).total_seconds()
+
+
+def wrapped_keys(context) -> list[tuple[str, str]]:
+    """(id, encrypted_key) of every instance that has an RPC key, deleted
+    ones included (their rows keep the key)."""
+    with _facade.reader.using(context) as session:
+        return [(row.id, row.encrypted_key) for row in session.query(
+            Instance.id, Instance.encrypted_key).filter(
+            Instance.encrypted_key.isnot(None))]
+
+
+@db_api.retry_on_locked
+def replace_wrapped_key(context, instance_id: str, old: str,
+                        new: str) -> bool:
+    """Store ``new`` as the instance's wrapped key if it is still ``old``;
+    returns whether it did."""
+    with _facade.writer.using(context) as session:
+        return bool(session.query(Instance).filter(
+            Instance.id == instance_id,
+            Instance.encrypted_key == old).update(
+            {'encrypted_key': new}, synchronize_session=False))

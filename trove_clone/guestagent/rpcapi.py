@@ -32,6 +32,30 @@ VERSION_ALIASES = {'2026.2': '1.1', '2027.1': '1.4', '2027.2': '2.0'}
 ENVELOPE_VERSION = '2.0'
 
 
+#: Errors the guest raises from outside common.exception (whose classes
+#: cross RPC as themselves), by class name, as the API answers them: an
+#: engine's refusal is the request's fault (422), not the service's.
+REMOTE_ERRORS = {
+    'EngineError': exception.GuestEngineError,
+    'TemplateError': exception.GuestEngineError,
+    'UpgradeRefused': exception.GuestRequestRefused,
+}
+_REASON_LENGTH = 500
+
+
+def remote_error(instance_id: str, method: str,
+                 error: oslo_messaging.RemoteError) -> exception.TroveError:
+    """The Trove error for a guest's :class:`RemoteError`: the mapped
+    class of :data:`REMOTE_ERRORS` with the guest's message, or a
+    GuestError naming the guest's exception class."""
+    reason = (error.value or '').strip()[:_REASON_LENGTH]
+    mapped = REMOTE_ERRORS.get(error.exc_type)
+    if mapped is None:
+        reason = '%s: %s' % (error.exc_type, reason)
+        mapped = exception.GuestError
+    return mapped(instance=instance_id, method=method, reason=reason)
+
+
 def topic(instance_id: str) -> str:
     """The RPC topic of one instance's guest agent."""
     return '%s.%s' % (CONF.guest_topic_prefix, instance_id)
@@ -90,6 +114,8 @@ class GuestAPI:
         except oslo_messaging.MessagingTimeout:
             raise exception.GuestTimeout(instance=self.instance_id,
                                          method=method, timeout=timeout)
+        except oslo_messaging.RemoteError as error:
+            raise remote_error(self.instance_id, method, error) from error
 
     def ping(self, context) -> dict:
         """Whether the guest agent answers (since 1.0)."""

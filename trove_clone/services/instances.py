@@ -5,13 +5,14 @@ through the ``tasks`` object the caller passes in (the taskmanager's RPC
 client), so that this layer stays below the services that talk RPC.
 """
 import json
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from oslo_log import log as logging
 from oslo_utils import uuidutils
 
 from trove_clone.common import crypto
 from trove_clone.common import exception
+from trove_clone.common import secrets
 from trove_clone.common import statuses
 from trove_clone.conf import CONF
 from trove_clone.db import api as db_api
@@ -134,8 +135,7 @@ def instance_key(row: dict) -> str | None:
     """The instance's RPC key, or None when messaging is not sealed."""
     if not row.get('encrypted_key'):
         return None
-    return crypto.unwrap_key(row['encrypted_key'],
-                             CONF.inst_rpc_key_encr_key)
+    return secrets.unwrap_instance_key(row['encrypted_key'])
 
 
 # --- create ------------------------------------------------------------------
@@ -205,8 +205,11 @@ def create(context, spec: dict, tasks: Tasks) -> dict:
     """Check a create request, count its quota, record the instance and
     cast its creation; returns the instance as get() does.
 
-    Nothing is recorded when a check fails. When the cast fails the
-    instance is left in ERROR with a fault saying so.
+    Nothing is recorded when a check fails. When the broker does not
+    take the cast, nothing stays recorded either (the instance and its
+    quota use are removed) and MessagingUnavailable (503) is raised; when
+    the cast fails otherwise the instance is left in ERROR with a fault
+    saying so.
     """
     version = resolve_version(context, spec.get('datastore') or {})
     manager = version['manager']
@@ -244,8 +247,7 @@ def create(context, spec: dict, tasks: Tasks) -> dict:
         else None,
         'server_status': 'BUILD',
         'configuration_id': configuration_id,
-        'encrypted_key': crypto.wrap_key(key, CONF.inst_rpc_key_encr_key)
-        if key else None,
+        'encrypted_key': secrets.wrap_instance_key(key) if key else None,
     }
     deltas = {'instances': 1, 'ram': flavor['ram']}
     if size:
@@ -259,6 +261,13 @@ def create(context, spec: dict, tasks: Tasks) -> dict:
                'modules': [module['id'] for module in modules]}
     try:
         tasks.create_instance(context, instance_id, request)
+    except exception.MessagingUnavailable as error:
+        LOG.warning('Instance %s not created: %s', instance_id, error)
+        if not db_instances.discard_unbuilt(context, instance_id, deltas):
+            fail(context, instance_id, statuses.BUILDING_ERROR_SERVER,
+                 'The taskmanager could not be reached to build the '
+                 'instance.', error.message)
+        raise
     except Exception as error:  # noqa: B902 - recorded on the instance
         LOG.exception('Could not cast the creation of %s.', instance_id)
         fail(context, instance_id, statuses.BUILDING_ERROR_SERVER,
@@ -300,7 +309,12 @@ def attach_configuration(context, row: dict, configuration_id: str | None,
                                    'to detach.' % row['id'])
     db_instances.update(context, row['id'],
                         {'configuration_id': configuration_id})
-    apply_configuration(context, row['id'], tasks)
+    try:
+        apply_configuration(context, row['id'], tasks)
+    except Exception:  # noqa: B902 - the group change is given back
+        db_instances.update(context, row['id'],
+                            {'configuration_id': row['configuration_id']})
+        raise
 
 
 def _version_key(text: str) -> tuple:
@@ -340,7 +354,9 @@ def upgrade(context, row: dict, reference: str, tasks: Tasks) -> dict:
                 target['name'], target['version'], current['name'],
                 current['version']))
     _begin(context, row, statuses.UPGRADING)
-    tasks.upgrade(context, row['id'], target['id'])
+    _cast_or_give_back(context, row, statuses.UPGRADING,
+                       lambda: tasks.upgrade(context, row['id'],
+                                             target['id']))
     return target
 
 
@@ -362,14 +378,43 @@ def _begin(context, row: dict, task: statuses.Task,
                 else 'instance', row['status']))
 
 
+def _cast_or_give_back(context, row: dict, task: statuses.Task,
+                       cast: Callable[[], None],
+                       service: statuses.ServiceStatus | None = None,
+                       quota: dict[str, int] | None = None) -> None:
+    """Cast the work of an action begun with ``task`` (and ``service``);
+    when the cast fails the action is given back: the task and service
+    status the instance had (row), and the ``quota`` use counted for it.
+
+    :raises: what the cast raised (MessagingUnavailable, 503, when the
+        broker did not take it)
+    """
+    try:
+        cast()
+    except Exception as error:  # noqa: B902 - given back, then raised
+        LOG.warning('Instance %s: %s not started, given back: %s',
+                    row['id'], task.name, error)
+        db_instances.end_action(
+            context, row['id'], task, statuses.task(row['task_id']),
+            service, statuses.service_status(row.get('service_status') or
+                                             '') if service else None)
+        if quota:
+            db_instances.release_quota(context, row['tenant_id'], quota)
+        raise
+
+
 def restart(context, row: dict, tasks: Tasks) -> None:
     _begin(context, row, statuses.REBOOTING, statuses.RESTARTING)
-    tasks.restart(context, row['id'])
+    _cast_or_give_back(context, row, statuses.REBOOTING,
+                       lambda: tasks.restart(context, row['id']),
+                       statuses.RESTARTING)
 
 
 def reboot(context, row: dict, tasks: Tasks) -> None:
     _begin(context, row, statuses.REBOOTING, statuses.RESTARTING)
-    tasks.reboot(context, row['id'])
+    _cast_or_give_back(context, row, statuses.REBOOTING,
+                       lambda: tasks.reboot(context, row['id']),
+                       statuses.RESTARTING)
 
 
 def resize_volume(context, row: dict, size: Any, tasks: Tasks) -> None:
@@ -397,7 +442,10 @@ def resize_volume(context, row: dict, size: Any, tasks: Tasks) -> None:
     except exception.QuotaExceeded:
         db_instances.set_task(context, row['id'], statuses.NONE)
         raise
-    tasks.resize_volume(context, row['id'], new_size)
+    _cast_or_give_back(
+        context, row, statuses.RESIZING,
+        lambda: tasks.resize_volume(context, row['id'], new_size),
+        quota=delta)
 
 
 def resize_flavor(context, row: dict, reference: Any, tasks: Tasks) -> None:
@@ -418,10 +466,15 @@ def resize_flavor(context, row: dict, reference: Any, tasks: Tasks) -> None:
     except exception.QuotaExceeded:
         db_instances.set_task(context, row['id'], statuses.NONE)
         raise
+    _cast_or_give_back(
+        context, row, statuses.RESIZING,
+        lambda: tasks.resize_flavor(context, row['id'], old['id'],
+                                    flavor['id']),
+        quota={'ram': delta} if delta > 0 else None)
+    # A smaller flavor gives its RAM back once the resize is on its way.
     if delta < 0:
         db_instances.release_quota(context, row['tenant_id'],
                                    {'ram': -delta})
-    tasks.resize_flavor(context, row['id'], old['id'], flavor['id'])
 
 
 def reset_status(context, row: dict) -> None:
@@ -437,7 +490,8 @@ def reset_task_status(context, row: dict) -> None:
 def rebuild(context, row: dict, image_id: str, tasks: Tasks) -> None:
     drivers.get('image').get(image_id)
     _begin(context, row, statuses.BUILDING)
-    tasks.rebuild(context, row['id'], image_id)
+    _cast_or_give_back(context, row, statuses.BUILDING,
+                       lambda: tasks.rebuild(context, row['id'], image_id))
 
 
 def delete(context, row: dict, tasks: Tasks) -> None:
@@ -450,4 +504,5 @@ def delete(context, row: dict, tasks: Tasks) -> None:
         raise exception.UnprocessableEntity(
             'Instance %s is not ready to be deleted: its status is %s.'
             % (row['id'], row['status']))
-    tasks.delete_instance(context, row['id'])
+    _cast_or_give_back(context, row, statuses.DELETING,
+                       lambda: tasks.delete_instance(context, row['id']))

@@ -19,7 +19,8 @@ _INSTANCE = [
     ('create', 'POST', '/instances', 'Create a database instance.'),
     ('delete', 'DELETE', '/instances/{instance_id}', 'Delete an instance.'),
     ('force_delete', 'POST', '/instances/{instance_id}/action',
-     'Reset the status of an instance and delete it.'),
+     'Reset the status of an instance to delete it (reset_status with '
+     'force_delete); instance:reset_status is checked as well.'),
     ('index', 'GET', '/instances', 'List instances.'),
     ('detail', 'GET', '/instances/detail', 'List instances with details.'),
     ('show', 'GET', '/instances/{instance_id}', 'Show an instance.'),
@@ -178,7 +179,8 @@ _ANY_RULES = [
 
 _ADMIN_RULES = [
     ('instance:reset_status', RULE_ADMIN, 'POST',
-     '/instances/{instance_id}/action', 'Reset the status of an instance.'),
+     '/instances/{instance_id}/action',
+     'Reset the status of an instance, with or without force_delete.'),
     ('cluster:reset-status', RULE_ADMIN, 'POST', '/clusters/{id}',
      'Reset the status of a cluster.'),
     ('datastore:delete', RULE_ADMIN, 'DELETE', '/datastores/{datastore}',

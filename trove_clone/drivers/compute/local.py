@@ -23,6 +23,7 @@ from oslo_log import log as logging
 from oslo_utils import uuidutils
 
 from trove_clone.common import exception
+from trove_clone.common import secrets
 from trove_clone.conf import CONF
 from trove_clone import drivers
 from trove_clone.drivers.compute import base
@@ -73,11 +74,12 @@ def _link_or_copy(source: str, target: str) -> None:
 
 
 def _replace_file(path: str, text: str) -> None:
-    """Write ``path`` as a new file (never through a shared link)."""
+    """Write ``path`` as a new file of mode 0600 (never through a shared
+    link): injected files are the guest's configuration, with its RPC key
+    and broker URL."""
     if os.path.lexists(path):
         os.unlink(path)
-    with open(path, 'w') as target:
-        target.write(text)
+    secrets.write_private_file(path, text)
 
 
 class LocalComputeDriver(base.ComputeDriver):
@@ -101,10 +103,9 @@ class LocalComputeDriver(base.ComputeDriver):
         return handle
 
     def _save(self, server: dict) -> None:
+        # The record holds the injected files: private to this user.
         path = os.path.join(self._dir(server['id']), 'server.json')
-        with open(path + '.new', 'w') as record:
-            json.dump(server, record)
-        os.replace(path + '.new', path)
+        secrets.write_private_file(path, json.dumps(server))
 
     def _load(self, server_id: str) -> dict:
         if not uuidutils.is_uuid_like(server_id):
@@ -266,7 +267,8 @@ class LocalComputeDriver(base.ComputeDriver):
                       datetime.timezone.utc).isoformat()}
         with self._lock():
             server['address'] = self._allocate_address()
-            os.makedirs(self._dir(server['id']))
+            # 0711: the engine's OS user traverses it to its root.
+            secrets.make_private_dirs(self._dir(server['id']), 0o711)
             self._save(server)
         try:
             if volume_id:

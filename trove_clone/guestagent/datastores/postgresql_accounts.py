@@ -51,6 +51,11 @@ def check_name(kind: str, name: str) -> None:
         raise exception.InvalidName(
             kind=kind, name=name,
             reason='it must have 1 to %d bytes' % MAX_NAME_BYTES)
+    if not name.isprintable():
+        # "postgres\n" is another role than the superuser, but no one
+        # means that: control characters are refused, not just NUL.
+        raise exception.InvalidName(
+            kind=kind, name=name, reason='it has a control character')
     if kind == 'user' and is_hidden_user(name):
         raise exception.InvalidName(kind=kind, name=name,
                                     reason='the name is reserved')

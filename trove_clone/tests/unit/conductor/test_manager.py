@@ -9,10 +9,10 @@ from oslo_utils import uuidutils
 
 from trove_clone.common import crypto
 from trove_clone.common import envelope
+from trove_clone.common import secrets
 from trove_clone.common import statuses
 from trove_clone.conductor import manager
 from trove_clone.conductor import rpcapi
-from trove_clone.conf import CONF
 from trove_clone.db import instances as db_instances
 from trove_clone.taskmanager import flows
 from trove_clone.tests.unit.api import base
@@ -24,8 +24,8 @@ class ConductorTest(base.ApiTestCase):
         super().setUp()
         self.key = crypto.generate_key()
         self.instance_id = self.make_instance(
-            self.make_version(), encrypted_key=crypto.wrap_key(
-                self.key, CONF.inst_rpc_key_encr_key))
+            self.make_version(), encrypted_key=secrets.wrap_instance_key(
+                self.key))
         self.conductor = manager.Manager()
 
     def status(self) -> str:
@@ -122,6 +122,19 @@ class ConductorTest(base.ApiTestCase):
         self.conductor.heartbeat(self.context, self.instance_id,
                                  self.sealed('healthy', 3.0), 3.0)
         self.assertEqual('restart required', self.status())
+
+    def test_key_wrapped_with_the_old_default_still_opens(self) -> None:
+        # An instance created before the per-deployment key: its key was
+        # wrapped with the literal default, and its heartbeats still count.
+        version = {'id': db_instances.get(
+            self.context, self.instance_id)['datastore_version_id']}
+        old = self.make_instance(
+            version, encrypted_key=crypto.wrap_key(
+                self.key, secrets.LEGACY_RPC_KEY))
+        self.conductor.heartbeat(self.context, old,
+                                 self.sealed('healthy', 10.0), 10.0)
+        self.assertEqual('healthy', db_instances.get(
+            self.context, old)['service_status'])
 
 
 class CryptoTest(base.ApiTestCase):
