@@ -399,9 +399,9 @@ def searchable(path: str) -> bool:
 def local_state_dir() -> str:
     """``[local] state_dir``: the servers, volumes and image cache.
 
-    ``STATE/local`` unless it does not suit: run as root, the engines drop
-    to their system users (mysql, postgres), who must reach their data, and
-    ``/root`` is closed to them; and PostgreSQL's socket, ``LOCAL/volumes/
+    ``STATE/local`` unless it does not suit: run as root, the engines run as
+    unprivileged OS users of their own servers, who must reach their data,
+    and ``/root`` is closed to them; and PostgreSQL's socket, ``LOCAL/volumes/
     <id>/data/data/run/.s.PGSQL.5432``, must fit in 107 bytes. Then the
     local state goes under /var/lib/trove_clone (root) or the temporary
     directory.

@@ -6,6 +6,13 @@ standard port there), its volume mounted, and the guest agent running as
 the leader of a detached process group with its own log. Its record lives
 in ``<state_dir>/servers/<id>/server.json``, so servers outlive every
 control-plane daemon and a restarted taskmanager finds them.
+
+When the driver runs as root each server also gets an OS user of its own,
+``trove-<12 hex digits of its id>`` (a system user without a home or a
+login shell), named in the guest's ``guest_engine_user``: the agent runs
+its engine as that user, never as root or as the agent, so that engines of
+different servers cannot read each other's files. The user is removed with
+the server.
 """
 import datetime
 import fcntl
@@ -64,6 +71,54 @@ def stop_group(pid: int | None, timeout: float = 10.0) -> None:
         os.killpg(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+
+
+#: The prefix of the servers' engine OS users.
+ENGINE_USER_PREFIX = 'trove-'
+
+
+def engine_user_name(server_id: str) -> str:
+    """The OS user the engine of ``server_id`` runs as."""
+    return ENGINE_USER_PREFIX + server_id.replace('-', '')[:12]
+
+
+def _user_command(argv: list[str], attempts: int = 20) -> None:
+    """Run useradd/userdel, again while another one holds the lock of
+    /etc/passwd or (userdel) a process of the user is still exiting."""
+    for attempt in range(attempts):
+        result = subprocess.run(argv, capture_output=True, text=True,
+                                timeout=60)
+        if result.returncode == 0:
+            return
+        if not ('lock' in result.stderr or 'used by process' in
+                result.stderr) or attempt == attempts - 1:
+            raise exception.TroveError('%s failed: %s' % (
+                argv[0], result.stderr.strip()[-300:]))
+        time.sleep(0.2)
+
+
+def create_engine_user(server_id: str) -> str | None:
+    """Create the engine OS user of ``server_id`` and return its name;
+    None when this process is not root (the engine then runs as the
+    agent's user)."""
+    if os.geteuid() != 0 or not shutil.which('useradd'):
+        return None
+    name = engine_user_name(server_id)
+    _user_command(['useradd', '--system', '--user-group', '--no-create-home',
+                   '--home-dir', '/nonexistent', '--shell',
+                   '/usr/sbin/nologin', '--comment',
+                   'trove_clone engine of server %s' % server_id, name])
+    return name
+
+
+def remove_engine_user(name: str | None) -> None:
+    """Remove an engine OS user made by :func:`create_engine_user`."""
+    if not name or not name.startswith(ENGINE_USER_PREFIX):
+        return
+    try:
+        _user_command(['userdel', name])
+    except exception.TroveError:
+        LOG.exception('The engine user %s stays.', name)
 
 
 def _link_or_copy(source: str, target: str) -> None:
@@ -205,9 +260,11 @@ class LocalComputeDriver(base.ComputeDriver):
         _replace_file(target, (
             '[DEFAULT]\nguest_id = %s\nguest_address = %s\n'
             'guest_root = %s\nguest_volume = %s\n'
-            'guest_ram_mb = %d\nguest_vcpus = %d\n' % (
+            'guest_ram_mb = %d\nguest_vcpus = %d\n'
+            'guest_engine_user = %s\n' % (
                 server['id'], server['address'], root, mountpoint,
-                flavor['ram'], flavor['vcpus'])))
+                flavor['ram'], flavor['vcpus'],
+                server.get('engine_user') or '')))
 
     # --- processes ----------------------------------------------------------
 
@@ -271,6 +328,7 @@ class LocalComputeDriver(base.ComputeDriver):
             secrets.make_private_dirs(self._dir(server['id']), 0o711)
             self._save(server)
         try:
+            server['engine_user'] = create_engine_user(server['id'])
             if volume_id:
                 drivers.get('volume').attach(volume_id, server['id'])
             self._unpack(server, image_path)
@@ -290,6 +348,7 @@ class LocalComputeDriver(base.ComputeDriver):
                 LOG.exception('Volume %s of server %s stays attached.',
                               server['volume_id'], server['id'])
         shutil.rmtree(self._dir(server['id']), ignore_errors=True)
+        remove_engine_user(server.get('engine_user'))
 
     def get(self, server_id: str) -> dict:
         return self._view(self._load(server_id))

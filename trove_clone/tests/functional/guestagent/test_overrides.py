@@ -212,8 +212,9 @@ class RedisOverridesTest(_OverridesTest):
     static = ('databases', 32, '32')
 
     def client(self) -> redis.Redis:
-        return redis.Redis(host=self.address, port=6379, socket_timeout=5,
-                           decode_responses=True)
+        client = self.engine.client(timeout=5, decode_responses=True)
+        self.addCleanup(client.close)
+        return client
 
     def test_defaults_and_value_types(self) -> None:
         overrides = self.overrides(self.engine)

@@ -180,7 +180,7 @@ class RedisTemplateTest(testtools.TestCase):
         self.assertEqual({
             'bind': '192.0.2.7', 'port': '6379',
             'dir': '/nonexistent/volume/data', 'daemonize': 'no',
-            'protected-mode': 'no', 'appendonly': 'yes',
+            'protected-mode': 'yes', 'appendonly': 'yes',
             'appendfsync': 'everysec', 'maxmemory': str(402653184),
             'maxmemory-policy': 'noeviction',
             'repl-diskless-sync-delay': '0',
