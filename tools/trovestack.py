@@ -87,6 +87,17 @@ TOPIC_SUFFIX = os.environ.get('TROVE_CLONE_TOPIC_SUFFIX', '')
 GLANCE_URL = 'http://127.0.0.1:%d' % GLANCE_PORT
 API_URL = 'http://127.0.0.1:%d' % API_PORT
 TRANSPORT_URL = 'rabbit://guest:guest@127.0.0.1:5672/'
+#: RabbitMQ vhost and user of the guests (guest_transport_url), and the
+#: file (0600) keeping that user's generated password.
+GUEST_VHOST = os.environ.get('TROVE_CLONE_GUEST_VHOST', 'trove_guests')
+GUEST_USER = GUEST_VHOST
+GUEST_BROKER_PASSWORD = os.path.join(STATE, 'rabbit-guests')
+#: What the guests' user may configure, write and read on its vhost: the
+#: exchange, the guest and conductor queues (and their fanout exchanges and
+#: queues), reply queues. No taskmanager queue is reachable from there.
+GUEST_RESOURCES = r'^(trove|guestagent[^ ]*|trove-conductor[^ ]*|reply_.*)$'
+#: Routing keys it may publish and bind on the topic exchange.
+GUEST_ROUTING_KEYS = r'^(guestagent|trove-conductor).*'
 #: The longest [local] state_dir whose volumes can hold a PostgreSQL
 #: socket: 107 bytes less len('/volumes/<uuid>/data/data/run/.s.PGSQL.5432').
 LOCAL_STATE_MAX = 107 - 73
@@ -238,6 +249,49 @@ def credentials() -> dict[str, str]:
     return found
 
 
+# --- a RabbitMQ vhost and user for guests -----------------------------------
+
+def rabbitmqctl(*args: str, check: bool = True
+                ) -> subprocess.CompletedProcess:
+    return subprocess.run(['rabbitmqctl', *args], capture_output=True,
+                          text=True, timeout=60, check=check)
+
+
+def ensure_guest_vhost(vhost: str = GUEST_VHOST, user: str = GUEST_USER,
+                       password_file: str = GUEST_BROKER_PASSWORD
+                       ) -> str | None:
+    """Create (or update) the guests' vhost and user with permissions
+    limited to guest and conductor queues; returns the guests' transport
+    URL, or None when rabbitmqctl cannot manage this broker."""
+    if not shutil.which('rabbitmqctl') or rabbitmqctl(
+            'list_vhosts', check=False).returncode:
+        print('rabbitmqctl is not usable: guests share transport_url.')
+        return None
+    try:
+        with open(password_file) as source:
+            password = source.read().strip()
+    except FileNotFoundError:
+        password = ''
+    if not password:
+        password = secrets.token_urlsafe(18)
+        trove_secrets.write_private_file(password_file, password + '\n')
+    if vhost not in rabbitmqctl('list_vhosts', '--quiet').stdout.split():
+        rabbitmqctl('add_vhost', vhost)
+    users = [line.split()[0] for line in rabbitmqctl(
+        'list_users', '--quiet').stdout.splitlines() if line.split()]
+    if user in users:
+        rabbitmqctl('change_password', user, password)
+    else:
+        rabbitmqctl('add_user', user, password)
+    rabbitmqctl('set_permissions', '-p', vhost, user, GUEST_RESOURCES,
+                GUEST_RESOURCES, GUEST_RESOURCES)
+    rabbitmqctl('set_topic_permissions', '-p', vhost, user, 'trove',
+                GUEST_ROUTING_KEYS, GUEST_ROUTING_KEYS)
+    # The control services use the same vhost as this user too, to call
+    # guests and to hear their heartbeats.
+    return 'rabbit://%s:%s@127.0.0.1:5672/%s' % (user, password, vhost)
+
+
 # --- Keystone and Glance ----------------------------------------------------
 
 def start_keystone() -> keystone_service.Keystone:
@@ -365,7 +419,8 @@ def local_state_dir() -> str:
     return os.path.join(tempfile.gettempdir(), 'trove_clone-%s' % digest)
 
 
-def conf_text(datastore: str) -> str:
+def conf_text(datastore: str, guest_transport_url: str | None = None
+              ) -> str:
     """trove.conf of this deployment, with ``datastore`` the default."""
     lines = [
         '[DEFAULT]',
@@ -378,6 +433,8 @@ def conf_text(datastore: str) -> str:
         # devstack.
         'region = %s' % keystone_service.REGION,
         'default_datastore = %s' % datastore]
+    if guest_transport_url:
+        lines.append('guest_transport_url = %s' % guest_transport_url)
     if TOPIC_SUFFIX:
         lines += ['taskmanager_queue = trove-taskmanager-%s' % TOPIC_SUFFIX,
                   'conductor_queue = trove-conductor-%s' % TOPIC_SUFFIX,
@@ -403,10 +460,11 @@ def conf_text(datastore: str) -> str:
     return '\n'.join(lines) + '\n'
 
 
-def write_conf(datastore: str) -> tuple[str, bool]:
+def write_conf(datastore: str, guest_transport_url: str | None = None
+               ) -> tuple[str, bool]:
     """Write trove.conf; returns its path and whether it changed."""
     path = os.path.join(STATE, 'trove.conf')
-    text = conf_text(datastore)
+    text = conf_text(datastore, guest_transport_url)
     try:
         with open(path) as conf:
             changed = conf.read() != text
@@ -660,7 +718,7 @@ def kick_start(datastore: str, version: str | None) -> int:
     os.makedirs(STATE, exist_ok=True)
     start_keystone()
     start_glance()
-    conf, changed = write_conf(datastore)
+    conf, changed = write_conf(datastore, ensure_guest_vhost())
     os.makedirs(local_state_dir(), exist_ok=True)
     start_daemons(conf, changed)
     ensure_flavor(conf)

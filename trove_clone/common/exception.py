@@ -423,3 +423,7 @@ class ModuleTypeAdminOnly(Forbidden):
 class ConfigurationAlreadyExists(BadRequest):
     message_template = ("A configuration group named '%(name)s' already "
                         'exists for this tenant.')
+
+
+class RPCRefused(Forbidden):
+    message_template = 'Refused RPC %(method)s: %(reason)s.'

@@ -93,7 +93,9 @@ def guest_conf(row: dict, manager: str) -> str:
         key = secrets.unwrap_instance_key(row['encrypted_key'])
     lines = ['[DEFAULT]',
              'guest_id = %s' % row['id'],
-             'transport_url = %s' % CONF.transport_url,
+             'transport_url = %s' % (CONF.guest_transport_url
+                                     or CONF.transport_url),
+             'rpc_clock_skew = %d' % CONF.rpc_clock_skew,
              'control_exchange = %s' % CONF.control_exchange,
              'guest_topic_prefix = %s' % CONF.guest_topic_prefix,
              'conductor_queue = %s' % CONF.conductor_queue,
