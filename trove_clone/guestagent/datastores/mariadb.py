@@ -22,6 +22,7 @@ import pymysql
 
 from trove_clone.common import exception
 from trove_clone.guestagent.datastores import base
+from trove_clone.guestagent.datastores import overrides
 from trove_clone.guestagent.datastores import templating
 
 
@@ -82,13 +83,10 @@ class MariadbLifecycle(base.Lifecycle):
         """Render my.cnf for the flavor (the data is left alone)."""
         templating.write('mariadb', self._context(), self.conf_path,
                          self._user())
-        if not os.path.exists(self.overrides_path):
+        if not os.path.lexists(self.overrides_path):
             # mariadbd refuses to start on a missing !include file.
-            with open(self.overrides_path, 'w') as overrides:
-                overrides.write('[mysqld]\n')
-            os.chmod(self.overrides_path, 0o644)
-            if self._user() is not None:
-                os.chown(self.overrides_path, *self._user())
+            overrides.replace_file(self.overrides_path, '[mysqld]\n',
+                                   self._user())
 
     def _arguments(self) -> list[str]:
         # --defaults-file must come first.

@@ -87,7 +87,8 @@ class RedisLifecycle(base.Lifecycle):
 
     def _write_conf(self) -> None:
         """Render trove.conf for the flavor."""
-        templating.write('redis', self._context(), self.generated_conf_path)
+        templating.write('redis', self._context(), self.generated_conf_path,
+                         self._user())
 
     @property
     def agent_password(self) -> str:

@@ -67,7 +67,7 @@ class _OverridesTest(_LifecycleTest):
         # Attach: every value in the file, the dynamic ones applied live.
         overrides.write({dynamic: self.dynamic[1], static: self.static[1]})
         mode = stat.S_IMODE(os.stat(overrides.path).st_mode)
-        self.assertEqual(0o644, mode)
+        self.assertEqual(0o600, mode)
         overrides.apply({dynamic: self.dynamic[1]})
         self.assertEqual({dynamic: self.dynamic[2],
                           static: template[static]}, self.live())

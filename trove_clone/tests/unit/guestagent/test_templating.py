@@ -204,7 +204,7 @@ class WriteTest(testtools.TestCase):
         with open(self.path) as written:
             self.assertEqual(text, written.read())
         self.assertIn('maxmemory %d\n' % (768 * 1024 * 1024), text)
-        self.assertEqual(0o644, stat.S_IMODE(os.stat(self.path).st_mode))
+        self.assertEqual(0o600, stat.S_IMODE(os.stat(self.path).st_mode))
         self.assertEqual(['trove.conf'], os.listdir(self.directory))
 
     def test_failed_render_leaves_the_file(self) -> None:
