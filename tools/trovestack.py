@@ -94,8 +94,10 @@ GUEST_USER = GUEST_VHOST
 GUEST_BROKER_PASSWORD = os.path.join(STATE, 'rabbit-guests')
 #: What the guests' user may configure, write and read on its vhost: the
 #: exchange, the guest and conductor queues (and their fanout exchanges and
-#: queues), reply queues. No taskmanager queue is reachable from there.
-GUEST_RESOURCES = r'^(trove|guestagent[^ ]*|trove-conductor[^ ]*|reply_.*)$'
+#: queues), reply queues and the default exchange replies are published
+#: to. No taskmanager queue is reachable from there.
+GUEST_RESOURCES = (r'^(trove|amq\.default|guestagent[^ ]*|'
+                   r'trove-conductor[^ ]*|reply_.*)$')
 #: Routing keys it may publish and bind on the topic exchange.
 GUEST_ROUTING_KEYS = r'^(guestagent|trove-conductor).*'
 #: The longest [local] state_dir whose volumes can hold a PostgreSQL
