@@ -9,11 +9,16 @@ upgrade_levels_group = cfg.OptGroup(
 
 upgrade_levels_opts = [
     cfg.StrOpt('taskmanager', default='latest',
-               help='RPC version cap for messages to the taskmanager.'),
+               help='RPC version cap for messages to the taskmanager. '
+                    'Below 2.0 (e.g. "2027.1") messages are not sealed in '
+                    'an envelope, for taskmanagers not yet upgraded.'),
     cfg.StrOpt('conductor', default='latest',
                help='RPC version cap for messages to the conductor.'),
     cfg.StrOpt('guestagent', default='latest',
-               help='RPC version cap for messages to guest agents.'),
+               help='RPC version cap for messages to guest agents. Below '
+                    '2.0 (e.g. "2027.1") messages are not sealed in an '
+                    'envelope (only their arguments are), for agents not '
+                    'yet upgraded; agents of 2.0 refuse them.'),
 ]
 
 

@@ -6,6 +6,8 @@ import os
 import secrets
 import shutil
 import subprocess
+import time
+import types
 
 import fixtures
 from oslo_config import cfg
@@ -13,6 +15,7 @@ import oslo_messaging
 import testtools
 
 from trove_clone.tests.functional import base
+from trove_clone.tests.functional import instances as deployment
 
 EXCHANGE = 'trove'
 
@@ -64,6 +67,7 @@ class GuestVhostTest(testtools.TestCase):
         self.addCleanup(self.transport.cleanup)
 
     def drop(self) -> None:
+        """Delete the vhost and user (``self.name``)."""
         for args in (('delete_vhost', self.name),
                      ('delete_user', self.name)):
             subprocess.run(['rabbitmqctl', *args], capture_output=True,
@@ -101,3 +105,44 @@ class GuestVhostTest(testtools.TestCase):
         self.assertRaises(Exception, self.serve, 'trove-taskmanager')
         self.assertRaises(Exception, self.client('trove-taskmanager').cast,
                           {}, 'echo', value=1)
+
+
+@testtools.skipUnless(rabbitmqctl_usable(), 'rabbitmqctl is not usable')
+class GuestTransportDeploymentTest(testtools.TestCase):
+    """A deployment whose guests are on their own vhost: the guest gets
+    that URL, its heartbeats reach the conductor there and the API's calls
+    reach the guest."""
+
+    def test_instance_on_the_guest_vhost(self) -> None:
+        state = self.useFixture(fixtures.TempDir()).path
+        self.useFixture(fixtures.MonkeyPatch('sys.stdout', open(os.devnull,
+                                                                'w')))
+        name = 'trove_guests_test_%s' % secrets.token_hex(4)
+        self.addCleanup(GuestVhostTest.drop, types.SimpleNamespace(
+            name=name))
+        url = load_trovestack(state).ensure_guest_vhost(
+            name, name, os.path.join(state, 'rabbit-guests'))
+        stack = self.useFixture(deployment.Deployment(
+            '127.77.212.8/29', extra_conf='guest_transport_url = %s' % url))
+        trove = stack.client()
+        created = trove.instances.create('on-vhost', '1',
+                                         volume={'size': 1},
+                                         datastore='redis')
+        self.addCleanup(stack.delete_and_wait, created.id)
+        deadline = time.monotonic() + 180
+        while True:
+            instance = trove.instances.get(created.id)
+            if instance.status == 'ACTIVE' and \
+                    instance.operating_status == 'HEALTHY':
+                break
+            self.assertNotEqual('ERROR', instance.status,
+                                getattr(instance, 'fault', None))
+            self.assertLess(time.monotonic(), deadline, instance.status)
+            time.sleep(0.5)
+        self.assertEqual([], trove.users.list(created.id))
+        admin = stack.client(user='admin')
+        server_id = admin.mgmt_instances.show(created.id).server['id']
+        with open(os.path.join(stack.state, 'local', 'servers', server_id,
+                               'root', 'etc', 'trove',
+                               'trove-guestagent.conf')) as conf:
+            self.assertIn('transport_url = %s\n' % url, conf.read())

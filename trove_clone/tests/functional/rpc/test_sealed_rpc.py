@@ -21,7 +21,7 @@ EXCHANGE = 'trove'
 class UnsealedRpcTest(deployment.DeploymentTestCase):
 
     datastore = 'redis'
-    address_pool = '127.77.212.0/28'
+    address_pool = '127.77.212.0/29'
 
     def setUp(self) -> None:
         super().setUp()

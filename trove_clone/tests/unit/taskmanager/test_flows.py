@@ -1,5 +1,7 @@
 """A build the taskmanager cannot finish leaves no server or volume
 behind, even ones it never recorded."""
+from unittest import mock
+
 import fixtures
 from oslo_utils import uuidutils
 
@@ -85,3 +87,27 @@ class UntrackedResourcesTest(base.ApiTestCase):
         flows.delete(self.context, self.instance_id)
         self.assertRaises(exception.InstanceNotFound, db_instances.get,
                           self.context, self.instance_id)
+
+
+class GuestConfTest(base.ApiTestCase):
+    """Guests get guest_transport_url when it is set, never the control
+    services' transport_url then."""
+
+    def test_guest_transport_url(self) -> None:
+        row = {'id': 'instance-1'}
+        conf = mock.Mock(transport_url='rabbit://control:pw@host:5672/',
+                         guest_transport_url=None, control_exchange='trove',
+                         guest_topic_prefix='guestagent',
+                         conductor_queue='trove-conductor',
+                         agent_heartbeat_time=10, debug=False,
+                         guest_log_file='guest.log', rpc_clock_skew=42)
+        with mock.patch.object(flows, 'CONF', conf):
+            self.assertIn('transport_url = rabbit://control:pw@host:5672/\n',
+                          flows.guest_conf(row, 'redis'))
+            conf.guest_transport_url = (
+                'rabbit://guests:pw@host:5672/trove_guests')
+            text = flows.guest_conf(row, 'redis')
+        self.assertIn('transport_url = rabbit://guests:pw@host:5672/'
+                      'trove_guests\n', text)
+        self.assertNotIn('control:pw', text)
+        self.assertIn('rpc_clock_skew = 42\n', text)

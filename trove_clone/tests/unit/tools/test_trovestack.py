@@ -4,6 +4,7 @@ trove.conf; no fixed password anywhere."""
 import importlib.util
 import os
 import stat
+from unittest import mock
 
 import fixtures
 import testtools
@@ -67,3 +68,54 @@ class CredentialsTest(testtools.TestCase):
         self.assertNotIn('secret', text)
         # Unchanged on a rerun, so that kick-start restarts nothing.
         self.assertFalse(self.trovestack.write_conf('redis')[1])
+
+
+class GuestVhostTest(testtools.TestCase):
+    """The guests' vhost and user: only when rabbitmqctl works, with a
+    generated password kept 0600, written as guest_transport_url."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.state = self.useFixture(fixtures.TempDir()).path
+        self.useFixture(fixtures.MonkeyPatch('sys.stdout', open(os.devnull,
+                                                                'w')))
+        self.trovestack = load_trovestack(self.state)
+        self.calls = []
+
+    def fake_rabbitmqctl(self, returncode: int = 0):
+        def run(*args, check=True):
+            self.calls.append(args)
+            stdout = 'guest\t[administrator]\n' if args[0] == 'list_users' \
+                else '/\n'
+            return mock.Mock(returncode=returncode, stdout=stdout)
+        self.trovestack.rabbitmqctl = run
+        self.trovestack.shutil = mock.Mock(which=lambda name: '/bin/x')
+
+    def test_not_usable(self) -> None:
+        self.fake_rabbitmqctl(returncode=2)
+        self.assertIsNone(self.trovestack.ensure_guest_vhost())
+        self.assertEqual([('list_vhosts',)], self.calls)
+
+    def test_created_and_in_the_conf(self) -> None:
+        self.fake_rabbitmqctl()
+        url = self.trovestack.ensure_guest_vhost()
+        with open(os.path.join(self.state, 'rabbit-guests')) as source:
+            password = source.read().strip()
+        self.assertEqual(0o600, mode(os.path.join(self.state,
+                                                  'rabbit-guests')))
+        self.assertGreaterEqual(len(password), 20)
+        self.assertEqual('rabbit://trove_guests:%s@127.0.0.1:5672/'
+                         'trove_guests' % password, url)
+        commands = [call[0] for call in self.calls]
+        for command in ('add_vhost', 'add_user', 'set_permissions',
+                        'set_topic_permissions'):
+            self.assertIn(command, commands)
+        permissions = [call for call in self.calls
+                       if call[0] == 'set_permissions'][0]
+        self.assertNotRegex('trove-taskmanager', permissions[-1])
+        self.assertRegex('guestagent-x.instance-1', permissions[-1])
+        self.trovestack.local_state_dir = lambda: os.path.join(
+            self.state, 'local')
+        path, _changed = self.trovestack.write_conf('redis', url)
+        with open(path) as conf:
+            self.assertIn('guest_transport_url = %s\n' % url, conf.read())
