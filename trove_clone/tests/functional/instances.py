@@ -219,10 +219,13 @@ class Deployment(fixtures.Fixture):
             try:
                 with open(record) as source:
                     server = json.load(source)
-                if server.get('pid'):
-                    os.killpg(server['pid'], signal.SIGKILL)
             except (OSError, ValueError):
                 continue
+            try:
+                if server.get('pid'):
+                    os.killpg(server['pid'], signal.SIGKILL)
+            except OSError:
+                pass
             # Nor its engine's OS user.
             local_compute.remove_engine_user(server.get('engine_user'))
         raise AssertionError('Servers left behind: %s' % left)
