@@ -21,6 +21,7 @@ from keystoneauth1 import session as ks_session
 from keystoneauth1 import token_endpoint
 from troveclient.v1 import client as trove_client
 
+from trove_clone.drivers.compute import local as local_compute
 from trove_clone.localstack import glance as glance_service
 from trove_clone.localstack import keystone as keystone_service
 from trove_clone.tests.functional import base
@@ -217,11 +218,16 @@ class Deployment(fixtures.Fixture):
             record = os.path.join(servers, name, 'server.json')
             try:
                 with open(record) as source:
-                    pid = json.load(source).get('pid')
-                if pid:
-                    os.killpg(pid, signal.SIGKILL)
+                    server = json.load(source)
             except (OSError, ValueError):
+                continue
+            try:
+                if server.get('pid'):
+                    os.killpg(server['pid'], signal.SIGKILL)
+            except OSError:
                 pass
+            # Nor its engine's OS user.
+            local_compute.remove_engine_user(server.get('engine_user'))
         raise AssertionError('Servers left behind: %s' % left)
 
 
