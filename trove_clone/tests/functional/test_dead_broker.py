@@ -1,0 +1,136 @@
+"""trove-api with no working message broker: a request that casts
+answers 503 in Trove's envelope within seconds, leaves nothing half-made
+(no instance, quota use given back) and trove-api still stops on SIGTERM.
+
+Two brokers that do not work: a port where nothing listens (connections
+refused at once) and a listener that accepts connections and never
+speaks (every connection attempt hangs until its timeout).
+"""
+import os
+import signal
+import socket
+import tempfile
+import threading
+import time
+
+import requests
+import testtools
+
+from trove_clone.tests.functional import instances as deployment
+
+ADDRESS_POOL = '127.77.214.0/28'
+PROJECT = 'demo'
+#: Generous bound on the 503 (rpc_cast_timeout is 5 s by default).
+ANSWER_BOUND = 15
+#: Generous bound on trove-api's exit after SIGTERM.
+STOP_BOUND = 15
+
+
+class SilentBroker:
+    """A TCP listener on loopback that accepts connections and never
+    answers: an AMQP handshake against it hangs."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(('127.77.214.14', 0))
+        self.sock.listen(64)
+        self.url = 'rabbit://guest:guest@127.77.214.14:%d/' % (
+            self.sock.getsockname()[1])
+        self.accepted: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted.append(connection)
+
+    def close(self) -> None:
+        self.sock.close()
+        for connection in self.accepted:
+            connection.close()
+
+
+class DeadBrokerMixin:
+    """The tests, for a deployment whose broker is ``transport_url()``."""
+
+    def transport_url(self) -> str:
+        raise NotImplementedError
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.stack = self.useFixture(deployment.Deployment(
+            ADDRESS_POOL, datastores=(), transport_url=self.transport_url()))
+        with tempfile.NamedTemporaryFile(suffix='.img') as image:
+            image.write(b'not a real image')
+            image.flush()
+            image_id = self.stack.upload(image.name, 'redis-dead', 'redis')
+        self.stack.api.manage('datastore_update', 'redis', '')
+        self.stack.api.manage('datastore_version_update', 'redis', '7.0',
+                              'redis', image_id, '', '1')
+        self.stack.api.manage('datastore_update', 'redis', '7.0')
+
+    def call(self, method: str, path: str, body=None, admin: bool = False
+             ) -> tuple[requests.Response, float]:
+        headers = {'X-User-Id': 'admin' if admin else 'alice',
+                   'X-Project-Id': PROJECT,
+                   'X-Roles': 'admin' if admin else 'member'}
+        start = time.monotonic()
+        response = requests.request(
+            method, '%s/v1.0/%s%s' % (self.stack.api.endpoint, PROJECT,
+                                      path),
+            json=body, headers=headers, timeout=60)
+        return response, time.monotonic() - start
+
+    def usage(self) -> dict:
+        response, _ = self.call('GET', '/mgmt/quotas/%s' % PROJECT)
+        self.assertEqual(200, response.status_code, response.text)
+        return {item['resource']: item['in_use']
+                for item in response.json()['quotas']}
+
+    def test_create_answers_503_and_leaves_nothing(self) -> None:
+        before = self.usage()
+        for _ in range(2):
+            response, elapsed = self.call('POST', '/instances', {
+                'instance': {'name': 'db1', 'flavorRef': '1',
+                             'volume': {'size': 1},
+                             'datastore': {'type': 'redis'}}})
+            self.assertEqual(503, response.status_code, response.text)
+            self.assertLess(elapsed, ANSWER_BOUND)
+            error = response.json()['serviceUnavailable']
+            self.assertEqual(503, error['code'])
+            self.assertIn('The taskmanager could not be reached',
+                          error['message'])
+        listed, _ = self.call('GET', '/instances')
+        self.assertEqual([], listed.json()['instances'])
+        mgmt, _ = self.call('GET', '/mgmt/instances', admin=True)
+        self.assertEqual([], mgmt.json()['instances'])
+        self.assertEqual(before, self.usage())
+        self.assertEqual(0, self.usage().get('instances', 0))
+        # The API still answers what needs no broker, and stops on SIGTERM.
+        flavors, elapsed = self.call('GET', '/flavors')
+        self.assertEqual(200, flavors.status_code)
+        process = self.stack.api.process
+        start = time.monotonic()
+        os.killpg(process.pid, signal.SIGTERM)
+        self.assertEqual(0, process.wait(STOP_BOUND + 15))
+        self.assertLess(time.monotonic() - start, STOP_BOUND)
+
+
+class RefusedBrokerTest(DeadBrokerMixin, testtools.TestCase):
+    """Nothing listens where the broker should be."""
+
+    def transport_url(self) -> str:
+        return 'rabbit://guest:guest@127.0.0.1:1/'
+
+
+class SilentBrokerTest(DeadBrokerMixin, testtools.TestCase):
+    """The broker's port accepts connections and says nothing."""
+
+    def transport_url(self) -> str:
+        broker = SilentBroker()
+        self.addCleanup(broker.close)
+        return broker.url
