@@ -16,7 +16,9 @@ import time
 import requests
 import testtools
 
+from trove_clone.tests.functional import fixtures as trove_fixtures
 from trove_clone.tests.functional import instances as deployment
+from trove_clone.tests.functional import test_instance_faults
 
 ADDRESS_POOL = '127.77.214.0/28'
 PROJECT = 'demo'
@@ -134,3 +136,78 @@ class SilentBrokerTest(DeadBrokerMixin, testtools.TestCase):
         broker = SilentBroker()
         self.addCleanup(broker.close)
         return broker.url
+
+
+class BrokerDiesUnderAnInstanceTest(testtools.TestCase):
+    """RabbitMQ stops under a running instance, after trove-api has set
+    up its connections and its reply listener: guest calls and casts
+    answer 503 within seconds and the instance keeps its state; once the
+    broker is back, the same requests work."""
+
+    WAIT = 180
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.rabbit = self.useFixture(trove_fixtures.PrivateRabbitMQ())
+        # Heartbeats stop with the broker: the instance must still count
+        # as ready for the guest calls tried while it is down.
+        self.stack = self.useFixture(deployment.Deployment(
+            ADDRESS_POOL, datastores=('redis',),
+            transport_url=self.rabbit.url,
+            extra_conf='agent_heartbeat_expiry = 600'))
+
+    call = DeadBrokerMixin.call
+    usage = DeadBrokerMixin.usage
+
+    def wait_for_status(self, instance_id: str, status: str) -> dict:
+        deadline = time.monotonic() + self.WAIT
+        while time.monotonic() < deadline:
+            response, _ = self.call('GET', '/instances/%s' % instance_id)
+            instance = response.json()['instance']
+            if instance['status'] == status:
+                return instance
+            self.assertNotEqual('ERROR', instance['status'], instance)
+            time.sleep(0.5)
+        self.fail('%s is not %s after %d s'
+                  % (instance_id, status, self.WAIT))
+
+    def test_calls_and_casts_answer_503_and_give_back(self) -> None:
+        response, _ = self.call('POST', '/instances', {'instance': {
+            'name': 'db1', 'flavorRef': '1', 'volume': {'size': 1},
+            'datastore': {'type': 'redis'}}})
+        self.assertEqual(200, response.status_code, response.text)
+        instance_id = response.json()['instance']['id']
+        self.addCleanup(self.stack.delete_and_wait, instance_id)
+        self.wait_for_status(instance_id, 'ACTIVE')
+        users = '/instances/%s/users' % instance_id
+        self.assertEqual(200, self.call('GET', users)[0].status_code)
+        before = self.usage()
+
+        self.rabbit.stop()
+        path = '/instances/%s' % instance_id
+        for method, suffix, body in [
+                ('GET', '/users', None),
+                ('POST', '/users', {'users': [{'name': 'u1',
+                                               'password': 'pw'}]}),
+                ('POST', '/action', {'restart': {}}),
+                ('POST', '/action', {'resize': {'volume': {'size': 2}}}),
+                ('DELETE', '', None)]:
+            response, elapsed = self.call(method, path + suffix, body)
+            where = '%s %s: %s' % (method, suffix, response.text)
+            self.assertEqual(503, response.status_code, where)
+            self.assertIn('serviceUnavailable', response.json(), where)
+            self.assertLess(elapsed, ANSWER_BOUND, where)
+            shown, _ = self.call('GET', path)
+            self.assertEqual('ACTIVE', shown.json()['instance']['status'],
+                             where)
+        self.assertEqual(before, self.usage())
+
+        # Back: once the daemons consume again (a cast sent before would
+        # find no queue on the new broker), the same requests work.
+        self.rabbit.start()
+        test_instance_faults.BrokerRestartTest.wait_for_daemons(
+            self, self.rabbit.url, self.stack.topics)
+        response, _ = self.call('POST', path + '/action', {'restart': {}})
+        self.assertEqual(202, response.status_code, response.text)
+        self.wait_for_status(instance_id, 'ACTIVE')
+        self.assertEqual(200, self.call('GET', users)[0].status_code)
