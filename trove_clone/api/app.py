@@ -62,5 +62,6 @@ def build_app():
                     'only.')
         protected = middleware.NoAuthMiddleware(protected)
     app = _Dispatcher(pecan_app, protected)
+    app = middleware.InputGuard(app, CONF.max_request_body_size)
     app = middleware.RequestIdMiddleware(app)
     return middleware.FaultWrapper(app)

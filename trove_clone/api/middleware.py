@@ -1,18 +1,24 @@
 """WSGI middleware around the pecan application.
 
 From the outside in: :class:`FaultWrapper` (every error leaves as Trove's
-envelope), request ids, authentication (keystonemiddleware ``auth_token`` or
-:class:`NoAuthMiddleware`), then :class:`ContextMiddleware`, which builds the
-request context and checks that the URL's tenant is the caller's project.
+envelope), request ids, :class:`InputGuard` (what no route can take is
+refused before routing), authentication (keystonemiddleware ``auth_token``
+or :class:`NoAuthMiddleware`), then :class:`ContextMiddleware`, which builds
+the request context and checks that the URL's tenant is the caller's
+project.
 """
+import io
 import json
 import logging
 import re
+import urllib.parse
 import uuid
 
+from oslo_db import exception as db_exc
 import webob
 import webob.exc
 
+from trove_clone.api import json_input
 from trove_clone.common import context as trove_context
 from trove_clone.common import exception
 from trove_clone.common import policy
@@ -21,6 +27,15 @@ LOG = logging.getLogger(__name__)
 
 CONTEXT_KEY = 'trove.context'
 _TENANT_PATH = re.compile(r'^/v1\.0/([^/]+)')
+#: C0 controls and DEL: never part of a path, a parameter or an identity.
+_CONTROL = re.compile(r'[\x00-\x1f\x7f]')
+#: The widths of the control database's columns that request identities
+#: and path parts end up in (db/models.py: tenant_id String(64); user
+#: names, as recorded by root history, String(255)).
+MAX_PROJECT_ID = 64
+MAX_USER_ID = 255
+_BODY_METHODS = ('POST', 'PUT', 'PATCH')
+_READ_CHUNK = 64 * 1024
 
 
 def json_response(code: int, body, headers: dict | None = None
@@ -79,6 +94,16 @@ class FaultWrapper:
             response.body = b''.join(chunks)
         except exception.TroveError as error:
             response = error_response(error)
+        except db_exc.DBDataError:
+            # A value the checks before let through and the control
+            # database refused (too long, out of range, NUL): the
+            # request's fault, but worth a warning, as a check is missing.
+            LOG.warning('The control database refused a value of %s %s',
+                        environ.get('REQUEST_METHOD'),
+                        environ.get('PATH_INFO'), exc_info=True)
+            response = error_response(exception.BadRequest(
+                'A value in the request is too long or not valid for the '
+                'field that holds it.'))
         except Exception:
             LOG.exception('Unhandled error serving %s %s',
                           environ.get('REQUEST_METHOD'),
@@ -133,6 +158,149 @@ class FaultWrapper:
                                        'x-openstack-request-id')}
         return json_response(code, exception.error_body(code, message),
                              headers)
+
+
+class InputGuard:
+    """Refuse, before routing, what no route could take (400, or 413 for
+    a body over ``max_body_size``):
+
+    * a path or query string that is not UTF-8 once percent-decoded
+      (``%ff``, the overlong ``%c0%af``), or carries a control character
+      such as NUL (PostgreSQL refuses NUL in any string);
+    * a ``Content-Length`` that is not a number, or a body shorter than
+      it, and a chunked body the server cannot decode (a malformed chunk
+      size);
+    * a JSON body that is not UTF-8 or nests deeper than
+      :data:`json_input.MAX_DEPTH` (pecan parses JSON bodies itself,
+      recursively, before any controller).
+
+    The body is read here, whatever the WSGI server, and handed on as a
+    buffer of known length, so no later reader meets a broken stream.
+    """
+
+    def __init__(self, application, max_body_size: int) -> None:
+        self.application = application
+        self.max_body_size = max_body_size
+
+    def __call__(self, environ, start_response):
+        try:
+            check_path(environ.get('PATH_INFO', ''))
+            check_query(environ.get('QUERY_STRING', ''))
+            self._buffer_body(environ)
+        except exception.TroveError as error:
+            return error_response(error)(environ, start_response)
+        return self.application(environ, start_response)
+
+    def _buffer_body(self, environ) -> None:
+        length = self._declared_length(environ)
+        chunked = 'chunked' in environ.get('HTTP_TRANSFER_ENCODING',
+                                           '').lower()
+        if length is None and not chunked:
+            if environ.get('REQUEST_METHOD') in _BODY_METHODS:
+                environ['wsgi.input'] = io.BytesIO(b'')
+                environ['CONTENT_LENGTH'] = '0'
+            return
+        if length is not None and length > self.max_body_size:
+            raise exception.RequestTooLarge(limit=self.max_body_size)
+        limit = length if length is not None else self.max_body_size + 1
+        body = self._read(environ['wsgi.input'], limit)
+        if length is not None and len(body) < length:
+            raise exception.BadRequest(
+                'The request body has %d bytes, fewer than its '
+                'Content-Length of %d.' % (len(body), length))
+        if len(body) > self.max_body_size:
+            raise exception.RequestTooLarge(limit=self.max_body_size)
+        if body and 'json' in environ.get('CONTENT_TYPE', '').lower():
+            # pecan parses JSON bodies itself before any controller.
+            json_input.check_text(body)
+        environ['wsgi.input'] = io.BytesIO(body)
+        environ['CONTENT_LENGTH'] = str(len(body))
+        environ.pop('HTTP_TRANSFER_ENCODING', None)
+        environ['wsgi.input_terminated'] = True
+
+    @staticmethod
+    def _declared_length(environ) -> int | None:
+        value = environ.get('CONTENT_LENGTH', '').strip()
+        if not value:
+            return None
+        if not value.isascii() or not value.isdigit():
+            raise exception.BadRequest(
+                'The Content-Length header must be a number of bytes, '
+                'not %r.' % value[:40])
+        return int(value)
+
+    @staticmethod
+    def _read(stream, limit: int) -> bytes:
+        chunks, total = [], 0
+        try:
+            while total < limit:
+                chunk = stream.read(min(_READ_CHUNK, limit - total))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                total += len(chunk)
+        # The stream is the client's: whatever the server raises on a
+        # malformed chunk size, a short read or a timeout is the client's
+        # mistake, not the service's.
+        except Exception as error:
+            raise exception.BadRequest(
+                'The request body could not be read (%s): check '
+                'Content-Length or the chunked encoding.'
+                % (str(error)[:80] or type(error).__name__))
+        return b''.join(chunks)
+
+
+def _decoded(raw: str, what: str) -> str:
+    """A WSGI string (bytes as latin-1) as UTF-8 text.
+
+    :raises: BadRequest naming ``what``
+    """
+    try:
+        return raw.encode('latin-1').decode('utf-8')
+    except UnicodeError:
+        raise exception.BadRequest('%s is not valid UTF-8.' % what)
+
+
+def check_path(path_info: str) -> str:
+    """The request path as text.
+
+    :raises: BadRequest for invalid UTF-8 or a control character
+    """
+    path = _decoded(path_info, 'The request path')
+    if _CONTROL.search(path):
+        raise exception.BadRequest(
+            'The request path contains a control character.')
+    return path
+
+
+def check_query(query_string: str) -> list[tuple[str, str]]:
+    """The query parameters as text pairs.
+
+    :raises: BadRequest naming the parameter that is not UTF-8 once
+        percent-decoded or carries a control character
+    """
+    raw = _decoded(query_string, 'The query string')
+    pairs = []
+    for part in raw.split('&'):
+        if not part:
+            continue
+        name, _, value = part.partition('=')
+        try:
+            name = urllib.parse.unquote_plus(name, errors='strict')
+        except UnicodeError:
+            raise exception.BadRequest('A query parameter name is not '
+                                       'valid UTF-8.')
+        shown = name if not _CONTROL.search(name) else repr(name)
+        try:
+            value = urllib.parse.unquote_plus(value, errors='strict')
+        except UnicodeError:
+            raise exception.BadRequest('The query parameter %s is not '
+                                       'valid UTF-8.' % shown[:64])
+        if _CONTROL.search(name) or _CONTROL.search(value):
+            raise exception.BadRequest('The query parameter %s contains a '
+                                       'control character.' % shown[:64])
+        pairs.append((name, value))
+    return pairs
 
 
 class RequestIdMiddleware:
@@ -249,5 +417,19 @@ class ContextMiddleware:
         if not context.project_id or not context.user_id:
             raise exception.Unauthorized(
                 'The request carries no user and project identity.')
+        _check_identity('project id', context.project_id, MAX_PROJECT_ID)
+        _check_identity('user id', context.user_id, MAX_USER_ID)
         context.is_admin = policy.is_admin(context)
         return context
+
+
+def _check_identity(what: str, value: str, limit: int) -> None:
+    """BadRequest unless an identity fits the control database's column
+    and is printable text (keystone's never fail this; noauth headers
+    can)."""
+    if len(value) > limit:
+        raise exception.BadRequest('The %s has %d characters; at most %d '
+                                   'are allowed.' % (what, len(value), limit))
+    if _CONTROL.search(value):
+        raise exception.BadRequest('The %s contains a control character.'
+                                   % what)

@@ -10,7 +10,7 @@ def main(argv: list[str] | None = None) -> int:
     conf = config.parse_args(sys.argv[1:] if argv is None else argv,
                              'trove-conductor')
     return service.serve('trove-conductor', conf.conductor_queue,
-                         [manager.Manager()])
+                         [manager.Manager()], guests=True)
 
 
 if __name__ == '__main__':

@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     heartbeat = service.Periodic(functools.partial(manager.report, agent),
                                  conf.agent_heartbeat_time)
     return service.serve('trove-guestagent', rpcapi.topic(conf.guest_id),
-                         [agent], server=conf.guest_id,
+                         [manager.endpoint(agent)], server=conf.guest_id,
                          periodics=[heartbeat],
                          key=conf.instance_rpc_encr_key or None,
                          on_start=boot)

@@ -14,9 +14,11 @@ from trove_clone.common import context as trove_context
 from trove_clone.common import exception
 from trove_clone.db import api as db_api
 from trove_clone.db import migration
+from trove_clone.db import models
 from trove_clone import drivers
 from trove_clone.services import config_parameters
 from trove_clone.services import datastores
+from trove_clone.services import deployment_secrets
 from trove_clone.services import modules
 
 CONF = cfg.CONF
@@ -38,9 +40,21 @@ def _label(version: dict) -> str:
 
 def db_sync() -> str:
     migration.sync(CONF.command.version)
-    # A new deployment's own random key for module contents.
+    # A new deployment's own random keys for module contents and for
+    # the instances' RPC keys.
     modules.ensure_key()
-    return 'Database synced to %s.' % migration.version_string()
+    deployment_secrets.ensure_rpc_key(_admin())
+    return 'Database synced to %s.%s' % (migration.version_string(),
+                                         _rewrap())
+
+
+def _rewrap() -> str:
+    """Wrap again the instance keys the old literal default wrapped."""
+    done = deployment_secrets.rewrap_legacy_keys(_admin())
+    if not done:
+        return ''
+    return (' %d instance RPC keys wrapped with the old default key were '
+            'wrapped again with the deployment\'s key.' % done)
 
 
 def db_upgrade() -> str:
@@ -50,6 +64,8 @@ def db_upgrade() -> str:
 
 def db_expand() -> str:
     migration.expand()
+    # The new code needs the deployment's key before its services start.
+    deployment_secrets.ensure_rpc_key(_admin())
     return 'Database expanded to %s.' % migration.version_string()
 
 
@@ -60,7 +76,9 @@ def db_migrate() -> str:
 
 def db_contract() -> str:
     migration.contract()
-    return 'Database contracted to %s.' % migration.version_string()
+    deployment_secrets.ensure_rpc_key(_admin())
+    return 'Database contracted to %s.%s' % (migration.version_string(),
+                                             _rewrap())
 
 
 def db_version() -> str:
@@ -82,8 +100,20 @@ def db_downgrade() -> str:
 
 # --- datastore commands ----------------------------------------------------
 
+def _fit(*fields: tuple) -> None:
+    """BadRequest (exit 1, nothing written) unless each ``(what, value,
+    column)`` fits its column: SQLite would store a longer value that
+    MariaDB and PostgreSQL refuse."""
+    for what, value, column in fields:
+        db_api.check_width(what, value, column)
+
+
 def datastore_update() -> str:
     args = CONF.command
+    _fit(('datastore name', args.datastore_name, models.Datastore.name),
+         ('version name', args.default_version, models.DatastoreVersion.name),
+         ('version number', args.version_number,
+          models.DatastoreVersion.version))
     ds = datastores.update_datastore(_admin(), args.datastore_name,
                                      args.default_version,
                                      args.version_number)
@@ -102,6 +132,14 @@ def _active(value: str) -> bool:
 
 def datastore_version_update() -> str:
     args = CONF.command
+    version_model = models.DatastoreVersion
+    _fit(('datastore name', args.datastore, models.Datastore.name),
+         ('version name', args.version_name, version_model.name),
+         ('version number', args.version_number, version_model.version),
+         ('manager', args.manager, version_model.manager),
+         ('image id', args.image_id, version_model.image_id),
+         ('packages', args.packages, version_model.packages),
+         ('image tags', args.image_tags, version_model.image_tags))
     version, created = datastores.upsert_version(
         _admin(), args.datastore, args.version_name, args.manager,
         args.image_id or None, args.packages, _active(args.active),
@@ -140,6 +178,9 @@ def _ids(text: str) -> list[str]:
 
 def _associate(key: str, what: str) -> str:
     args = CONF.command
+    for value in _ids(args.ids):
+        _fit(('%s id' % what.rstrip('s'), value,
+              models.DatastoreVersionMetadata.value))
     version, added = datastores.add_associations(
         _admin(), args.datastore_name, args.datastore_version_name, key,
         _ids(args.ids), args.version_number)
@@ -199,6 +240,8 @@ def _positive(name: str, value: str, minimum: int = 1) -> int:
 
 def flavor_create() -> str:
     args = CONF.command
+    _fit(('flavor id', args.flavor_id, models.Flavor.id),
+         ('flavor name', args.flavor_name, models.Flavor.name))
     flavor = db_api.flavor_create(_admin(), {
         'id': args.flavor_id, 'name': args.flavor_name,
         'ram': _positive('RAM', args.ram), 'vcpus': _positive('VCPUS',

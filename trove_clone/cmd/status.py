@@ -14,6 +14,7 @@ from trove_clone.common import exception
 from trove_clone.db import api as db_api
 from trove_clone.db import migration
 from trove_clone.db import models
+from trove_clone.services import deployment_secrets
 from trove_clone.services import modules as module_service
 
 CONF = cfg.CONF
@@ -85,11 +86,26 @@ class Checks(upgradecheck.UpgradeCommands):
                           % str(error).splitlines()[0])
         return Result(Code.SUCCESS if ok else Code.FAILURE, message)
 
+    def _check_deployment_secrets(self) -> Result:
+        try:
+            ok, message = deployment_secrets.secrets_check(
+                trove_context.admin_context())
+        except (sa.exc.SQLAlchemyError, db_exc.DBError) as error:
+            return Result(Code.FAILURE, 'Instances could not be read: %s'
+                          % str(error).splitlines()[0])
+        return Result(Code.SUCCESS if ok else Code.FAILURE, message)
+
+    def _check_private_files(self) -> Result:
+        ok, message = deployment_secrets.private_files_check()
+        return Result(Code.SUCCESS if ok else Code.FAILURE, message)
+
     _upgrade_checks = (
         ('Database schema version', _check_schema),
         ('RPC settings', _check_rpc),
         ('Instances with running tasks', _check_running_tasks),
         ('Module key', _check_module_key),
+        ('Deployment secrets', _check_deployment_secrets),
+        ('Private files', _check_private_files),
         ('Policy File JSON to YAML Migration',
          (common_checks.check_policy_json, {'conf': CONF})),
     )

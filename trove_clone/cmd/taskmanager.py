@@ -18,7 +18,8 @@ def main(argv: list[str] | None = None) -> int:
         periodics.append(service.Periodic(
             flows.notify_exists, conf.exists_notification_interval))
     return service.serve('trove-taskmanager', conf.taskmanager_queue,
-                         [manager.Manager()], periodics=periodics,
+                         [manager.endpoint(manager.Manager())],
+                         periodics=periodics,
                          on_start=flows.recover)
 
 

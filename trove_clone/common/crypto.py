@@ -1,10 +1,11 @@
 """Keys and sealed messages of guest RPC.
 
 Each instance gets its own key (a Fernet key) at create time. The control
-database keeps it encrypted with ``inst_rpc_key_encr_key``; the guest finds
-it in its configuration. A sealed message is authenticated as well as
-encrypted, so the conductor knows a heartbeat came from the holder of the
-instance's key.
+database keeps it wrapped with the deployment's secret
+(``common.secrets.rpc_key_secret()``: ``inst_rpc_key_encr_key`` or the
+generated ``inst_rpc_key_file``); the guest finds it in its configuration.
+A sealed message is authenticated as well as encrypted, so the conductor
+knows a heartbeat came from the holder of the instance's key.
 """
 import base64
 import hashlib
@@ -42,7 +43,8 @@ def unwrap_key(wrapped: str, secret: str) -> str:
             wrapped.encode('ascii')).decode('ascii')
     except (fernet.InvalidToken, ValueError) as error:
         raise UnsealError('The stored instance key does not decrypt with '
-                          'inst_rpc_key_encr_key: %s' % error)
+                          'the deployment secret (inst_rpc_key_encr_key '
+                          'or inst_rpc_key_file): %s' % error)
 
 
 def seal(value: Any, key: str) -> str:

@@ -388,3 +388,42 @@ class ModuleAppliedToInstance(Forbidden):
 
 class ModuleInvalid(BadRequest):
     message_template = 'The module is not valid here: %(reason)s'
+
+
+# --- errors a guest's engine raises, as the API answers them ---------------
+
+class GuestEngineError(UnprocessableEntity):
+    message_template = ('The datastore of instance %(instance)s refused '
+                        '%(method)s: %(reason)s')
+
+
+class GuestRequestRefused(BadRequest):
+    message_template = ('The guest agent of instance %(instance)s refused '
+                        '%(method)s: %(reason)s')
+
+
+# --- deployment secrets ------------------------------------------------------
+
+class DeploymentSecretMissing(TroveError):
+    message_template = ('The key file %(path)s is missing or empty: copy it '
+                        'from the host where trove-manage db_sync ran (every '
+                        'trove-api, trove-taskmanager and trove-conductor '
+                        'host needs the same key), run trove-manage db_sync '
+                        'on a new deployment, or set %(option)s.')
+
+
+# --- module types, uniqueness (issue 12) -------------------------------------
+
+class ModuleTypeAdminOnly(Forbidden):
+    message_template = ("Module type '%(module_type)s' may only be "
+                        '%(action)s by an administrator '
+                        '(admin_only_module_types).')
+
+
+class ConfigurationAlreadyExists(BadRequest):
+    message_template = ("A configuration group named '%(name)s' already "
+                        'exists for this tenant.')
+
+
+class RPCRefused(Forbidden):
+    message_template = 'Refused RPC %(method)s: %(reason)s.'

@@ -38,9 +38,13 @@ class Periodic:
 
 def serve(name: str, topic: str, endpoints: list, server: str | None = None,
           periodics: list[Periodic] | None = None,
-          key: str | None = None, on_start: Callable[[], None] | None = None
-          ) -> int:
-    """Serve ``topic`` until a signal arrives; returns the exit code."""
+          key: str | None = None, on_start: Callable[[], None] | None = None,
+          guests: bool = False) -> int:
+    """Serve ``topic`` until a signal arrives; returns the exit code.
+
+    :param guests: serve ``topic`` on ``guest_transport_url`` too, when
+        it is set
+    """
     stopping = threading.Event()
 
     def on_signal(signum, _frame):
@@ -49,8 +53,13 @@ def serve(name: str, topic: str, endpoints: list, server: str | None = None,
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    rpc_server = rpc.get_server(topic, endpoints, server, key=key)
-    rpc_server.start()
+    rpc_servers = [rpc.get_server(topic, endpoints, server, key=key)]
+    if guests and rpc.CONF.guest_transport_url:
+        rpc_servers.append(rpc.get_server(
+            topic, endpoints, server, key=key,
+            transport=rpc.get_guest_transport()))
+    for rpc_server in rpc_servers:
+        rpc_server.start()
     if on_start is not None:
         on_start()
     periodics = periodics or []
@@ -61,8 +70,10 @@ def serve(name: str, topic: str, endpoints: list, server: str | None = None,
         pass
     for periodic in periodics:
         periodic.stop()
-    rpc_server.stop()
-    rpc_server.wait()
+    for rpc_server in rpc_servers:
+        rpc_server.stop()
+    for rpc_server in rpc_servers:
+        rpc_server.wait()
     rpc.cleanup()
     LOG.info('%s stopped.', name)
     return 0

@@ -7,11 +7,12 @@ import oslo_messaging
 
 from trove_clone.common import context as trove_context
 from trove_clone.common import crypto
+from trove_clone.common import envelope
 from trove_clone.common import exception
+from trove_clone.common import secrets
 from trove_clone.common import rpc
 from trove_clone.common import statuses
 from trove_clone.conductor import rpcapi
-from trove_clone.conf import CONF
 from trove_clone.db import instances as db_instances
 
 LOG = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ class Manager:
     def __init__(self) -> None:
         self._keys: dict[str, str | None] = {}
         self._lock = threading.Lock()
+        self._replays = envelope.ReplayCache()
 
     def ping(self, context) -> dict:
         return rpc.host_info('trove-conductor', rpcapi.RPC_API_VERSION)
@@ -35,8 +37,7 @@ class Manager:
         row = db_instances.get(trove_context.admin_context(), instance_id)
         key = None
         if row.get('encrypted_key'):
-            key = crypto.unwrap_key(row['encrypted_key'],
-                                    CONF.inst_rpc_key_encr_key)
+            key = secrets.unwrap_instance_key(row['encrypted_key'])
         with self._lock:
             self._keys[instance_id] = key
         return key
@@ -46,10 +47,20 @@ class Manager:
 
         :raises: crypto.UnsealError when it does not decrypt, or was not
             sealed although the instance has a key
+        :raises: envelope.EnvelopeRefused when its envelope (1.2) is not
+            valid: replayed, stale, for another instance
         """
         key = self._key(instance_id)
         if key is None:
             return payload
+        if envelope.is_envelope(payload):
+            opened = envelope.Opener(
+                key, rpcapi.target(instance_id), self._replays).open(
+                    payload, 'heartbeat')
+            if opened.args.get('sent') != sent or \
+                    not isinstance(opened.args.get('payload'), dict):
+                raise envelope.EnvelopeRefused('the sealed time differs')
+            return opened.args['payload']
         if set(payload) != {'sealed'}:
             raise crypto.UnsealError('the payload is not sealed')
         opened = crypto.unseal(payload['sealed'], key)
@@ -70,6 +81,10 @@ class Manager:
         except crypto.UnsealError as error:
             LOG.warning('Heartbeat for instance %s rejected: %s.',
                         instance_id, error)
+            return
+        except envelope.EnvelopeRefused as refused:
+            LOG.warning('Heartbeat for instance %s rejected: %s.',
+                        instance_id, refused.reason)
             return
         used = payload.get('volume_used_percent')
         if isinstance(used, (int, float)) and used >= 90:

@@ -5,15 +5,26 @@ Version history:
 * 1.0 - ping, heartbeat.
 * 1.1 - heartbeat payloads may be sealed with the instance's key
   (``{'sealed': token}``).
+* 1.2 - a sealed heartbeat payload is an envelope
+  (:mod:`trove_clone.common.envelope`) for ``heartbeat`` and
+  :func:`target` of the instance: its nonce guards against replays, its
+  time against stale messages.
 """
 from oslo_config import cfg
 
 from trove_clone.common import crypto
+from trove_clone.common import envelope
 from trove_clone.common import rpc
 
 CONF = cfg.CONF
-RPC_API_VERSION = '1.1'
-VERSION_ALIASES = {'2026.2': '1.0', '2027.1': '1.1'}
+RPC_API_VERSION = '1.2'
+VERSION_ALIASES = {'2026.2': '1.0', '2027.1': '1.1', '2027.2': '1.2'}
+
+
+def target(instance_id: str) -> str:
+    """Who a guest's envelopes to the conductor are addressed to (not the
+    instance id alone, so that none can be passed off to the guest)."""
+    return 'conductor:%s' % instance_id
 
 
 class ConductorAPI:
@@ -38,13 +49,19 @@ class ConductorAPI:
     def heartbeat(self, context, instance_id: str, payload: dict,
                   sent: float) -> None:
         """Report an instance's service status (cast, since 1.0; sealed
-        since 1.1).
+        since 1.1, in an envelope since 1.2).
 
         :param payload: ``{'service_status': description, 'error': ...}``
         :param sent: when the guest sent it (epoch seconds)
         """
         version = '1.0'
-        if self.key:
+        if self.key and self.client.can_send_version('1.2'):
+            version = '1.2'
+            payload = envelope.seal(
+                self.key, 'heartbeat', target(instance_id),
+                {'payload': payload, 'sent': sent}, ttl=CONF.rpc_cast_ttl,
+                now=sent)
+        elif self.key:
             version = '1.1'
             payload = {'sealed': crypto.seal(dict(payload, sent=sent),
                                              self.key)}

@@ -34,8 +34,16 @@ api_opts = [
                help='How API requests are authenticated.'),
     cfg.StrOpt('public_endpoint',
                help='Base URL used in the links of API responses, e.g. '
-                    'https://db.example.com:8779. Defaults to the URL the '
-                    'request came in on.'),
+                    'https://db.example.com:8779. When unset, links use '
+                    'the Host header of the request if it is one of '
+                    'public_hosts, else bind_host and bind_port.'),
+    cfg.ListOpt('public_hosts', default=[],
+                help='Host headers (host or host:port, e.g. '
+                     'db.example.com, 10.0.0.5:8779) that links in '
+                     'responses may repeat when public_endpoint is unset. '
+                     'Any other Host header is ignored: a client cannot '
+                     'make the API hand out links to a host of its '
+                     'choosing.'),
     cfg.IntOpt('max_header_line', default=16384,
                help='Longest accepted HTTP header line, in bytes.'),
     cfg.IntOpt('max_request_body_size', default=1024 * 1024 * 8,

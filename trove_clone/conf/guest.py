@@ -17,6 +17,11 @@ guest_opts = [
                help='RAM of the flavor, to size the engine.'),
     cfg.IntOpt('guest_vcpus', default=1, min=1,
                help='vCPUs of the flavor.'),
+    cfg.StrOpt('guest_engine_user', default='',
+               help='The unprivileged OS user the engine runs as when the '
+                    'agent runs as root, created for this server by the '
+                    'compute backend ("" : the datastore\'s system user, '
+                    'such as mysql or postgres).'),
     cfg.StrOpt('datastore_manager', default='',
                help='The datastore manager of this instance (mysql, '
                     'mariadb, postgresql, redis), written by the '

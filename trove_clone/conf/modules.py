@@ -1,5 +1,6 @@
-"""Modules (group DEFAULT): the types allowed, the key their contents are
-stored under, and the limits of a reapply."""
+"""Modules (group DEFAULT): the types allowed (and those only an
+administrator may use), the key their contents are stored under, and the
+limits of a reapply."""
 from oslo_config import cfg
 
 module_opts = [
@@ -8,6 +9,12 @@ module_opts = [
                      'driver of that name in the entry-point namespace '
                      'trove_clone.guestagent.module.drivers (shipped: ping, '
                      'sql).'),
+    cfg.ListOpt('admin_only_module_types', default=['sql'],
+                help='Module types only an administrator may create, '
+                     'update, apply or reapply: those whose contents run '
+                     'as code or SQL on the guest (a sql module runs with '
+                     "the engine's administrator rights). A member asking "
+                     'for one gets 403. ping stays open to members.'),
     cfg.StrOpt('module_aes_cbc_key', secret=True,
                help="Secret the modules' contents are encrypted with in the "
                     'control database. Unset (the default): the key in '

@@ -11,6 +11,13 @@ quota_opts = [
                help='Default maximum volume space, in GB, per project.'),
     cfg.IntOpt('max_backups_per_tenant', default=50, min=-1,
                help='Default maximum number of backups per project.'),
+    cfg.IntOpt('max_configurations_per_tenant', default=100, min=-1,
+               help='Default maximum number of configuration groups per '
+                    'project.'),
+    cfg.IntOpt('max_modules_per_tenant', default=100, min=-1,
+               help='Default maximum number of modules per project (those '
+                    'of one project; modules for all projects are not '
+                    'counted).'),
 ]
 
 

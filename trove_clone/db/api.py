@@ -6,6 +6,7 @@ plain dicts, never as ORM objects. Status changes are conditional UPDATEs.
 """
 import datetime
 import functools
+import os
 import random
 import time
 from typing import Any, Iterable
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import pool as sa_pool
 
 from trove_clone.common import exception
+from trove_clone.common import secrets
 from trove_clone.db import models
 
 _facade = enginefacade.transaction_context()
@@ -43,6 +45,21 @@ def retry_on_locked(func):
                     raise
                 time.sleep(0.005 * (attempt + 1) + random.random() * 0.01)
     return wrapper
+
+
+@sa.event.listens_for(sa.engine.Engine, 'do_connect')
+def _private_sqlite_file(dialect, _record, cargs, cparams) -> None:
+    """Create a SQLite control database's file 0600 (its directory 0700
+    when we make it) before SQLite does with the umask's mode: it holds
+    every instance's wrapped key and the modules. SQLite gives its
+    journal files the mode of the database file."""
+    if dialect.name != 'sqlite' or not cargs:
+        return
+    path = cargs[0]
+    if not isinstance(path, str) or path in ('', ':memory:') or \
+            path.startswith('file:') or os.path.exists(path):
+        return
+    secrets.create_private_file(path, '')
 
 
 def configure(**kwargs: Any) -> None:
@@ -251,7 +268,9 @@ def datastore_version_list(context, datastore_id: str | None = None,
 
 
 def datastore_version_create(context, values: dict) -> dict:
-    """Insert a version; raises DatastoreVersionAlreadyExists on a clash."""
+    """Insert a version; raises DatastoreVersionAlreadyExists on a clash,
+    BadRequest for a value wider than its column."""
+    check_row_widths(models.DatastoreVersion, values)
     values = dict(values)
     values.setdefault('id', uuidutils.generate_uuid())
     with _facade.writer.using(context) as session:
@@ -277,6 +296,7 @@ def _version_exists(session, values: dict) -> exception.TroveError:
 
 
 def datastore_version_update(context, version_id: str, values: dict) -> dict:
+    check_row_widths(models.DatastoreVersion, values)
     with _facade.writer.using(context) as session:
         row = session.get(models.DatastoreVersion, version_id)
         if row is None:
@@ -471,7 +491,31 @@ def quota_usage_get_all(context, project_id: str) -> dict[str, dict]:
                                'reserved': row.reserved} for row in rows}
 
 
+def check_width(what: str, value: str, column) -> None:
+    """BadRequest unless ``value`` fits the String ``column`` (SQLite
+    would store a longer one; MariaDB and PostgreSQL refuse it)."""
+    width = column.type.length
+    if value is not None and len(value) > width:
+        raise exception.BadRequest('The %s has %d characters; at most %d '
+                                   'are allowed.' % (what, len(value), width))
+
+
+def check_row_widths(model, values: dict) -> None:
+    """:func:`check_width` for every string of ``values`` written to a
+    String column of ``model``, named by its column."""
+    for key, value in values.items():
+        column = model.__table__.columns.get(key)
+        if isinstance(value, str) and column is not None and \
+                isinstance(column.type, sa.String) and column.type.length:
+            check_width(key.replace('_', ' '), value, column)
+
+
 def quota_set(context, project_id: str, limits: dict[str, int]) -> None:
+    """Set ``project_id``'s limits.
+
+    :raises: BadRequest for a project id wider than the column
+    """
+    check_width('project id', project_id, models.Quota.tenant_id)
     with _facade.writer.using(context) as session:
         for resource, limit in limits.items():
             row = session.query(models.Quota).filter_by(
@@ -482,6 +526,31 @@ def quota_set(context, project_id: str, limits: dict[str, int]) -> None:
                     resource=resource, hard_limit=limit))
             else:
                 row.hard_limit = limit
+
+
+@retry_on_locked
+def quota_usage_ensure(context, project_id: str, resource: str,
+                       count) -> None:
+    """Make the project's usage row of a resource counted by its own rows
+    (configuration groups, modules), starting at ``count(session,
+    project_id)``, the rows made before quotas counted them.
+
+    Its own short transaction, before the one that counts a new row: on
+    MariaDB the lock a duplicate insert leaves would otherwise deadlock
+    two first creates.
+    """
+    with _facade.writer.using(context) as session:
+        if session.query(models.QuotaUsage.id).filter_by(
+                tenant_id=project_id, resource=resource).first():
+            return
+        try:
+            with session.begin_nested():
+                session.add(models.QuotaUsage(
+                    id=uuidutils.generate_uuid(), tenant_id=project_id,
+                    resource=resource, in_use=count(session, project_id),
+                    reserved=0))
+        except db_exc.DBDuplicateEntry:
+            pass
 
 
 # --- instances (read side; the write side arrives with the taskmanager) ---

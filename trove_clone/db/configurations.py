@@ -1,10 +1,15 @@
 """Persistence of configuration groups and their values."""
+import hashlib
 import json
 
+from oslo_db import api as oslo_db_api
+from oslo_db import exception as db_exc
 from oslo_utils import uuidutils
+import sqlalchemy as sa
 
 from trove_clone.common import exception
 from trove_clone.db import api as db_api
+from trove_clone.db import instances as db_instances
 from trove_clone.db import models
 
 _facade = db_api.facade
@@ -23,20 +28,52 @@ def _view(session, row: models.Configuration) -> dict:
     return data
 
 
+QUOTA_RESOURCE = 'configurations'
+
+
+def unique_key(tenant_id: str, name: str) -> str:
+    """The ``unique_key`` of a live group: one name per tenant."""
+    return hashlib.sha256(json.dumps([tenant_id, name]).encode(
+        'utf-8')).hexdigest()
+
+
+def _live_count(session, tenant_id: str) -> int:
+    return session.query(Configuration).filter_by(tenant_id=tenant_id,
+                                                  deleted=False).count()
+
+
 @db_api.retry_on_locked
-def create(context, values: dict, settings: dict) -> dict:
-    with _facade.writer.using(context) as session:
-        now = models.utcnow()
-        row = Configuration(id=uuidutils.generate_uuid(), created=now,
-                            updated=now, deleted=False, **values)
-        session.add(row)
-        session.flush()
-        for key, value in settings.items():
-            session.add(Value(configuration_id=row.id,
-                              configuration_key=key,
-                              configuration_value=json.dumps(value)))
-        session.flush()
-        return _view(session, row)
+@oslo_db_api.wrap_db_retry(max_retries=5, retry_on_deadlock=True)
+def create(context, values: dict, settings: dict, limit: int = -1) -> dict:
+    """Record a group and its values, counted against the tenant's
+    ``configurations`` quota (``limit``, -1: none) in the same
+    transaction.
+
+    :raises: ConfigurationAlreadyExists for a live group of the tenant
+        with that name (the unique index decides), QuotaExceeded
+    """
+    tenant_id = values['tenant_id']
+    db_api.quota_usage_ensure(context, tenant_id, QUOTA_RESOURCE,
+                              _live_count)
+    try:
+        with _facade.writer.using(context) as session:
+            db_instances._use_quota(session, tenant_id, {QUOTA_RESOURCE: 1},
+                                    {QUOTA_RESOURCE: limit})
+            now = models.utcnow()
+            row = Configuration(
+                id=uuidutils.generate_uuid(), created=now, updated=now,
+                deleted=False,
+                unique_key=unique_key(tenant_id, values['name']), **values)
+            session.add(row)
+            session.flush()
+            for key, value in settings.items():
+                session.add(Value(configuration_id=row.id,
+                                  configuration_key=key,
+                                  configuration_value=json.dumps(value)))
+            session.flush()
+            return _view(session, row)
+    except db_exc.DBDuplicateEntry:
+        raise exception.ConfigurationAlreadyExists(name=values['name'])
 
 
 def get(context, configuration_id: str,
@@ -56,13 +93,27 @@ def get(context, configuration_id: str,
         return _view(session, row)
 
 
-def list_for(context, project_id: str | None) -> list[dict]:
+def list_page(context, project_id: str, limit: int,
+              marker: str | None = None) -> list[dict]:
+    """Up to ``limit`` live groups of the project after ``marker`` (an
+    id), oldest first, without their values.
+
+    :raises: ConfigurationNotFound for a marker that is not such a group
+    """
     with _facade.reader.using(context) as session:
-        query = session.query(Configuration).filter_by(deleted=False)
-        if project_id is not None:
-            query = query.filter_by(tenant_id=project_id)
-        return [_view(session, row) for row in
-                query.order_by(Configuration.created, Configuration.id)]
+        query = session.query(Configuration).filter_by(
+            deleted=False, tenant_id=project_id)
+        if marker:
+            anchor = query.filter_by(id=marker).first()
+            if anchor is None:
+                raise exception.ConfigurationNotFound(id=marker)
+            query = query.filter(sa.or_(
+                Configuration.created > anchor.created,
+                sa.and_(Configuration.created == anchor.created,
+                        Configuration.id > anchor.id)))
+        rows = query.order_by(Configuration.created,
+                              Configuration.id).limit(limit)
+        return [row.to_dict() for row in rows]
 
 
 @db_api.retry_on_locked
@@ -70,32 +121,45 @@ def replace(context, configuration_id: str, settings: dict,
             changes: dict | None = None, merge: bool = False) -> dict:
     """Set the group's values (all of them, or merged with ``merge``) and
     its name/description from ``changes``."""
-    with _facade.writer.using(context) as session:
-        row = session.get(Configuration, configuration_id)
-        if row is None or row.deleted:
-            raise exception.ConfigurationNotFound(id=configuration_id)
-        for key, value in (changes or {}).items():
-            setattr(row, key, value)
-        row.updated = models.utcnow()
-        if not merge:
-            session.query(Value).filter_by(
-                configuration_id=configuration_id).delete()
-            session.flush()
-        for key, value in settings.items():
-            existing = session.get(Value, (configuration_id, key))
-            if existing is None:
-                session.add(Value(configuration_id=configuration_id,
-                                  configuration_key=key,
-                                  configuration_value=json.dumps(value)))
-            else:
-                existing.configuration_value = json.dumps(value)
+    try:
+        with _facade.writer.using(context) as session:
+            return _replace(session, configuration_id, settings,
+                            changes or {}, merge)
+    except db_exc.DBDuplicateEntry:
+        raise exception.ConfigurationAlreadyExists(
+            name=(changes or {}).get('name'))
+
+
+def _replace(session, configuration_id: str, settings: dict,
+             changes: dict, merge: bool) -> dict:
+    row = session.get(Configuration, configuration_id)
+    if row is None or row.deleted:
+        raise exception.ConfigurationNotFound(id=configuration_id)
+    for key, value in changes.items():
+        setattr(row, key, value)
+    row.unique_key = unique_key(row.tenant_id, row.name)
+    row.updated = models.utcnow()
+    session.flush()
+    if not merge:
+        session.query(Value).filter_by(
+            configuration_id=configuration_id).delete()
         session.flush()
-        return _view(session, row)
+    for key, value in settings.items():
+        existing = session.get(Value, (configuration_id, key))
+        if existing is None:
+            session.add(Value(configuration_id=configuration_id,
+                              configuration_key=key,
+                              configuration_value=json.dumps(value)))
+        else:
+            existing.configuration_value = json.dumps(value)
+    session.flush()
+    return _view(session, row)
 
 
 @db_api.retry_on_locked
 def delete(context, configuration_id: str) -> None:
-    """Delete a group no instance uses; ConfigurationInUse otherwise."""
+    """Delete a group no instance uses (its name free again, its quota
+    use given back); ConfigurationInUse otherwise."""
     with _facade.writer.using(context) as session:
         row = session.get(Configuration, configuration_id)
         if row is None or row.deleted:
@@ -107,6 +171,9 @@ def delete(context, configuration_id: str) -> None:
                                                count=used)
         row.deleted = True
         row.deleted_at = models.utcnow()
+        row.unique_key = None
+        db_instances._release_quota(session, row.tenant_id,
+                                    {QUOTA_RESOURCE: 1})
 
 
 def instances_of(context, configuration_id: str) -> list[dict]:

@@ -390,3 +390,24 @@ def heartbeat_age(row: dict, now: datetime.datetime | None = None) -> float:
     if updated is None:
         return float('inf')
     return ((now or models.utcnow()) - updated).total_seconds()
+
+
+def wrapped_keys(context) -> list[tuple[str, str]]:
+    """(id, encrypted_key) of every instance that has an RPC key, deleted
+    ones included (their rows keep the key)."""
+    with _facade.reader.using(context) as session:
+        return [(row.id, row.encrypted_key) for row in session.query(
+            Instance.id, Instance.encrypted_key).filter(
+            Instance.encrypted_key.isnot(None))]
+
+
+@db_api.retry_on_locked
+def replace_wrapped_key(context, instance_id: str, old: str,
+                        new: str) -> bool:
+    """Store ``new`` as the instance's wrapped key if it is still ``old``;
+    returns whether it did."""
+    with _facade.writer.using(context) as session:
+        return bool(session.query(Instance).filter(
+            Instance.id == instance_id,
+            Instance.encrypted_key == old).update(
+            {'encrypted_key': new}, synchronize_session=False))

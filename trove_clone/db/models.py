@@ -276,6 +276,7 @@ class Configuration(SoftDeleted, Base):
     __table_args__ = (
         sa.Index('ix_configurations_tenant_deleted', 'tenant_id',
                  'deleted'),
+        sa.Index('uq_configurations_unique_key', 'unique_key', unique=True),
     )
 
     id = sa.Column(ID, primary_key=True)
@@ -284,6 +285,9 @@ class Configuration(SoftDeleted, Base):
     tenant_id = sa.Column(sa.String(64), nullable=False)
     datastore_version_id = sa.Column(ID, sa.ForeignKey(
         'datastore_versions.id'), nullable=False)
+    #: sha256 of the tenant and name while the group is live, NULL once
+    #: deleted: its unique index keeps names unique per tenant.
+    unique_key = sa.Column(sa.String(64), nullable=True)
 
 
 class ConfigurationValue(Base):
@@ -310,6 +314,8 @@ class Module(SoftDeleted, Base):
     __tablename__ = 'modules'
     __table_args__ = (
         sa.Index('ix_modules_name_deleted', 'name', 'deleted'),
+        sa.Index('ix_modules_tenant_deleted', 'tenant_id', 'deleted'),
+        sa.Index('uq_modules_unique_key', 'unique_key', unique=True),
     )
 
     id = sa.Column(ID, primary_key=True)
@@ -331,6 +337,10 @@ class Module(SoftDeleted, Base):
     is_admin = sa.Column(sa.Boolean(), nullable=False, default=False)
     #: MD5 of the contents as the client sent them.
     md5 = sa.Column(sa.String(32), nullable=False)
+    #: sha256 of Trove's identity of a module (tenant, name, type,
+    #: datastore, version) while it is live, NULL once deleted: its unique
+    #: index keeps that identity unique.
+    unique_key = sa.Column(sa.String(64), nullable=True)
 
 
 class InstanceModule(SoftDeleted, Base):

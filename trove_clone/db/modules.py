@@ -3,11 +3,18 @@
 Contents stay as stored (encrypted); the services layer encrypts and
 decrypts them.
 """
+import hashlib
+import json
+
+from oslo_db import api as oslo_db_api
+from oslo_db import exception as db_exc
 from oslo_utils import uuidutils
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from trove_clone.common import exception
 from trove_clone.db import api as db_api
+from trove_clone.db import instances as db_instances
 from trove_clone.db import models
 
 _facade = db_api.facade
@@ -16,37 +23,61 @@ Applied = models.InstanceModule
 Instance = models.Instance
 
 
-def _same_identity(session, values: dict, exclude_id: str | None = None):
-    """The live module with the name, type, tenant and datastore (version)
-    of ``values``, if any."""
-    query = session.query(Module).filter_by(
-        name=values['name'], type=values['type'],
-        tenant_id=values.get('tenant_id'),
-        datastore_id=values.get('datastore_id'),
-        datastore_version_id=values.get('datastore_version_id'),
-        deleted=False)
-    if exclude_id:
-        query = query.filter(Module.id != exclude_id)
-    return query.first()
+#: Trove's identity of a module: one live module per tenant, name, type,
+#: datastore and datastore version (trove.module.models.Module.key_exists).
+IDENTITY = ('tenant_id', 'name', 'type', 'datastore_id',
+            'datastore_version_id')
+QUOTA_RESOURCE = 'modules'
+
+
+def unique_key(values: dict) -> str:
+    """The value of the ``unique_key`` column of a live module with
+    ``values``: equal for two modules exactly when Trove calls them the
+    same (NULLs included, which a plain unique index would not compare).
+    """
+    return hashlib.sha256(json.dumps(
+        [values.get(name) for name in IDENTITY]).encode('utf-8')).hexdigest()
+
+
+def _already_exists(values: dict) -> exception.ModuleAlreadyExists:
+    return exception.ModuleAlreadyExists(name=values['name'],
+                                         module_type=values['type'])
+
+
+def _live_count(session, tenant_id: str) -> int:
+    return session.query(Module).filter_by(tenant_id=tenant_id,
+                                           deleted=False).count()
 
 
 @db_api.retry_on_locked
-def create(context, values: dict) -> dict:
-    """Record a module.
+@oslo_db_api.wrap_db_retry(max_retries=5, retry_on_deadlock=True)
+def create(context, values: dict, limit: int = -1) -> dict:
+    """Record a module; a module of a tenant counts against the tenant's
+    ``modules`` quota (``limit``, -1: none) in the same transaction.
 
     :raises: ModuleAlreadyExists for a live module of the same name, type,
-        tenant and datastore (version)
+        tenant and datastore (version), decided by the unique index;
+        QuotaExceeded
     """
-    with _facade.writer.using(context) as session:
-        if _same_identity(session, values) is not None:
-            raise exception.ModuleAlreadyExists(
-                name=values['name'], module_type=values['type'])
-        now = models.utcnow()
-        row = Module(id=uuidutils.generate_uuid(), created=now, updated=now,
-                     deleted=False, **values)
-        session.add(row)
-        session.flush()
-        return row.to_dict()
+    tenant_id = values.get('tenant_id')
+    if tenant_id is not None:
+        db_api.quota_usage_ensure(context, tenant_id, QUOTA_RESOURCE,
+                                  _live_count)
+    try:
+        with _facade.writer.using(context) as session:
+            if tenant_id is not None:
+                db_instances._use_quota(session, tenant_id,
+                                        {QUOTA_RESOURCE: 1},
+                                        {QUOTA_RESOURCE: limit})
+            now = models.utcnow()
+            row = Module(id=uuidutils.generate_uuid(), created=now,
+                         updated=now, deleted=False,
+                         unique_key=unique_key(values), **values)
+            session.add(row)
+            session.flush()
+            return row.to_dict()
+    except db_exc.DBDuplicateEntry:
+        raise _already_exists(values)
 
 
 def get(context, module_id: str) -> dict:
@@ -59,11 +90,48 @@ def get(context, module_id: str) -> dict:
         return row.to_dict()
 
 
-def list_all(context) -> list[dict]:
-    """Every live module, oldest first (the caller filters visibility)."""
+#: The columns a list shows: never the contents.
+_LISTED = [column.key for column in Module.__table__.columns
+           if column.key != 'contents']
+
+
+def list_page(context, project_id: str | None, limit: int,
+              marker: str | None = None, datastore_id: str | None = None,
+              all_datastores: bool = False) -> list[dict]:
+    """Up to ``limit`` live modules after ``marker`` (an id), oldest
+    first, without their contents.
+
+    :param project_id: None for every module (an administrator); else the
+        modules of the project and those for all projects, hidden ones
+        left out, filtered in the query
+    :param datastore_id: only the modules of that datastore
+    :param all_datastores: only the modules for every datastore
+    :raises: ModuleNotFound for a marker that is not such a module
+    """
     with _facade.reader.using(context) as session:
-        return [row.to_dict() for row in session.query(Module).filter_by(
-            deleted=False).order_by(Module.created, Module.id)]
+        query = session.query(Module).options(
+            orm.load_only(*[getattr(Module, name) for name in _LISTED],
+                          raiseload=True)).filter(Module.deleted.is_(False))
+        if project_id is not None:
+            query = query.filter(
+                Module.visible.is_(True),
+                sa.or_(Module.tenant_id.is_(None),
+                       Module.tenant_id == project_id))
+        if all_datastores:
+            query = query.filter(Module.datastore_id.is_(None))
+        elif datastore_id is not None:
+            query = query.filter(Module.datastore_id == datastore_id)
+        if marker:
+            anchor = query.filter(Module.id == marker).first()
+            if anchor is None:
+                raise exception.ModuleNotFound(id=marker)
+            query = query.filter(sa.or_(
+                Module.created > anchor.created,
+                sa.and_(Module.created == anchor.created,
+                        Module.id > anchor.id)))
+        rows = query.order_by(Module.created, Module.id).limit(limit)
+        return [{name: getattr(row, name) for name in _LISTED}
+                for row in rows]
 
 
 def newest(context) -> dict | None:
@@ -92,38 +160,64 @@ def auto_apply_for(context, tenant_id: str, datastore_id: str,
 
 
 @db_api.retry_on_locked
-def update(context, module_id: str, changes: dict) -> dict:
+@oslo_db_api.wrap_db_retry(max_retries=5, retry_on_deadlock=True)
+def update(context, module_id: str, changes: dict, limit: int = -1) -> dict:
     """Change a module's fields; ModuleAlreadyExists when it would take
-    another live module's identity."""
-    with _facade.writer.using(context) as session:
-        row = session.query(Module).filter_by(id=module_id,
-                                              deleted=False).first()
-        if row is None:
-            raise exception.ModuleNotFound(id=module_id)
-        identity = {key: changes.get(key, getattr(row, key)) for key in (
-            'name', 'type', 'tenant_id', 'datastore_id',
-            'datastore_version_id')}
-        if _same_identity(session, identity, exclude_id=module_id):
-            raise exception.ModuleAlreadyExists(
-                name=identity['name'], module_type=identity['type'])
-        for key, value in changes.items():
-            setattr(row, key, value)
-        row.updated = models.utcnow()
-        session.flush()
-        return row.to_dict()
+    another live module's identity (the unique index decides). A module
+    moved to another tenant (or to all tenants) moves its quota use;
+    ``limit`` is the new tenant's."""
+    try:
+        with _facade.writer.using(context) as session:
+            row = session.query(Module).filter_by(id=module_id,
+                                                  deleted=False).first()
+            if row is None:
+                raise exception.ModuleNotFound(id=module_id)
+            identity = {key: changes.get(key, getattr(row, key))
+                        for key in IDENTITY}
+            if identity['tenant_id'] != row.tenant_id:
+                _move_quota(context, session, row.tenant_id,
+                            identity['tenant_id'], limit)
+            for key, value in changes.items():
+                setattr(row, key, value)
+            row.unique_key = unique_key(identity)
+            row.updated = models.utcnow()
+            session.flush()
+            return row.to_dict()
+    except db_exc.DBDuplicateEntry:
+        raise _already_exists(identity)
+
+
+def _move_quota(context, session, old_tenant: str | None,
+                new_tenant: str | None, limit: int) -> None:
+    if new_tenant is not None:
+        db_api.quota_usage_ensure(context, new_tenant, QUOTA_RESOURCE,
+                                  _live_count)
+        db_instances._use_quota(session, new_tenant, {QUOTA_RESOURCE: 1},
+                                {QUOTA_RESOURCE: limit})
+    if old_tenant is not None:
+        db_instances._release_quota(session, old_tenant,
+                                    {QUOTA_RESOURCE: 1})
 
 
 @db_api.retry_on_locked
 def delete(context, module_id: str) -> None:
+    """Mark a module deleted (its name free again, its quota use given
+    back) and forget where it was applied."""
     with _facade.writer.using(context) as session:
         now = models.utcnow()
-        session.query(Module).filter_by(id=module_id, deleted=False).update(
-            {'deleted': True, 'deleted_at': now, 'updated': now},
-            synchronize_session=False)
+        row = session.query(Module.tenant_id).filter_by(
+            id=module_id, deleted=False).first()
+        deleted = session.query(Module).filter_by(
+            id=module_id, deleted=False).update(
+            {'deleted': True, 'deleted_at': now, 'updated': now,
+             'unique_key': None}, synchronize_session=False)
         session.query(Applied).filter_by(module_id=module_id,
                                          deleted=False).update(
             {'deleted': True, 'deleted_at': now},
             synchronize_session=False)
+        if deleted and row.tenant_id is not None:
+            db_instances._release_quota(session, row.tenant_id,
+                                        {QUOTA_RESOURCE: 1})
 
 
 # --- modules applied to instances --------------------------------------------

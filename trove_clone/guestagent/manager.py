@@ -37,6 +37,19 @@ FAILED = 'failed to spawn'
 VOLUME_WARNING_PERCENT = 90.0
 
 
+def endpoint(agent: 'Manager'):
+    """What serves ``agent`` over RPC: with the instance's key, an
+    endpoint that opens each message's envelope and refuses (and logs)
+    one without a valid envelope; without a key, the agent itself."""
+    key = CONF.instance_rpc_encr_key
+    if not key:
+        LOG.warning('No instance_rpc_encr_key: guest RPC is not sealed and '
+                    'anyone on the broker can send this agent commands.')
+        return agent
+    return rpc.SealedEndpoint(agent, key, agent.instance_id,
+                              'trove-guestagent')
+
+
 class Manager:
     target = oslo_messaging.Target(version=rpcapi.RPC_API_VERSION)
 

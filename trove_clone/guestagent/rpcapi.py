@@ -12,6 +12,12 @@ Version history:
 * 1.3 - update_overrides, get_configuration.
 * 1.4 - pre_upgrade, post_upgrade.
 * 1.5 - module_list, module_apply, module_remove.
+* 2.0 - every call and cast of an agent with a key carries one argument,
+  ``envelope``: the method, the instance id, the time, a time to live, a
+  nonce, the context and the arguments, sealed with the instance's key
+  (:mod:`trove_clone.common.envelope`). The agent refuses a message
+  without a valid one, and no longer serves 1.x. Under a cap below 2.0
+  the client speaks 1.x (arguments sealed one by one) to older agents.
 """
 from oslo_config import cfg
 import oslo_messaging
@@ -20,8 +26,34 @@ from trove_clone.common import exception
 from trove_clone.common import rpc
 
 CONF = cfg.CONF
-RPC_API_VERSION = '1.5'
-VERSION_ALIASES = {'2026.2': '1.1', '2027.1': '1.4'}
+RPC_API_VERSION = '2.0'
+VERSION_ALIASES = {'2026.2': '1.1', '2027.1': '1.4', '2027.2': '2.0'}
+#: Envelopes are sealed from this version on.
+ENVELOPE_VERSION = '2.0'
+
+
+#: Errors the guest raises from outside common.exception (whose classes
+#: cross RPC as themselves), by class name, as the API answers them: an
+#: engine's refusal is the request's fault (422), not the service's.
+REMOTE_ERRORS = {
+    'EngineError': exception.GuestEngineError,
+    'TemplateError': exception.GuestEngineError,
+    'UpgradeRefused': exception.GuestRequestRefused,
+}
+_REASON_LENGTH = 500
+
+
+def remote_error(instance_id: str, method: str,
+                 error: oslo_messaging.RemoteError) -> exception.TroveError:
+    """The Trove error for a guest's :class:`RemoteError`: the mapped
+    class of :data:`REMOTE_ERRORS` with the guest's message, or a
+    GuestError naming the guest's exception class."""
+    reason = (error.value or '').strip()[:_REASON_LENGTH]
+    mapped = REMOTE_ERRORS.get(error.exc_type)
+    if mapped is None:
+        reason = '%s: %s' % (error.exc_type, reason)
+        mapped = exception.GuestError
+    return mapped(instance=instance_id, method=method, reason=reason)
 
 
 def topic(instance_id: str) -> str:
@@ -32,7 +64,8 @@ def topic(instance_id: str) -> str:
 def create_queue(instance_id: str) -> None:
     """Declare the guest's queue before its agent runs, so that a cast
     sent before the agent starts waits there for it."""
-    server = rpc.get_server(topic(instance_id), [], instance_id)
+    server = rpc.get_server(topic(instance_id), [], instance_id,
+                            transport=rpc.get_guest_transport())
     server.start()
     server.stop()
     server.wait()
@@ -41,7 +74,10 @@ def create_queue(instance_id: str) -> None:
 class GuestAPI:
     """Calls to the guest agent of one instance.
 
-    :param key: the instance's RPC key; arguments and results are sealed
+    Each method names the 1.x version it appeared in; since 2.0 they all
+    go out as 2.0, sealed in an envelope.
+
+    :param key: the instance's RPC key; envelopes and results are sealed
         with it (None: plain messages, for agents without a key)
     """
 
@@ -51,21 +87,35 @@ class GuestAPI:
         cap = rpc.resolve_cap(CONF.upgrade_levels.guestagent,
                               VERSION_ALIASES)
         self.timeout = timeout or CONF.agent_call_low_timeout
+        self.sealer = rpc.Sealer(key, instance_id) if key else None
         self.client = rpc.get_client(
             topic(instance_id), RPC_API_VERSION, version_cap=cap,
-            server=instance_id, timeout=self.timeout, key=key)
+            server=instance_id, timeout=self.timeout, key=key,
+            transport=rpc.get_guest_transport())
+
+    def _prepared(self, context, method: str, version: str, ttl: float,
+                  kwargs: dict, timeout: float | None = None):
+        """(client, arguments) of one message: 2.0 and sealed unless the
+        cap keeps the client at ``version`` (1.x)."""
+        if self.client.can_send_version(ENVELOPE_VERSION):
+            version = ENVELOPE_VERSION
+            if self.sealer is not None:
+                kwargs = self.sealer(context, method, ttl, kwargs)
+        return self.client.prepare(version=version, timeout=timeout), kwargs
 
     def _call(self, context, method: str, version: str = '1.2',
               long: bool = False, **kwargs):
         timeout = max(self.timeout, CONF.agent_call_high_timeout) if long \
             else self.timeout
+        client, kwargs = self._prepared(context, method, version, timeout,
+                                        kwargs, timeout)
         try:
-            return self.client.prepare(version=version,
-                                       timeout=timeout).call(
-                context, method, **kwargs)
+            return client.call(context, method, **kwargs)
         except oslo_messaging.MessagingTimeout:
             raise exception.GuestTimeout(instance=self.instance_id,
                                          method=method, timeout=timeout)
+        except oslo_messaging.RemoteError as error:
+            raise remote_error(self.instance_id, method, error) from error
 
     def ping(self, context) -> dict:
         """Whether the guest agent answers (since 1.0)."""
@@ -87,8 +137,9 @@ class GuestAPI:
             version = '1.2'
             kwargs.update(databases=databases or [], users=users or [],
                           modules=modules or [])
-        self.client.prepare(version=version).cast(context, 'prepare',
-                                                  **kwargs)
+        client, kwargs = self._prepared(context, 'prepare', version,
+                                        CONF.rpc_cast_ttl, kwargs)
+        client.cast(context, 'prepare', **kwargs)
 
     def get_status(self, context) -> dict:
         """``{'status': ..., 'error': ...}``, health from a real query

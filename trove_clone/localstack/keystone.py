@@ -1,5 +1,6 @@
 """A real Keystone on loopback: SQLite, fernet tokens, gunicorn."""
 import os
+import secrets
 import tempfile
 
 import fixtures
@@ -7,21 +8,25 @@ from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 from keystoneclient.v3 import client as ks_client
 
+from trove_clone.common import secrets as secrets_files
 from trove_clone.localstack import process
 
-ADMIN_PASSWORD = 'secret'
 REGION = 'RegionOne'
 
 
 class Keystone(process.Service):
     """Keystone with an admin user and project, in ``state_dir``.
 
-    ``url`` is the identity endpoint (``http://127.0.0.1:PORT/v3``).
+    ``url`` is the identity endpoint (``http://127.0.0.1:PORT/v3``);
+    ``admin_password`` the admin's password (random unless given: start
+    sets it, also on a Keystone bootstrapped before).
     """
 
     def __init__(self, state_dir: str | None = None,
                  port: int | None = None,
-                 token_expiration: int = 3600) -> None:
+                 token_expiration: int = 3600,
+                 admin_password: str | None = None) -> None:
+        self.admin_password = admin_password or secrets.token_urlsafe(18)
         self.state_dir = state_dir or tempfile.mkdtemp(
             prefix='trove-keystone-')
         self.port = port or process.free_port()
@@ -34,7 +39,8 @@ class Keystone(process.Service):
 
     def _write_conf(self) -> None:
         for name in ('fernet-keys', 'credential-keys'):
-            os.makedirs(os.path.join(self.state_dir, name), exist_ok=True)
+            secrets_files.make_private_dirs(os.path.join(self.state_dir,
+                                                         name))
         with open(self.conf_path, 'w') as conf:
             conf.write(
                 '[DEFAULT]\nlog_file = %(log)s\n'
@@ -57,11 +63,15 @@ class Keystone(process.Service):
                                 '--keystone-group', 'root'],
                         log_path=setup_log)
         public = 'http://127.0.0.1:%d/v3' % self.port
-        process.run(base + ['bootstrap', '--bootstrap-password',
-                            ADMIN_PASSWORD, '--bootstrap-admin-url', public,
+        # The password goes in the environment: the command line is logged
+        # and visible to every user in ps. Bootstrap sets it again on a
+        # Keystone bootstrapped before.
+        process.run(base + ['bootstrap', '--bootstrap-admin-url', public,
                             '--bootstrap-public-url', public,
                             '--bootstrap-internal-url', public,
                             '--bootstrap-region-id', REGION],
+                    env=dict(os.environ,
+                             OS_BOOTSTRAP_PASSWORD=self.admin_password),
                     log_path=setup_log)
         # Keystone parses sys.argv with oslo.config: give it an empty one.
         with open(os.path.join(self.state_dir, 'keystone_wsgi.py'),
@@ -81,8 +91,12 @@ class Keystone(process.Service):
     # --- administration, as the admin user, over HTTP --------------------
 
     def session(self, username: str = 'admin',
-                password: str = ADMIN_PASSWORD,
+                password: str | None = None,
                 project_name: str = 'admin') -> ks_session.Session:
+        """A session of ``username`` (the admin, with its password, by
+        default)."""
+        if password is None:
+            password = self.admin_password
         auth = v3.Password(auth_url=self.url, username=username,
                            password=password, project_name=project_name,
                            user_domain_id='default',
@@ -125,7 +139,8 @@ class Keystone(process.Service):
 
 
 class KeystoneFixture(fixtures.Fixture):
-    """Keystone for a test; stopped and removed at cleanup."""
+    """Keystone for a test, with a random admin password
+    (``admin_password``); stopped and removed at cleanup."""
 
     def __init__(self, token_expiration: int = 3600) -> None:
         super().__init__()
@@ -137,3 +152,4 @@ class KeystoneFixture(fixtures.Fixture):
                                  token_expiration=self.token_expiration)
         self.addCleanup(self.keystone.stop, False)
         self.keystone.start()
+        self.admin_password = self.keystone.admin_password

@@ -55,7 +55,7 @@ def check_database_name(manager: str, name: str) -> str:
     if found.database_name is None:
         raise exception.DatastoreOperationNotSupported(
             operation='databases', datastore=found.datastore)
-    if not found.database_name.match(name or ''):
+    if not found.database_name.fullmatch(name or ''):
         raise exception.InvalidName(
             kind='database', name=name, reason='use at most %s letters, '
             'digits and %s' % ('64' if found.datastore == 'mysql' else '63',
@@ -70,7 +70,7 @@ def check_database_name(manager: str, name: str) -> str:
 def check_user_name(manager: str, name: str, host: str | None) -> tuple:
     """``(name, host)`` if legal; host defaults to '%'."""
     found = rules(manager)
-    if not found.user_name.match(name or ''):
+    if not found.user_name.fullmatch(name or ''):
         raise exception.InvalidName(
             kind='user', name=name,
             reason='use letters, digits and _ . $ - only')
@@ -82,7 +82,7 @@ def check_user_name(manager: str, name: str, host: str | None) -> tuple:
         raise exception.BadRequest('Users of the %s datastore have no '
                                    'host: leave "host" out.'
                                    % found.datastore)
-    if not _HOST.match(host):
+    if not _HOST.fullmatch(host):
         raise exception.InvalidName(kind='host', name=host,
                                     reason='not a host name, address or %')
     return name, host

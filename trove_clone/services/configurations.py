@@ -4,10 +4,12 @@ import decimal
 from typing import Any
 
 from trove_clone.common import exception
+from trove_clone.conf import CONF
 from trove_clone.db import api as db_api
 from trove_clone.db import configurations as db_configurations
 from trove_clone.services import config_parameters
 from trove_clone.services import datastores
+from trove_clone.services import quotas
 
 
 def rules_for(context, version: dict) -> dict[str, dict]:
@@ -78,12 +80,41 @@ def resolve_version(context, datastore: dict | None) -> dict:
 
 
 def create(context, spec: dict) -> dict:
+    """Check and record a group for the caller's project.
+
+    :raises: ConfigurationAlreadyExists, QuotaExceeded,
+        InvalidConfigurationValue, ConfigurationNotSupported
+    """
     version = resolve_version(context, spec.get('datastore'))
     values = validate(rules_for(context, version), spec.get('values') or {})
     return db_configurations.create(context, {
         'name': spec['name'], 'description': spec.get('description'),
         'tenant_id': context.project_id,
-        'datastore_version_id': version['id']}, values)
+        'datastore_version_id': version['id']}, values,
+        quotas.limits(context, context.project_id)[
+            db_configurations.QUOTA_RESOURCE])
+
+
+def list_page(context, limit: int | None, marker: str | None
+              ) -> tuple[list[dict], str | None]:
+    """One page of the caller's project's groups, each with its
+    ``datastore_version``, and the marker of the next page (or None).
+
+    :raises: ConfigurationNotFound (the marker)
+    """
+    size = CONF.configurations_page_size if limit is None else min(
+        limit, CONF.configurations_page_size)
+    rows = db_configurations.list_page(context, context.project_id,
+                                       size + 1, marker)
+    next_marker = rows[size - 1]['id'] if len(rows) > size else None
+    versions: dict = {}
+    for group in rows[:size]:
+        version_id = group['datastore_version_id']
+        if version_id not in versions:
+            versions[version_id] = db_api.datastore_version_get(context,
+                                                                version_id)
+        group['datastore_version'] = versions[version_id]
+    return rows[:size], next_marker
 
 
 def get(context, configuration_id: str, project_id: str | None) -> dict:

@@ -12,6 +12,7 @@ from oslo_utils import uuidutils
 
 from trove_clone.common import crypto
 from trove_clone.common import exception
+from trove_clone.common import secrets
 from trove_clone.common import statuses
 from trove_clone.conf import CONF
 from trove_clone.db import api as db_api
@@ -134,8 +135,7 @@ def instance_key(row: dict) -> str | None:
     """The instance's RPC key, or None when messaging is not sealed."""
     if not row.get('encrypted_key'):
         return None
-    return crypto.unwrap_key(row['encrypted_key'],
-                             CONF.inst_rpc_key_encr_key)
+    return secrets.unwrap_instance_key(row['encrypted_key'])
 
 
 # --- create ------------------------------------------------------------------
@@ -247,8 +247,7 @@ def create(context, spec: dict, tasks: Tasks) -> dict:
         else None,
         'server_status': 'BUILD',
         'configuration_id': configuration_id,
-        'encrypted_key': crypto.wrap_key(key, CONF.inst_rpc_key_encr_key)
-        if key else None,
+        'encrypted_key': secrets.wrap_instance_key(key) if key else None,
     }
     deltas = {'instances': 1, 'ram': flavor['ram']}
     if size:

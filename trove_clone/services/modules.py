@@ -17,6 +17,7 @@ from trove_clone.common import exception
 from trove_clone.conf import CONF
 from trove_clone.db import api as db_api
 from trove_clone.db import modules as db_modules
+from trove_clone.services import quotas
 
 LOG = logging.getLogger(__name__)
 ALL = 'all'
@@ -159,6 +160,20 @@ def _check_type(module_type: str) -> str:
     return module_type
 
 
+def check_type_allowed(context, module_type: str, action: str) -> None:
+    """ModuleTypeAdminOnly (403) when a member asks for a module of a type
+    in admin_only_module_types to be ``action`` ("created", "updated",
+    "applied", "reapplied"): its contents run as code or SQL on the guest.
+    """
+    if context.is_admin:
+        return
+    admin_only = {name.strip().lower()
+                  for name in CONF.admin_only_module_types}
+    if (module_type or '').strip().lower() in admin_only:
+        raise exception.ModuleTypeAdminOnly(module_type=module_type,
+                                            action=action)
+
+
 def _check_contents(contents: Any) -> str:
     if not isinstance(contents, str) or not contents.strip():
         raise exception.BadRequest('module.contents must be a non-empty '
@@ -239,10 +254,12 @@ def _check_apply_order(value: Any) -> int:
 def create(context, spec: dict) -> dict:
     """Check and record a module; returns it (contents encrypted).
 
-    :raises: ModuleTypeNotFound (404), ModuleAccessForbidden (403),
-        ModuleAlreadyExists, BadRequest, DatastoreNotFound
+    :raises: ModuleTypeNotFound (404), ModuleAccessForbidden,
+        ModuleTypeAdminOnly (403), ModuleAlreadyExists, QuotaExceeded,
+        BadRequest, DatastoreNotFound
     """
     module_type = _check_type(spec.get('module_type'))
+    check_type_allowed(context, module_type, 'created')
     contents = _check_contents(spec.get('contents'))
     _check_admin_options(context, spec, 'create a module with')
     datastore_id, version_id = _resolve_datastore(context,
@@ -261,7 +278,13 @@ def create(context, spec: dict) -> dict:
         'apply_order': _check_apply_order(spec.get('apply_order', 5)),
         'is_admin': bool(context.is_admin) and not full_access,
     }
-    return db_modules.create(context, values)
+    return db_modules.create(context, values, _limit(context))
+
+
+def _limit(context, project_id: str | None = None) -> int:
+    """The modules quota of ``project_id`` (the caller's by default)."""
+    return quotas.limits(context, project_id or context.project_id)[
+        db_modules.QUOTA_RESOURCE]
 
 
 def visible_to(context, module: dict) -> bool:
@@ -279,18 +302,33 @@ def get(context, module_id: str) -> dict:
     return module
 
 
-def list_visible(context, datastore: str | None = None) -> list[dict]:
-    """The modules the caller may see; ``datastore`` (a name or id, or
-    "all") keeps those of exactly that datastore (or those for all), as
-    Trove does."""
-    modules = [module for module in db_modules.list_all(context)
-               if visible_to(context, module)]
-    if not datastore:
-        return modules
-    if datastore.lower() == ALL:
-        return [module for module in modules if not module['datastore_id']]
-    wanted = db_api.datastore_get(context, datastore)['id']
-    return [module for module in modules if module['datastore_id'] == wanted]
+def page_size(requested: int | None) -> int:
+    """The page size: the request's limit capped by modules_page_size."""
+    if requested is None:
+        return CONF.modules_page_size
+    return min(requested, CONF.modules_page_size)
+
+
+def list_page(context, datastore: str | None = None,
+              limit: int | None = None, marker: str | None = None
+              ) -> tuple[list[dict], str | None]:
+    """One page of the modules the caller may see (without contents) and
+    the marker of the next page (or None). ``datastore`` (a name or id,
+    or "all") keeps those of exactly that datastore (or those for all),
+    as Trove does.
+
+    :raises: DatastoreNotFound, ModuleNotFound (the marker)
+    """
+    size = page_size(limit)
+    datastore_id = None
+    all_datastores = bool(datastore) and datastore.lower() == ALL
+    if datastore and not all_datastores:
+        datastore_id = db_api.datastore_get(context, datastore)['id']
+    rows = db_modules.list_page(
+        context, None if context.is_admin else context.project_id,
+        size + 1, marker, datastore_id, all_datastores)
+    next_marker = rows[size - 1]['id'] if len(rows) > size else None
+    return rows[:size], next_marker
 
 
 def _check_may_change(context, module: dict, action: str) -> None:
@@ -324,9 +362,11 @@ def _datastore_changes(context, module: dict, spec: dict) -> dict:
 def update(context, module: dict, spec: dict) -> dict:
     """Change a module; the md5 follows new contents.
 
-    :raises: ModuleAccessForbidden, ModuleAppliedToInstance (403),
-        ModuleTypeNotFound, ModuleAlreadyExists, BadRequest
+    :raises: ModuleAccessForbidden, ModuleAppliedToInstance,
+        ModuleTypeAdminOnly (403), ModuleTypeNotFound, ModuleAlreadyExists,
+        BadRequest
     """
+    check_type_allowed(context, module['type'], 'updated')
     _check_may_change(context, module, 'update')
     chosen = _check_admin_options(context, _options_after(module, spec),
                                   'update a module with')
@@ -336,6 +376,7 @@ def update(context, module: dict, spec: dict) -> dict:
     module_type = spec.get('module_type', spec.get('type'))
     if module_type is not None:
         changes['type'] = _check_type(module_type)
+        check_type_allowed(context, changes['type'], 'updated')
     if spec.get('contents') is not None:
         contents = _check_contents(spec['contents'])
         changes.update(contents=encrypt(contents), md5=md5_of(contents))
@@ -353,7 +394,8 @@ def update(context, module: dict, spec: dict) -> dict:
         changes['is_admin'] = not spec['full_access']
     elif chosen:
         changes['is_admin'] = True
-    return db_modules.update(context, module['id'], changes)
+    return db_modules.update(context, module['id'], changes,
+                             _limit(context, changes.get('tenant_id')))
 
 
 def delete(context, module: dict) -> None:
@@ -386,13 +428,14 @@ def check_applies(context, module: dict, version: dict) -> None:
 
 
 def for_instance(context, references: list, version: dict) -> list[dict]:
-    """The modules of ``[{'id': ...}]`` (each visible to the caller and
-    for ``version``), without repeats."""
+    """The modules of ``[{'id': ...}]`` (each visible to the caller, of a
+    type the caller may apply and for ``version``), without repeats."""
     modules: dict = {}
     for reference in references:
         module_id = reference.get('id') if isinstance(reference, dict) \
             else reference
         module = get(context, str(module_id))
+        check_type_allowed(context, module['type'], 'applied')
         check_applies(context, module, version)
         modules[module['id']] = module
     return list(modules.values())
@@ -511,9 +554,11 @@ def record_results(context, instance_id: str, modules: list[dict],
 def reapply(context, module: dict, spec: dict, tasks: Tasks) -> None:
     """Check a reapply request and cast it.
 
-    :raises: BadRequest for an md5 no instance has, a batch larger than a
-        member may ask for, or a delay shorter
+    :raises: ModuleTypeAdminOnly (403) for a member and a type of
+        admin_only_module_types; BadRequest for an md5 no instance has, a
+        batch larger than a member may ask for, or a delay shorter
     """
+    check_type_allowed(context, module['type'], 'reapplied')
     md5 = spec.get('md5') or None
     if md5 and md5 not in db_modules.md5s_applied(context, module['id']):
         raise exception.BadRequest(

@@ -12,6 +12,8 @@ def default_limits() -> dict[str, int]:
         'ram': CONF.max_ram_per_tenant,
         'volumes': CONF.max_volumes_per_tenant,
         'backups': CONF.max_backups_per_tenant,
+        'configurations': CONF.max_configurations_per_tenant,
+        'modules': CONF.max_modules_per_tenant,
     }
 
 

@@ -15,9 +15,9 @@ from typing import Any, Callable
 from oslo_log import log as logging
 
 from trove_clone.common import context as trove_context
-from trove_clone.common import crypto
 from trove_clone.common import exception
 from trove_clone.common import notification
+from trove_clone.common import secrets
 from trove_clone.common import statuses
 from trove_clone.conf import CONF
 from trove_clone.db import api as db_api
@@ -72,8 +72,7 @@ def guest_for(row: dict, timeout: float | None = None
               ) -> guest_rpcapi.GuestAPI:
     key = None
     if row.get('encrypted_key'):
-        key = crypto.unwrap_key(row['encrypted_key'],
-                                CONF.inst_rpc_key_encr_key)
+        key = secrets.unwrap_instance_key(row['encrypted_key'])
     return guest_rpcapi.GuestAPI(row['id'], timeout=timeout, key=key)
 
 
@@ -91,11 +90,12 @@ def guest_conf(row: dict, manager: str) -> str:
     """The guest agent's configuration file, injected into its server."""
     key = ''
     if row.get('encrypted_key'):
-        key = crypto.unwrap_key(row['encrypted_key'],
-                                CONF.inst_rpc_key_encr_key)
+        key = secrets.unwrap_instance_key(row['encrypted_key'])
     lines = ['[DEFAULT]',
              'guest_id = %s' % row['id'],
-             'transport_url = %s' % CONF.transport_url,
+             'transport_url = %s' % (CONF.guest_transport_url
+                                     or CONF.transport_url),
+             'rpc_clock_skew = %d' % CONF.rpc_clock_skew,
              'control_exchange = %s' % CONF.control_exchange,
              'guest_topic_prefix = %s' % CONF.guest_topic_prefix,
              'conductor_queue = %s' % CONF.conductor_queue,

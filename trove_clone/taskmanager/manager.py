@@ -8,7 +8,9 @@ import threading
 from oslo_log import log as logging
 import oslo_messaging
 
+from trove_clone.common import envelope
 from trove_clone.common import rpc
+from trove_clone.conf import CONF
 from trove_clone.taskmanager import flows
 from trove_clone.taskmanager import module_flows
 from trove_clone.taskmanager import rpcapi
@@ -18,6 +20,14 @@ LOG = logging.getLogger(__name__)
 
 def _in_thread(name: str, func, *args) -> None:
     threading.Thread(target=func, args=args, name=name, daemon=True).start()
+
+
+def endpoint(manager: 'Manager') -> rpc.SealedEndpoint:
+    """What serves ``manager`` over RPC: an endpoint that opens each
+    message's envelope, sealed with the deployment's key, and refuses (and
+    logs) a message without a valid one."""
+    return rpc.SealedEndpoint(manager, envelope.deployment_key(),
+                              CONF.taskmanager_queue, 'trove-taskmanager')
 
 
 class Manager:

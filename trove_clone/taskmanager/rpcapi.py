@@ -8,32 +8,58 @@ Version history:
 * 1.2 - apply_configuration (cast).
 * 1.3 - upgrade (cast).
 * 1.4 - reapply_module (cast).
+* 2.0 - every call and cast carries one argument, ``envelope``: the
+  method, the taskmanager's topic, the time, a time to live, a nonce, the
+  context and the arguments, sealed with the deployment's key
+  (:func:`trove_clone.common.envelope.deployment_key`), so that a guest
+  or anyone else on the broker cannot order the taskmanager about. 1.x is
+  no longer served; under a cap below 2.0 the client speaks 1.x.
 """
 from oslo_config import cfg
 
+from trove_clone.common import envelope
 from trove_clone.common import rpc
 
 CONF = cfg.CONF
-RPC_API_VERSION = '1.4'
+RPC_API_VERSION = '2.0'
 #: ``[upgrade_levels] taskmanager`` may name a release instead of a version.
-VERSION_ALIASES = {'2026.2': '1.0', '2027.1': '1.4'}
+VERSION_ALIASES = {'2026.2': '1.0', '2027.1': '1.4', '2027.2': '2.0'}
+#: Envelopes are sealed from this version on.
+ENVELOPE_VERSION = '2.0'
 
 
 class TaskManagerAPI:
-    """Casts and calls to the taskmanager."""
+    """Casts and calls to the taskmanager. Each method names the 1.x
+    version it appeared in; since 2.0 they all go out as 2.0, sealed."""
 
     def __init__(self, timeout: float | None = None) -> None:
         cap = rpc.resolve_cap(CONF.upgrade_levels.taskmanager,
                               VERSION_ALIASES)
+        self.timeout = timeout
         self.client = rpc.get_client(CONF.taskmanager_queue, RPC_API_VERSION,
                                      version_cap=cap, timeout=timeout)
+        self.sealer = rpc.Sealer(envelope.deployment_key(),
+                                 CONF.taskmanager_queue)
+
+    def _prepared(self, context, method: str, version: str, ttl: float,
+                  kwargs: dict):
+        if self.client.can_send_version(ENVELOPE_VERSION):
+            return (self.client.prepare(version=ENVELOPE_VERSION),
+                    self.sealer(context, method, ttl, kwargs))
+        return self.client.prepare(version=version), kwargs
 
     def ping(self, context) -> dict:
         """Whether a taskmanager answers (since 1.0)."""
-        return self.client.prepare(version='1.0').call(context, 'ping')
+        client, kwargs = self._prepared(
+            context, 'ping', '1.0',
+            self.timeout or CONF.rpc_cast_ttl, {})
+        return client.call(context, 'ping', **kwargs)
 
-    def _cast(self, context, method: str, **kwargs) -> None:
-        self.client.prepare(version='1.1').cast(context, method, **kwargs)
+    def _cast(self, context, method: str, version: str = '1.1',
+              **kwargs) -> None:
+        client, kwargs = self._prepared(context, method, version,
+                                        CONF.rpc_cast_ttl, kwargs)
+        client.cast(context, method, **kwargs)
 
     def create_instance(self, context, instance_id: str,
                         request: dict) -> None:
@@ -76,23 +102,22 @@ class TaskManagerAPI:
     def apply_configuration(self, context, instance_id: str) -> None:
         """Have the guest apply the instance's configuration group, or
         drop the overrides of a detached one (since 1.2)."""
-        self.client.prepare(version='1.2').cast(
-            context, 'apply_configuration', instance_id=instance_id)
+        self._cast(context, 'apply_configuration', '1.2',
+                   instance_id=instance_id)
 
     def upgrade(self, context, instance_id: str,
                 datastore_version_id: str) -> None:
         """Move an instance to another version of its datastore, keeping
         its volume, name and address (since 1.3)."""
-        self.client.prepare(version='1.3').cast(
-            context, 'upgrade', instance_id=instance_id,
-            datastore_version_id=datastore_version_id)
+        self._cast(context, 'upgrade', '1.3', instance_id=instance_id,
+                   datastore_version_id=datastore_version_id)
 
     def reapply_module(self, context, module_id: str, md5: str | None,
                        include_clustered: bool, batch_size: int,
                        batch_delay: int, force: bool) -> None:
         """Apply a module's current contents again to the instances that
         have it, in batches (since 1.4)."""
-        self.client.prepare(version='1.4').cast(
-            context, 'reapply_module', module_id=module_id, md5=md5,
+        self._cast(
+            context, 'reapply_module', '1.4', module_id=module_id, md5=md5,
             include_clustered=include_clustered, batch_size=batch_size,
             batch_delay=batch_delay, force=force)

@@ -1,10 +1,9 @@
 """Helpers shared by the REST controllers: context, bodies, responses."""
-import json
-
 import jsonschema
 import pecan
 import webob
 
+from trove_clone.api import json_input
 from trove_clone.api import middleware
 from trove_clone.common import exception
 from trove_clone.common import policy
@@ -39,10 +38,6 @@ def require_admin() -> TroveContext:
     return ctx
 
 
-def _format_path(path) -> str:
-    return '/'.join(str(part) for part in path) or '(body)'
-
-
 def read_body(schema: dict) -> dict:
     """The request's JSON body, validated against ``schema``.
 
@@ -59,10 +54,7 @@ def read_body(schema: dict) -> dict:
     if not raw:
         raise exception.BadRequest('The request body is empty; a JSON '
                                    'object is required.')
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise exception.BadRequest('Malformed request body: %s.' % error)
+    body = json_input.loads(raw)
     validate(body, schema)
     return body
 
@@ -74,7 +66,7 @@ def validate(body, schema: dict) -> None:
                     key=lambda error: (len(error.path), list(error.path)))
     if errors:
         error = errors[0]
-        where = _format_path(error.path)
+        where = json_input.format_path(error.path)
         raise exception.ValidationError(detail='%s %s' % (where,
                                                           error.message))
 
@@ -94,10 +86,39 @@ def respond_encoded(body: bytes, status: int = 200) -> webob.Response:
 
 
 def base_url() -> str:
-    """Scheme and host that links in responses point at."""
+    """Scheme and host that links in responses point at:
+    ``public_endpoint``; else the request's Host header when it is one of
+    ``public_hosts``; else the address the API is bound to. Never a Host
+    header the operator did not list."""
     if CONF.public_endpoint:
         return CONF.public_endpoint.rstrip('/')
-    return pecan.request.host_url
+    environ = pecan.request.environ
+    scheme = environ.get('wsgi.url_scheme', 'http')
+    host = environ.get('HTTP_HOST', '').strip().lower()
+    allowed = {name.strip().lower() for name in CONF.public_hosts}
+    if host and (host in allowed or host.rsplit(':', 1)[0] in allowed
+                 and _default_port(scheme, host)):
+        return '%s://%s' % (scheme, host)
+    return '%s://%s' % (scheme, _bound_address(environ))
+
+
+def _default_port(scheme: str, host: str) -> bool:
+    """Whether ``host`` has no port or the scheme's default one."""
+    if host.endswith(']') or ':' not in host:
+        return True
+    port = host.rsplit(':', 1)[1]
+    return port == ('443' if scheme == 'https' else '80')
+
+
+def _bound_address(environ: dict) -> str:
+    """``bind_host:bind_port``; for a wildcard bind, the server's own
+    name (``SERVER_NAME``, set by the WSGI server, not the client)."""
+    host = CONF.bind_host
+    if host in ('0.0.0.0', '::', ''):
+        host = environ.get('SERVER_NAME') or 'localhost'
+    if ':' in host and not host.startswith('['):
+        host = '[%s]' % host
+    return '%s:%d' % (host, CONF.bind_port)
 
 
 def links(resource_path: str, resource_id: str) -> list[dict]:

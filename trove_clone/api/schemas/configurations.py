@@ -1,8 +1,7 @@
 """Request schemas of configuration groups."""
 from trove_clone.api.schemas import common
 
-_NAME = {'type': 'string', 'minLength': 1, 'maxLength': 64,
-         'pattern': r'^.*[0-9a-zA-Z]+.*$'}
+_NAME = common.name(64)
 _DESCRIPTION = {'type': ['string', 'null'], 'maxLength': 256}
 _VALUES = {'type': 'object', 'maxProperties': 200,
            'additionalProperties': {

@@ -43,7 +43,7 @@ _BOUND = {'type': ['integer', 'number']}
 
 parameter = common.wrapped('configuration-parameter', {
     'name': {'type': 'string', 'minLength': 1, 'maxLength': 128,
-             'pattern': r'^[A-Za-z0-9_.\-]+$'},
+             'pattern': r'^[A-Za-z0-9_.\-]+' + common.END},
     'restart_required': {'oneOf': [common.BOOL01, common.BOOLEAN]},
     'data_type': {'type': 'string',
                   'enum': ['integer', 'string', 'boolean', 'float']},

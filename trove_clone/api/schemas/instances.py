@@ -32,7 +32,7 @@ _USER = {
 _VOLUME_SIZE = {'oneOf': [
     {'type': 'integer', 'minimum': 1},
     {'type': 'string', 'minLength': 1, 'maxLength': 16,
-     'pattern': r'^[0-9]+$'}]}
+     'pattern': r'^[0-9]+' + common.END}]}
 _FLAVOR_REF = {'oneOf': [
     {'type': 'string', 'minLength': 1, 'maxLength': 255},
     {'type': 'integer', 'minimum': 0}]}

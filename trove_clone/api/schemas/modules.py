@@ -1,8 +1,7 @@
 """Request schemas of modules and of the modules of an instance."""
 from trove_clone.api.schemas import common
 
-_NAME = {'type': 'string', 'minLength': 1, 'maxLength': 255,
-         'pattern': r'^.*[0-9a-zA-Z]+.*$'}
+_NAME = common.name(255)
 _TYPE = {'type': 'string', 'minLength': 1, 'maxLength': 255}
 # The size limit is module_contents_max_size, checked with a message that
 # names it.

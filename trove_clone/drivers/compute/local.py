@@ -6,6 +6,13 @@ standard port there), its volume mounted, and the guest agent running as
 the leader of a detached process group with its own log. Its record lives
 in ``<state_dir>/servers/<id>/server.json``, so servers outlive every
 control-plane daemon and a restarted taskmanager finds them.
+
+When the driver runs as root each server also gets an OS user of its own,
+``trove-<12 hex digits of its id>`` (a system user without a home or a
+login shell), named in the guest's ``guest_engine_user``: the agent runs
+its engine as that user, never as root or as the agent, so that engines of
+different servers cannot read each other's files. The user is removed with
+the server.
 """
 import datetime
 import fcntl
@@ -23,6 +30,7 @@ from oslo_log import log as logging
 from oslo_utils import uuidutils
 
 from trove_clone.common import exception
+from trove_clone.common import secrets
 from trove_clone.conf import CONF
 from trove_clone import drivers
 from trove_clone.drivers.compute import base
@@ -65,6 +73,54 @@ def stop_group(pid: int | None, timeout: float = 10.0) -> None:
         pass
 
 
+#: The prefix of the servers' engine OS users.
+ENGINE_USER_PREFIX = 'trove-'
+
+
+def engine_user_name(server_id: str) -> str:
+    """The OS user the engine of ``server_id`` runs as."""
+    return ENGINE_USER_PREFIX + server_id.replace('-', '')[:12]
+
+
+def _user_command(argv: list[str], attempts: int = 20) -> None:
+    """Run useradd/userdel, again while another one holds the lock of
+    /etc/passwd or (userdel) a process of the user is still exiting."""
+    for attempt in range(attempts):
+        result = subprocess.run(argv, capture_output=True, text=True,
+                                timeout=60)
+        if result.returncode == 0:
+            return
+        if not ('lock' in result.stderr or 'used by process' in
+                result.stderr) or attempt == attempts - 1:
+            raise exception.TroveError('%s failed: %s' % (
+                argv[0], result.stderr.strip()[-300:]))
+        time.sleep(0.2)
+
+
+def create_engine_user(server_id: str) -> str | None:
+    """Create the engine OS user of ``server_id`` and return its name;
+    None when this process is not root (the engine then runs as the
+    agent's user)."""
+    if os.geteuid() != 0 or not shutil.which('useradd'):
+        return None
+    name = engine_user_name(server_id)
+    _user_command(['useradd', '--system', '--user-group', '--no-create-home',
+                   '--home-dir', '/nonexistent', '--shell',
+                   '/usr/sbin/nologin', '--comment',
+                   'trove_clone engine of server %s' % server_id, name])
+    return name
+
+
+def remove_engine_user(name: str | None) -> None:
+    """Remove an engine OS user made by :func:`create_engine_user`."""
+    if not name or not name.startswith(ENGINE_USER_PREFIX):
+        return
+    try:
+        _user_command(['userdel', name])
+    except exception.TroveError:
+        LOG.exception('The engine user %s stays.', name)
+
+
 def _link_or_copy(source: str, target: str) -> None:
     try:
         os.link(source, target)
@@ -73,11 +129,12 @@ def _link_or_copy(source: str, target: str) -> None:
 
 
 def _replace_file(path: str, text: str) -> None:
-    """Write ``path`` as a new file (never through a shared link)."""
+    """Write ``path`` as a new file of mode 0600 (never through a shared
+    link): injected files are the guest's configuration, with its RPC key
+    and broker URL."""
     if os.path.lexists(path):
         os.unlink(path)
-    with open(path, 'w') as target:
-        target.write(text)
+    secrets.write_private_file(path, text)
 
 
 class LocalComputeDriver(base.ComputeDriver):
@@ -101,10 +158,9 @@ class LocalComputeDriver(base.ComputeDriver):
         return handle
 
     def _save(self, server: dict) -> None:
+        # The record holds the injected files: private to this user.
         path = os.path.join(self._dir(server['id']), 'server.json')
-        with open(path + '.new', 'w') as record:
-            json.dump(server, record)
-        os.replace(path + '.new', path)
+        secrets.write_private_file(path, json.dumps(server))
 
     def _load(self, server_id: str) -> dict:
         if not uuidutils.is_uuid_like(server_id):
@@ -204,9 +260,11 @@ class LocalComputeDriver(base.ComputeDriver):
         _replace_file(target, (
             '[DEFAULT]\nguest_id = %s\nguest_address = %s\n'
             'guest_root = %s\nguest_volume = %s\n'
-            'guest_ram_mb = %d\nguest_vcpus = %d\n' % (
+            'guest_ram_mb = %d\nguest_vcpus = %d\n'
+            'guest_engine_user = %s\n' % (
                 server['id'], server['address'], root, mountpoint,
-                flavor['ram'], flavor['vcpus'])))
+                flavor['ram'], flavor['vcpus'],
+                server.get('engine_user') or '')))
 
     # --- processes ----------------------------------------------------------
 
@@ -266,9 +324,11 @@ class LocalComputeDriver(base.ComputeDriver):
                       datetime.timezone.utc).isoformat()}
         with self._lock():
             server['address'] = self._allocate_address()
-            os.makedirs(self._dir(server['id']))
+            # 0711: the engine's OS user traverses it to its root.
+            secrets.make_private_dirs(self._dir(server['id']), 0o711)
             self._save(server)
         try:
+            server['engine_user'] = create_engine_user(server['id'])
             if volume_id:
                 drivers.get('volume').attach(volume_id, server['id'])
             self._unpack(server, image_path)
@@ -288,6 +348,7 @@ class LocalComputeDriver(base.ComputeDriver):
                 LOG.exception('Volume %s of server %s stays attached.',
                               server['volume_id'], server['id'])
         shutil.rmtree(self._dir(server['id']), ignore_errors=True)
+        remove_engine_user(server.get('engine_user'))
 
     def get(self, server_id: str) -> dict:
         return self._view(self._load(server_id))

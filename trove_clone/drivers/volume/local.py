@@ -18,6 +18,7 @@ from oslo_log import log as logging
 from oslo_utils import uuidutils
 
 from trove_clone.common import exception
+from trove_clone.common import secrets
 from trove_clone.conf import CONF
 from trove_clone.drivers.volume import base
 
@@ -59,9 +60,7 @@ class LocalVolumeDriver(base.VolumeDriver):
 
     def _save(self, volume: dict) -> dict:
         path = os.path.join(self._dir(volume['id']), 'volume.json')
-        with open(path + '.new', 'w') as record:
-            json.dump(volume, record)
-        os.replace(path + '.new', path)
+        secrets.write_private_file(path, json.dumps(volume))
         return self._view(volume)
 
     def _load(self, volume_id: str) -> dict:

@@ -4,12 +4,23 @@ A datastore implements the capabilities it supports (lifecycle here;
 users, configuration, backup, replication... elsewhere), each a small
 interface. The engine runs as a child of the guest agent, in the agent's
 process group, so that stopping the server stops the engine.
+
+When the agent runs as root the engine never does: it runs as an
+unprivileged OS user of its own (``os_user``, which the compute backend
+creates for the server, else the datastore's ``system_user``), with no
+supplementary groups, and its data and run directories are 0700 and owned
+by that user. The agent's own secrets for the engine (the password of its
+account, where the engine has passwords) live in ``<volume>/agent``, a
+0700 directory of the agent's user that the engine's user cannot read.
 """
 import abc
 import json
 import os
 import pwd
+import secrets
+import shutil
 import signal
+import stat
 import subprocess
 import time
 
@@ -22,6 +33,12 @@ LOG = logging.getLogger(__name__)
 
 class EngineError(exception.TroveError):
     """The engine failed; the message carries the engine's own words."""
+
+
+def is_inside_dir(path: str, directory: str) -> bool:
+    """Whether ``path`` is ``directory`` or under it."""
+    path, directory = os.path.realpath(path), os.path.realpath(directory)
+    return os.path.commonpath([path, directory]) == directory
 
 
 def read_manifest(root: str) -> dict:
@@ -43,6 +60,8 @@ class Lifecycle(abc.ABC):
     :param data_dir: where the engine keeps its data (on the volume)
     :param programs: program name → path, from the image manifest
     :param ram_mb: the flavor's RAM, to size the engine's memory
+    :param os_user: the OS user the engine runs as when the agent runs as
+        root (None: ``system_user``)
     """
 
     #: The standard port of the engine.
@@ -55,8 +74,10 @@ class Lifecycle(abc.ABC):
     stop_signal: int = signal.SIGTERM
 
     def __init__(self, root: str, address: str, data_dir: str,
-                 programs: dict, ram_mb: int) -> None:
+                 programs: dict, ram_mb: int,
+                 os_user: str | None = None) -> None:
         self.root = root
+        self.os_user = os_user
         self.address = address
         self.data_dir = data_dir
         self.programs = {name: path if os.path.isabs(path)
@@ -67,27 +88,115 @@ class Lifecycle(abc.ABC):
 
     # --- helpers for the engines -------------------------------------------
 
-    def _user(self):
-        """(uid, gid) to run the engine as, or None to stay who we are."""
-        if os.geteuid() != 0 or not self.system_user:
+    @property
+    def engine_user_name(self) -> str | None:
+        """The name of the OS user the engine runs as, None when it runs
+        as the agent's own user (an agent that is not root)."""
+        if os.geteuid() != 0:
             return None
-        entry = pwd.getpwnam(self.system_user)
+        return self.os_user or self.system_user
+
+    def _user(self) -> tuple[int, int] | None:
+        """(uid, gid) to run the engine as, or None to stay who we are.
+
+        :raises EngineError: when the agent runs as root and the engine's
+            user does not exist (the engine never runs as root)
+        """
+        name = self.engine_user_name
+        if name is None:
+            return None
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            raise EngineError('The OS user %s the engine runs as does not '
+                              'exist; it never runs as root.' % name)
+        if entry.pw_uid == 0:
+            raise EngineError('The engine must not run as root (%s).'
+                              % name)
         return entry.pw_uid, entry.pw_gid
+
+    def _privileges(self) -> dict:
+        """The subprocess arguments that run a program as the engine's
+        user, without the agent's supplementary groups."""
+        user = self._user()
+        if user is None:
+            return {}
+        return {'user': user[0], 'group': user[1], 'extra_groups': []}
+
+    @staticmethod
+    def agent_user_name() -> str:
+        """The name of the agent's own OS user."""
+        return pwd.getpwuid(os.geteuid()).pw_name
 
     def _own(self, path: str) -> None:
         user = self._user()
         if user is None:
             return
         for directory, dirs, files in os.walk(path):
-            os.chown(directory, *user)
+            os.lchown(directory, *user)
             for name in files:
-                os.chown(os.path.join(directory, name), *user)
+                os.lchown(os.path.join(directory, name), *user)
+
+    def private_dir(self, path: str, shared_parent: bool = False) -> None:
+        """Make ``path`` a directory of mode 0700 owned by the engine's
+        user (its content is left alone).
+
+        :param shared_parent: ``path`` is in a directory others may write
+            to (/tmp): whatever is in the way there (a link, a file, a
+            directory another user made) is removed first
+        """
+        user = self._user()
+        owner = user[0] if user is not None else os.geteuid()
+        try:
+            status = os.lstat(path)
+        except FileNotFoundError:
+            status = None
+        if status is not None and shared_parent and (
+                not stat.S_ISDIR(status.st_mode) or
+                status.st_uid not in (owner, os.geteuid())):
+            if stat.S_ISDIR(status.st_mode):
+                shutil.rmtree(path)
+            else:
+                os.unlink(path)
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        if user is not None:
+            os.chown(path, *user)
+        os.chmod(path, 0o700)
+
+    @property
+    def agent_dir(self) -> str:
+        """``<volume>/agent``: the agent's secrets for the engine, beside
+        the data directory (so they survive rebuilds and upgrades), 0700
+        and owned by the agent's user."""
+        return os.path.join(os.path.dirname(self.data_dir), 'agent')
+
+    def agent_secret(self, name: str) -> str:
+        """The secret ``name`` of the agent (a random one made on first
+        use), kept in a 0600 file of :attr:`agent_dir`."""
+        os.makedirs(self.agent_dir, mode=0o700, exist_ok=True)
+        os.chmod(self.agent_dir, 0o700)
+        path = os.path.join(self.agent_dir, name)
+        try:
+            with open(path) as source:
+                value = source.read().strip()
+            if value:
+                return value
+        except FileNotFoundError:
+            pass
+        value = secrets.token_urlsafe(32)
+        descriptor = os.open(path + '.new', os.O_WRONLY | os.O_CREAT |
+                             os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(descriptor, 'w') as target:
+            target.write(value + '\n')
+            target.flush()
+            os.fsync(target.fileno())
+        os.replace(path + '.new', path)
+        return value
 
     def _run(self, argv: list[str], what: str, timeout: float = 120) -> str:
-        user = self._user()
         result = subprocess.run(
             argv, capture_output=True, text=True, timeout=timeout,
-            user=user[0] if user else None, group=user[1] if user else None)
+            **self._privileges())
         if result.returncode:
             raise EngineError('%s failed: %s' % (
                 what, (result.stderr or result.stdout).strip()[-500:]))
@@ -97,19 +206,21 @@ class Lifecycle(abc.ABC):
                drop_privileges: bool = True) -> subprocess.Popen:
         """Start the engine; as ``system_user`` unless the engine drops
         privileges itself (``drop_privileges`` False)."""
-        user = self._user() if drop_privileges else None
-        log = open(self.log_path, 'ab')
+        privileges = self._privileges() if drop_privileges else {}
+        # Never through a link the engine's user may have put there.
+        log = os.fdopen(os.open(self.log_path, os.O_WRONLY | os.O_APPEND |
+                                os.O_CREAT | os.O_NOFOLLOW, 0o600), 'ab')
         try:
             return subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                user=user[0] if user else None,
-                group=user[1] if user else None)
+                **privileges)
         finally:
             log.close()
 
     def engine_log_tail(self, size: int = 800) -> str:
         try:
-            with open(self.log_path, 'rb') as log:
+            with os.fdopen(os.open(self.log_path, os.O_RDONLY |
+                                   os.O_NOFOLLOW), 'rb') as log:
                 log.seek(0, os.SEEK_END)
                 log.seek(max(log.tell() - size, 0))
                 return log.read().decode('utf-8', 'replace').strip()

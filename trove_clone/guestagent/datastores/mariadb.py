@@ -2,7 +2,13 @@
 port 3306, its data in ``<data_dir>/mysql``.
 
 The agent talks to it as root over the Unix socket in ``<data_dir>/run``
-(unix_socket authentication); clients connect over TCP with passwords.
+(unix_socket authentication: only the OS user root gets in as
+``'root'@'localhost'``); the socket's directory is 0700 and the engine's
+OS user's. Clients connect over TCP with passwords. At each start the
+agent drops the accounts nobody should log in with
+(:func:`unwanted_accounts`): anonymous ones, the socket account
+mariadb-install-db makes for the engine's OS user, and root at any host
+but localhost and the ``'%'`` of enable_root.
 Its options are in ``<data_dir>/my.cnf``, rendered from
 templates/mariadb/config.template for the flavor each time it starts; its
 last line includes ``<data_dir>/overrides.cnf``, the attached
@@ -16,7 +22,27 @@ import pymysql
 
 from trove_clone.common import exception
 from trove_clone.guestagent.datastores import base
+from trove_clone.guestagent.datastores import overrides
 from trove_clone.guestagent.datastores import templating
+
+
+#: The hosts root may have: the agent's socket account, enable_root's.
+ROOT_HOSTS = frozenset({'localhost', '%'})
+
+
+def unwanted_accounts(accounts: list[tuple[str, str]],
+                      socket_users: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The (user, host) of ``accounts`` to drop: anonymous users, the
+    socket accounts of OS users other than root (``socket_users``: the
+    engine's OS user, ``mysql``), root at other hosts than
+    :data:`ROOT_HOSTS`."""
+    unwanted = []
+    for user, host in accounts:
+        if user == '' or (user in socket_users and user != 'root' and
+                          host == 'localhost') or \
+                (user == 'root' and host not in ROOT_HOSTS):
+            unwanted.append((user, host))
+    return unwanted
 
 
 class MariadbLifecycle(base.Lifecycle):
@@ -57,45 +83,55 @@ class MariadbLifecycle(base.Lifecycle):
         """Render my.cnf for the flavor (the data is left alone)."""
         templating.write('mariadb', self._context(), self.conf_path,
                          self._user())
-        if not os.path.exists(self.overrides_path):
+        if not os.path.lexists(self.overrides_path):
             # mariadbd refuses to start on a missing !include file.
-            with open(self.overrides_path, 'w') as overrides:
-                overrides.write('[mysqld]\n')
-            os.chmod(self.overrides_path, 0o644)
-            if self._user() is not None:
-                os.chown(self.overrides_path, *self._user())
+            overrides.replace_file(self.overrides_path, '[mysqld]\n',
+                                   self._user())
 
     def _arguments(self) -> list[str]:
         # --defaults-file must come first.
-        arguments = ['--defaults-file=%s' % self.conf_path]
-        if self._user() is not None:
-            arguments.append('--user=%s' % self.system_user)
-        return arguments
+        return ['--defaults-file=%s' % self.conf_path]
 
     def prepare(self) -> None:
-        os.makedirs(os.path.dirname(self.socket_path), exist_ok=True)
+        self.private_dir(self.data_dir)
+        self.private_dir(os.path.dirname(self.socket_path))
         self._write_conf()
         self._own(self.data_dir)
         if not os.path.isdir(os.path.join(self.datadir, 'mysql')):
-            argv = [self.programs['install_db'], '--no-defaults',
-                    '--datadir=%s' % self.datadir,
-                    '--auth-root-authentication-method=socket',
-                    '--skip-test-db']
-            if self._user() is not None:
-                argv.append('--user=%s' % self.system_user)
-            self._run(argv, 'mariadb-install-db', timeout=300)
+            # As the engine's user: the files are its own. Only root gets
+            # a socket account (the agent's), no test database.
+            self._run([self.programs['install_db'], '--no-defaults',
+                       '--datadir=%s' % self.datadir,
+                       '--auth-root-authentication-method=socket',
+                       '--auth-root-socket-user=root',
+                       '--skip-test-db'], 'mariadb-install-db', timeout=300)
         self._own(self.data_dir)
         self.start()
 
     def start(self) -> None:
-        os.makedirs(os.path.dirname(self.socket_path), exist_ok=True)
-        self._own(os.path.dirname(self.socket_path))
+        if os.path.isdir(self.data_dir):
+            self._own(self.data_dir)
+            self.private_dir(self.data_dir)
+        if os.path.isdir(self.datadir):
+            self.private_dir(self.datadir)
+        self.private_dir(os.path.dirname(self.socket_path))
         # The flavor may have changed since the last start (a resize).
         self._write_conf()
-        # mariadbd drops to the mysql user itself (--user).
+        # Started as the engine's user: mariadbd never runs as root.
         self.process = self._spawn([self.programs['server']] +
-                                   self._arguments(), drop_privileges=False)
+                                   self._arguments())
         self.wait_until_healthy()
+        self.drop_unwanted_accounts()
+
+    def drop_unwanted_accounts(self) -> None:
+        """Drop the accounts of :func:`unwanted_accounts`."""
+        socket_users = tuple(name for name in (self.engine_user_name,
+                                               self.system_user) if name)
+        with self.cursor() as cursor:
+            cursor.execute('SELECT User, Host FROM mysql.user')
+            accounts = [tuple(row) for row in cursor.fetchall()]
+            for user, host in unwanted_accounts(accounts, socket_users):
+                cursor.execute('DROP USER %s@%s', (user, host))
 
     def connect(self) -> pymysql.Connection:
         """A root connection over the local socket."""

@@ -80,7 +80,8 @@ def number_text(value: int | float) -> str:
 def replace_file(path: str, text: str,
                  owner: tuple[int, int] | None = None) -> None:
     """Make ``path`` hold ``text``, atomically (an engine never reads half
-    a file), mode 0644 and owned by ``owner`` (uid, gid) when given."""
+    a file), mode 0600 and owned by ``owner`` (uid, gid) when given: the
+    engine's user reads its own files, nobody else needs to."""
     descriptor, temporary = tempfile.mkstemp(
         prefix='.%s.' % os.path.basename(path),
         dir=os.path.dirname(path))
@@ -89,7 +90,7 @@ def replace_file(path: str, text: str,
             target.write(text)
             target.flush()
             os.fsync(target.fileno())
-        os.chmod(temporary, 0o644)
+        os.chmod(temporary, 0o600)
         if owner is not None:
             os.chown(temporary, *owner)
         os.rename(temporary, path)

@@ -1,10 +1,11 @@
 """Users, databases and root of PostgreSQL.
 
-The agent works as the ``postgres`` superuser over the local socket
-(trusted); users are LOGIN roles that clients use over TCP with
-scram-sha-256 passwords. Roles have no host: views show ``'%'`` and host
-arguments are ignored. Names are quoted with ``sql.Identifier``; passwords,
-which utility statements cannot take as parameters, with ``sql.Literal``.
+The agent works as the ``postgres`` superuser over the private local
+socket (peer authentication); users are LOGIN roles that clients use
+over TCP with scram-sha-256 passwords. Roles have no host: views show
+``'%'`` and host arguments are ignored. Names are quoted with
+``sql.Identifier``; passwords, which utility statements cannot take as
+parameters, with ``sql.Literal``.
 
 New databases do not let PUBLIC connect: a user reaches a database only
 once granted access to it, and loses it when the access is revoked.
@@ -51,6 +52,11 @@ def check_name(kind: str, name: str) -> None:
         raise exception.InvalidName(
             kind=kind, name=name,
             reason='it must have 1 to %d bytes' % MAX_NAME_BYTES)
+    if not name.isprintable():
+        # "postgres\n" is another role than the superuser, but no one
+        # means that: control characters are refused, not just NUL.
+        raise exception.InvalidName(
+            kind=kind, name=name, reason='it has a control character')
     if kind == 'user' and is_hidden_user(name):
         raise exception.InvalidName(kind=kind, name=name,
                                     reason='the name is reserved')
@@ -335,8 +341,8 @@ class PostgresqlAccounts(accounts.Accounts):
     # --- root -------------------------------------------------------------
 
     def enable_root(self, password: str | None = None) -> dict:
-        """Give ``postgres`` a password for TCP logins (the local socket
-        stays trusted for the agent)."""
+        """Give ``postgres`` a password for TCP logins (the agent keeps
+        its peer login over the private socket)."""
         password = password or secrets.token_urlsafe(18)
         with self._connection() as connection:
             self._set_password(connection, SUPERUSER, password)

@@ -16,8 +16,9 @@ is what pre_upgrade checks space for). post_upgrade:
 
 1. initdb a new cluster in ``<volume>/upgrade/pgdata.new`` with the
    lifecycle's options and the old locale;
-2. pg_upgrade (as the ``postgres`` system user, in a private working
-   directory, its servers on the lifecycle's socket directory only);
+2. pg_upgrade (as the engine's OS user, which pg_ident.conf lets log in
+   as ``postgres`` by peer, in a private working directory, its servers
+   on the lifecycle's private socket directory only);
 3. carries pg_hba.conf, pg_ident.conf, postgresql.auto.conf (ALTER
    SYSTEM) and overrides.conf (the configuration group) over;
 4. moves the old cluster to ``<volume>/upgrade/pgdata.old`` and the new
@@ -205,8 +206,9 @@ class PostgresqlUpgrade(upgrade.Upgrade):
     def _pg_upgrade(self, info: dict, new_pgdata: str) -> None:
         work = self.path(WORK_DIR)
         self._own_dir(work)
-        self._own_dir(self.engine.run_dir)
-        user = self.engine._user()
+        self.engine.private_dir(self.engine.run_dir, shared_parent=not
+                                base.is_inside_dir(self.engine.run_dir,
+                                                   self.engine.data_dir))
         port = str(self.engine.port)
         argv = [self.engine.programs['pg_upgrade'],
                 '--old-bindir', self.path(info['old_bindir']),
@@ -221,8 +223,7 @@ class PostgresqlUpgrade(upgrade.Upgrade):
                        if not name.startswith('PG')}
         result = subprocess.run(
             argv, cwd=work, env=environment, capture_output=True, text=True,
-            timeout=PG_UPGRADE_TIMEOUT, user=user[0] if user else None,
-            group=user[1] if user else None)
+            timeout=PG_UPGRADE_TIMEOUT, **self.engine._privileges())
         if result.returncode:
             output = (result.stdout + result.stderr).strip()
             raise base.EngineError('pg_upgrade failed: %s%s' % (

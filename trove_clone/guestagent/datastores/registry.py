@@ -34,4 +34,5 @@ def lifecycle(manager: str) -> base.Lifecycle:
             operation='prepare', datastore=manager)
     return LIFECYCLES[manager](CONF.guest_root, CONF.guest_address,
                                os.path.join(volume_dir(), 'data'),
-                               manifest()['programs'], CONF.guest_ram_mb)
+                               manifest()['programs'], CONF.guest_ram_mb,
+                               os_user=CONF.guest_engine_user or None)

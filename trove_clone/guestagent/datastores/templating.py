@@ -95,8 +95,8 @@ def write(manager: str, context: dict, path: str,
     """Render ``manager``'s template into ``path`` and return the text.
 
     The file is replaced atomically (the engine never reads half a file),
-    readable by all and writable by its owner only (MariaDB ignores a
-    world-writable option file); ``owner`` is a (uid, gid) to give it to.
+    mode 0600 (MariaDB ignores a world-writable option file; no one but
+    the engine's user needs it); ``owner`` is a (uid, gid) to give it to.
     """
     text = render(manager, context)
     overrides.replace_file(path, text, owner)

@@ -98,7 +98,7 @@ def _check_payload(payload: dict) -> None:
     its result's directory."""
     for field in ('id', 'type'):
         value = payload.get(field)
-        if not isinstance(value, str) or not _PATH_PART.match(value):
+        if not isinstance(value, str) or not _PATH_PART.fullmatch(value):
             raise exception.BadRequest('The module payload has no valid '
                                        '%s: %r.' % (field, value))
 
@@ -264,7 +264,8 @@ class ModuleManager:
     def _find(self, module_id: str | None) -> dict | None:
         """The result of the applied (not removed) module ``module_id``,
         whatever its type."""
-        if not isinstance(module_id, str) or not _PATH_PART.match(module_id):
+        if not isinstance(module_id, str) or \
+                not _PATH_PART.fullmatch(module_id):
             return None
         for path in sorted(glob.glob(os.path.join(self.root, '*', module_id,
                                                   RESULT_FILE))):

@@ -79,7 +79,7 @@ class DeploymentTestCase(testtools.TestCase):
         cls.api = cls._use(trove_fixtures.TroveApi(
             database.url, auth_strategy='keystone',
             glance_endpoint=cls.glance.url, keystone_url=cls.keystone.url,
-            keystone_password=keystone_service.ADMIN_PASSWORD))
+            keystone_password=cls.keystone.admin_password))
         cls.keystone.register_service(
             'database', 'trove', cls.api.endpoint + '/v1.0/$(project_id)s')
         cls.alice = cls.keystone.create_project_user(
@@ -87,7 +87,7 @@ class DeploymentTestCase(testtools.TestCase):
         cls.bob = cls.keystone.create_project_user(
             'project-b', 'bob', 'bob-pw')
         cls.admin = {'username': 'admin', 'project_name': 'admin',
-                     'password': keystone_service.ADMIN_PASSWORD}
+                     'password': cls.keystone.admin_password}
 
     @classmethod
     def tearDownClass(cls) -> None:

@@ -16,6 +16,8 @@ import urllib.parse
 import fixtures
 import sqlalchemy as sa
 
+from trove_clone.common import secrets as trove_secrets
+
 BIN = os.path.dirname(sys.executable)
 MYSQL_SERVER_URL = os.environ.get('TROVE_CLONE_TEST_MYSQL_URL',
                                   'mysql+pymysql://root@127.0.0.1:3306')
@@ -31,8 +33,9 @@ def free_port() -> int:
 
 
 def wait_for_port(port: int, timeout: float, process=None,
-                  log_path: str | None = None) -> None:
-    """Wait until 127.0.0.1:port accepts connections.
+                  log_path: str | None = None,
+                  host: str = '127.0.0.1') -> None:
+    """Wait until host:port (default 127.0.0.1) accepts connections.
 
     :raises: RuntimeError with the process's log when it exits or the
         deadline passes
@@ -42,7 +45,7 @@ def wait_for_port(port: int, timeout: float, process=None,
         if process is not None and process.poll() is not None:
             break
         try:
-            with socket.create_connection(('127.0.0.1', port), 0.2):
+            with socket.create_connection((host, port), 0.2):
                 return
         except OSError:
             time.sleep(0.05)
@@ -50,8 +53,8 @@ def wait_for_port(port: int, timeout: float, process=None,
     if log_path and os.path.exists(log_path):
         with open(log_path, errors='replace') as log_file:
             log = log_file.read()[-4000:]
-    raise RuntimeError('Nothing listens on 127.0.0.1:%d after %.0f s.\n%s'
-                       % (port, timeout, log))
+    raise RuntimeError('Nothing listens on %s:%d after %.0f s.\n%s'
+                       % (host, port, timeout, log))
 
 
 def stop_process(process: subprocess.Popen, timeout: float = 10.0) -> int:
@@ -125,15 +128,17 @@ class TroveApi(fixtures.Fixture):
 
     The control database is migrated with ``trove-manage db_sync`` first.
     ``endpoint`` is e.g. ``http://127.0.0.1:PORT``; ``conf_path`` is the
-    configuration file that trove-manage shares with the API.
+    configuration file that trove-manage shares with the API. ``host`` is
+    the loopback address to bind (a test's own address pool).
     """
 
     def __init__(self, database_url: str, auth_strategy: str = 'noauth',
                  glance_endpoint: str | None = None,
                  keystone_url: str | None = None,
                  keystone_password: str = '',
-                 extra_conf: str = '') -> None:
+                 extra_conf: str = '', host: str = '127.0.0.1') -> None:
         super().__init__()
+        self.host = host
         self.database_url = database_url
         self.auth_strategy = auth_strategy
         self.glance_endpoint = glance_endpoint
@@ -144,11 +149,11 @@ class TroveApi(fixtures.Fixture):
     def _setUp(self) -> None:
         self.state = self.useFixture(fixtures.TempDir()).path
         self.port = free_port()
-        self.endpoint = 'http://127.0.0.1:%d' % self.port
+        self.endpoint = 'http://%s:%d' % (self.host, self.port)
         self.conf_path = os.path.join(self.state, 'trove.conf')
         self.log_path = os.path.join(self.state, 'trove-api.log')
-        with open(self.conf_path, 'w') as conf_file:
-            conf_file.write(self._conf_text())
+        # It holds the Keystone password: 0600, as trovestack writes it.
+        trove_secrets.write_private_file(self.conf_path, self._conf_text())
         self.manage('db_sync')
         self.process = subprocess.Popen(
             [os.path.join(BIN, 'trove-api'), '--config-file',
@@ -156,12 +161,13 @@ class TroveApi(fixtures.Fixture):
             stderr=open(os.path.join(self.state, 'stderr.log'), 'w'),
             start_new_session=True)
         self.addCleanup(stop_process, self.process)
-        wait_for_port(self.port, 30, self.process, self.log_path)
+        wait_for_port(self.port, 30, self.process, self.log_path,
+                      host=self.host)
 
     def _conf_text(self) -> str:
         lines = ['[DEFAULT]',
                  'auth_strategy = %s' % self.auth_strategy,
-                 'bind_host = 127.0.0.1',
+                 'bind_host = %s' % self.host,
                  'bind_port = %d' % self.port,
                  'log_file = %s' % self.log_path,
                  'debug = true',

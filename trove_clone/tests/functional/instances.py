@@ -79,7 +79,7 @@ class Deployment(fixtures.Fixture):
                 keystone_service.KeystoneFixture()).keystone
             auth = {'auth_strategy': 'keystone',
                     'keystone_url': self.keystone.url,
-                    'keystone_password': keystone_service.ADMIN_PASSWORD}
+                    'keystone_password': self.keystone.admin_password}
         self.api = self.useFixture(trove_fixtures.TroveApi(
             database.url, glance_endpoint=self.glance.url, extra_conf=conf,
             **auth))

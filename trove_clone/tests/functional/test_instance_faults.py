@@ -156,7 +156,7 @@ class BrokerRestartTest(testtools.TestCase):
         self.wait_for(trove, first.id, 'ACTIVE')
         rabbit.stop()
         rabbit.start()
-        self.wait_for_daemons(rabbit.url, stack.topics)
+        self.wait_for_daemons(rabbit.url, stack.topics, stack.api.state)
         second = trove.instances.create('after', '1', volume={'size': 1})
         self.addCleanup(trove.instances.delete, second.id)
         self.wait_for(trove, second.id, 'ACTIVE')
@@ -164,12 +164,14 @@ class BrokerRestartTest(testtools.TestCase):
         trove.instances.restart(first.id)
         self.wait_for(trove, first.id, 'ACTIVE')
 
-    def wait_for_daemons(self, url: str, topics: dict) -> None:
+    def wait_for_daemons(self, url: str, topics: dict, state: str) -> None:
         """Every daemon answers through the restarted broker."""
         config.register_transport()
         CONF([], project='trove', default_config_files=[])
         conf = self.useFixture(config_fixture.Config(CONF))
-        conf.config(transport_url=url, **topics)
+        # The deployment's secret seals messages to the taskmanager.
+        conf.config(transport_url=url, inst_rpc_key_file=os.path.join(
+            state, 'instance-rpc.key'), **topics)
         rpc.cleanup()
         self.addCleanup(rpc.cleanup)
         context = trove_context.admin_context()

@@ -13,7 +13,6 @@ import time
 import fixtures
 import pymysql
 
-from trove_clone.localstack import keystone as keystone_service
 from trove_clone.tests.functional import base
 from trove_clone.tests.functional import instances as deployment
 
@@ -79,7 +78,7 @@ class ModulesWalkthroughTest(deployment.DeploymentTestCase):
     def env(self, user: dict | None) -> dict:
         return base.cli_env(self.deployment.keystone.url, user or {
             'username': 'admin', 'project_name': 'admin',
-            'password': keystone_service.ADMIN_PASSWORD})
+            'password': self.deployment.keystone.admin_password})
 
     def trove(self, *argv: str, user: dict | None = None,
               fails: bool = False) -> str:

@@ -200,8 +200,24 @@ class TroveStackTest(testtools.TestCase):
             self.assertTrue(os.path.exists(os.path.join(
                 self.state, 'logs', daemon + '.log')), daemon)
 
+        # Random passwords, kept 0600 with trove.conf, the openrc and the
+        # key files, and printed where they are.
+        credentials = os.path.join(self.state, 'credentials')
+        self.assertIn(credentials, output)
+        for name in ('credentials', 'trove.conf', 'openrc', 'trove.sqlite',
+                     'instance-rpc.key', 'module.key'):
+            path = os.path.join(self.state, name)
+            self.assertEqual(0o600, os.stat(path).st_mode & 0o777, name)
+        with open(credentials) as source:
+            passwords = dict(line.strip().split('=', 1) for line in source
+                             if '=' in line)
+        self.assertEqual({'KEYSTONE_ADMIN_PASSWORD', 'TROVE_SERVICE_PASSWORD',
+                          'DEMO_PASSWORD'}, set(passwords))
+        self.assertEqual(3, len(set(passwords.values())))
+        self.assertNotIn('secret', passwords.values())
         env = self.openrc_env()
         self.assertEqual('demo', env['OS_USERNAME'])
+        self.assertEqual(passwords['DEMO_PASSWORD'], env['OS_PASSWORD'])
         # Seed 000's trove-manage without --config-file: the openrc says
         # which configuration.
         self.assertIn('up to date', self.cli(env, 'trove-manage',
@@ -239,9 +255,10 @@ class TroveStackTest(testtools.TestCase):
         finally:
             connection.close()
 
-        # Running it twice is safe and starts nothing.
+        # Running it twice is safe, starts nothing and keeps the passwords.
         again = self.trovestack('kick-start', 'redis')
         self.assertEqual(pids, self.recorded())
+        self.assertEqual(env['OS_PASSWORD'], self.openrc_env()['OS_PASSWORD'])
         self.assertNotIn('started', again)
         self.assertIn('image trove-guest-redis-7.0: in Glance', again)
         self.assertEqual(created['id'], json.loads(self.cli(

@@ -11,6 +11,7 @@ import testtools
 from trove_clone.common import context as trove_context
 from trove_clone.common import exception
 from trove_clone.common import policy
+from trove_clone.common import secrets
 from trove_clone.conf import CONF
 from trove_clone.db import api as db_api
 from trove_clone.db import models
@@ -61,6 +62,10 @@ class TestCase(testtools.TestCase):
         self.conf = self.useFixture(config_fixture.Config(CONF))
         self.conf.config(connection=_DB_URL, group='database')
         self.conf.config(auth_strategy='noauth')
+        # The deployment's own key-wrapping secret, in a file of this test.
+        self.conf.config(inst_rpc_key_file=os.path.join(
+            tempfile.mkdtemp(), secrets.RPC_KEY_FILE_NAME))
+        secrets.ensure_rpc_key()
         if not _schema_ready:
             models.Base.metadata.create_all(db_api.get_engine())
             _schema_ready = True

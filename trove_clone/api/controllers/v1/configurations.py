@@ -1,4 +1,5 @@
 """/v1.0/{tenant}/configurations: configuration groups."""
+import pecan
 from pecan import expose
 
 from trove_clone.api.controllers import base
@@ -88,16 +89,10 @@ class ConfigurationsController:
     @index.when(method='GET', content_type=base.JSON)
     def index_get(self):
         ctx = base.authorize('configuration:index')
-        groups = []
-        versions: dict = {}
-        for group in db_configurations.list_for(ctx, ctx.project_id):
-            version_id = group['datastore_version_id']
-            if version_id not in versions:
-                versions[version_id] = service.get(
-                    ctx, group['id'], None)['datastore_version']
-            group['datastore_version'] = versions[version_id]
-            groups.append(views.summary(group))
-        return base.respond({'configurations': groups, 'links': []})
+        groups, marker = service.list_page(ctx, ctx.limit, ctx.marker)
+        return base.respond({
+            'configurations': [views.summary(group) for group in groups],
+            'links': instance_routes.next_link(pecan.request.path, marker)})
 
     @index.when(method='POST', content_type=base.JSON)
     def index_post(self):

@@ -24,7 +24,9 @@ class LimitsController:
                    'max_instances': hard['instances'],
                    'max_ram': hard['ram'],
                    'max_backups': hard['backups'],
-                   'max_volumes': hard['volumes']}]
+                   'max_volumes': hard['volumes'],
+                   'max_configurations': hard['configurations'],
+                   'max_modules': hard['modules']}]
         limiter = pecan.request.environ.get('trove.ratelimiter')
         now = datetime.datetime.now(datetime.timezone.utc).replace(
             microsecond=0, tzinfo=None).isoformat() + 'Z'

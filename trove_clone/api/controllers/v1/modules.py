@@ -112,11 +112,13 @@ class ModulesController:
     @index.when(method='GET', content_type=base.JSON)
     def index_get(self):
         ctx = base.authorize('module:index')
-        modules = service.list_visible(
-            ctx, pecan.request.GET.get('datastore') or None)
+        modules, marker = service.list_page(
+            ctx, pecan.request.GET.get('datastore') or None, ctx.limit,
+            ctx.marker)
         return base.respond({'modules': [
             views.module(service.with_names(ctx, module))
-            for module in modules]})
+            for module in modules],
+            'links': instance_routes.next_link(pecan.request.path, marker)})
 
     @index.when(method='POST', content_type=base.JSON)
     def index_post(self):

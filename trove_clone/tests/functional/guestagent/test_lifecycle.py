@@ -63,7 +63,11 @@ class RedisLifecycleTest(_LifecycleTest):
     address = ADDRESS % 1
 
     def client(self) -> redis.Redis:
-        return redis.Redis(host=self.address, port=6379, socket_timeout=5)
+        """A client of the agent's own ACL user (there is no other way in
+        but the tenant's users)."""
+        client = self.engine.client(timeout=5)
+        self.addCleanup(client.close)
+        return client
 
     def test_prepare_write_restart_read(self) -> None:
         self.engine.prepare()

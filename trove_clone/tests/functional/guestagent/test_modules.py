@@ -186,7 +186,7 @@ class RedisModulesTest(_ModulesTest):
     address = ADDRESS % 3
 
     def client(self) -> redis.Redis:
-        client = redis.Redis(host=self.address, port=6379, socket_timeout=5)
+        client = self.engine.client(timeout=5)
         self.addCleanup(client.close)
         return client
 

@@ -67,7 +67,7 @@ class _OverridesTest(_LifecycleTest):
         # Attach: every value in the file, the dynamic ones applied live.
         overrides.write({dynamic: self.dynamic[1], static: self.static[1]})
         mode = stat.S_IMODE(os.stat(overrides.path).st_mode)
-        self.assertEqual(0o644, mode)
+        self.assertEqual(0o600, mode)
         overrides.apply({dynamic: self.dynamic[1]})
         self.assertEqual({dynamic: self.dynamic[2],
                           static: template[static]}, self.live())
@@ -212,8 +212,9 @@ class RedisOverridesTest(_OverridesTest):
     static = ('databases', 32, '32')
 
     def client(self) -> redis.Redis:
-        return redis.Redis(host=self.address, port=6379, socket_timeout=5,
-                           decode_responses=True)
+        client = self.engine.client(timeout=5, decode_responses=True)
+        self.addCleanup(client.close)
+        return client
 
     def test_defaults_and_value_types(self) -> None:
         overrides = self.overrides(self.engine)

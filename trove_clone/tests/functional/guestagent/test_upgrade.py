@@ -250,6 +250,11 @@ class RedisUpgradeTest(_UpgradeTest):
     address = ADDRESS % 2
 
     def client(self, **kwargs) -> redis.Redis:
+        """A client of ``username`` and ``password``, the agent's own by
+        default."""
+        if 'username' not in kwargs:
+            kwargs.update(username=redis_lifecycle.AGENT_USER,
+                          password=self.engine.agent_password)
         client = redis.Redis(host=self.address, port=6379, socket_timeout=10,
                              **kwargs)
         self.addCleanup(client.close)

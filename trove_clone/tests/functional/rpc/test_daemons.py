@@ -43,6 +43,10 @@ class DaemonsTest(testtools.TestCase):
         conf = self.useFixture(config_fixture.Config(CONF))
         for name, value in self.settings.items():
             conf.config(**{name: value})
+        # trove-manage db_sync generates the deployment's secret there; it
+        # seals the messages to the taskmanager.
+        conf.config(inst_rpc_key_file=os.path.join(self.state,
+                                                   'instance-rpc.key'))
         self.addCleanup(rpc.cleanup)
         self.context = context.admin_context()
 

@@ -40,9 +40,10 @@ class ConfigurationApiTest(base.ApiTestCase):
             lambda: self.tasks))
 
     def create(self, values: dict, status: int = 200, **extra):
-        body = {'configuration': dict(
-            name='group', values=values,
-            datastore={'type': 'mysql', 'version': '5.7.29'}, **extra)}
+        fields = dict(name='group', values=values,
+                      datastore={'type': 'mysql', 'version': '5.7.29'})
+        fields.update(extra)
+        body = {'configuration': fields}
         return self.send('POST', '/configurations', body, status=status)
 
     def count(self) -> int:
@@ -179,3 +180,34 @@ class ConfigurationApiTest(base.ApiTestCase):
             'name': 'c', 'flavorRef': '1', 'volume': {'size': 1},
             'configuration': group_id}}, status=200).json['instance']
         self.assertEqual(group_id, instance['configuration']['id'])
+
+    def test_names_unique_per_tenant_quota_and_pages(self) -> None:
+        first = self.create({}, name='same').json['configuration']
+        self.assertError(self.create({}, status=400, name='same'), 400,
+                         'badRequest', "'same'")
+        self.send('POST', '/configurations', {'configuration': {
+            'name': 'same', 'values': {}, 'datastore': {
+                'type': 'mysql'}}}, status=200, project='project-b')
+        other = self.create({}, name='other').json['configuration']
+        self.assertError(self.send('PUT', '/configurations/%s' % other['id'],
+                                   {'configuration': {'name': 'same',
+                                                      'values': {}}},
+                                   status=400), 400, 'badRequest', 'same')
+        self.send('DELETE', '/configurations/%s' % first['id'])
+        third = self.create({}, name='same').json['configuration']
+        # Quota: two groups left in project-a.
+        self.conf.config(max_configurations_per_tenant=2)
+        self.assertError(self.create({}, status=413, name='third'), 413,
+                         'overLimit', 'configurations')
+        self.assertEqual(2, self.get('/limits').json['limits'][0][
+            'max_configurations'])
+        # Pages of configurations_page_size.
+        self.conf.config(configurations_page_size=1)
+        page = self.get('/configurations').json
+        self.assertEqual([other['id']], [group['id'] for group in
+                                         page['configurations']])
+        self.assertIn('marker=%s' % other['id'], page['links'][0]['href'])
+        page = self.get('/configurations?marker=%s' % other['id']).json
+        self.assertEqual(([third['id']], []),
+                         ([group['id'] for group in page['configurations']],
+                          page['links']))

@@ -647,3 +647,169 @@ class ModuleApiTest(base.ApiTestCase):
         self.assertEqual({}, self.counts(module_id))
         self.assertError(self.get(path, project='project-b', status=404),
                          404, 'itemNotFound', instance_id)
+
+    # --- admin-only module types (issue 12) -------------------------------
+
+    def assertAdminOnly(self, response, action: str) -> None:
+        self.assertError(response, 403, 'forbidden',
+                         "Module type 'sql' may only be %s by an "
+                         'administrator (admin_only_module_types)' % action)
+
+    def admin_sql_module(self, **fields) -> str:
+        """A sql module of project-a that members could otherwise change
+        and apply (full_access)."""
+        fields.setdefault('name', 'sql1')
+        return self.module_id(module_type='sql', full_access=1, **fields)
+
+    def test_member_cannot_create_an_admin_only_type(self) -> None:
+        for module_type in ('sql', 'SQL', ' sql '):
+            self.assertAdminOnly(self.create(
+                status=403, admin=False, module_type=module_type),
+                'created')
+        self.assertEqual([], self.everything())
+        # ping stays open to members; an administrator may create sql.
+        self.create(admin=False, name='ping1')
+        self.create(name='sql1', module_type='sql')
+        self.assertEqual(['ping1', 'sql1'],
+                         [module['name'] for module in self.everything()])
+        # The list is configuration: emptied, members may create sql.
+        self.conf.config(admin_only_module_types=[])
+        self.create(admin=False, name='sql2', module_type='sql')
+
+    def test_member_cannot_update_an_admin_only_type(self) -> None:
+        sql_id = self.admin_sql_module()
+        ping_id = self.module_id(name='ping1', admin=False)
+        before = self.everything()
+        self.assertAdminOnly(self.send('PUT', '/modules/%s' % sql_id, {
+            'module': {'description': 'by a member'}}, status=403),
+            'updated')
+        self.assertAdminOnly(self.send('PUT', '/modules/%s' % ping_id, {
+            'module': {'type': 'sql', 'contents': V2}}, status=403),
+            'updated')
+        self.assertEqual(before, self.everything())
+        self.send('PUT', '/modules/%s' % sql_id, {'module': {
+            'description': 'by an admin'}}, status=200, admin=True)
+        self.send('PUT', '/modules/%s' % ping_id, {'module': {
+            'type': 'sql'}}, status=200, admin=True)
+        self.assertEqual({'sql'}, {module['type']
+                                   for module in self.everything()})
+
+    def test_member_cannot_apply_an_admin_only_type(self) -> None:
+        sql_id = self.admin_sql_module()
+        instance_id = self.active_instance()
+        path = '/instances/%s/modules' % instance_id
+        self.assertAdminOnly(self.send('POST', path, {'modules': [
+            {'id': sql_id}]}, status=403), 'applied')
+        self.assertEqual([], self.guest.calls)
+        self.assertEqual([], self.get(path).json['modules'])
+        # Nor with a new instance.
+        count = self.instance_count()
+        self.assertAdminOnly(self.instance(
+            name='db2', modules=[{'id': sql_id}], status=403), 'applied')
+        self.assertEqual(count, self.instance_count())
+        results = self.send('POST', path, {'modules': [{'id': sql_id}]},
+                            status=200, admin=True).json['modules']
+        self.assertEqual([(sql_id, 'OK')], [(result['id'], result['status'])
+                                            for result in results])
+        self.assertEqual(('module_apply', [sql_id]), self.guest.calls[-1])
+
+    def test_member_cannot_reapply_an_admin_only_type(self) -> None:
+        sql_id = self.admin_sql_module(live_update=1)
+        path = '/modules/%s/instances' % sql_id
+        self.assertAdminOnly(self.send('PUT', path, {'reapply': {}},
+                                       status=403), 'reapplied')
+        self.assertEqual([], [call for call in self.tasks.calls
+                              if call[0] == 'reapply_module'])
+        self.send('PUT', path, {'reapply': {}}, status=202, admin=True)
+        self.assertEqual(('reapply_module', sql_id),
+                         self.tasks.calls[-1][:2])
+
+    # --- uniqueness, quota, pages (issue 12) -------------------------------
+
+    def test_the_database_keeps_trove_identity_unique(self) -> None:
+        first = self.module_id(name='same', admin=False)
+        self.assertError(self.create(status=400, admin=False, name='same'),
+                         400, 'badRequest', "'same' of type 'ping'")
+        # Trove's identity: tenant, name, type, datastore and version, with
+        # "all" (NULL) compared as a value.
+        self.create(admin=False, name='same', datastore={'type': 'mysql'})
+        self.create(name='same', all_tenants=1)
+        self.create(status=400, name='same', all_tenants=1)
+        self.create(admin=False, name='same', project='project-b')
+        # The index decides, not a read before the insert.
+        values = db_modules.get(self.context, first)
+        values = {key: values[key] for key in (
+            'name', 'type', 'contents', 'md5', 'tenant_id', 'datastore_id',
+            'datastore_version_id', 'auto_apply', 'visible', 'live_update',
+            'priority_apply', 'apply_order', 'is_admin')}
+        self.assertRaises(exception.ModuleAlreadyExists, db_modules.create,
+                          self.context, values)
+        other = self.module_id(name='other', admin=False)
+        self.assertError(self.send('PUT', '/modules/%s' % other, {
+            'module': {'name': 'same'}}, status=400), 400, 'badRequest',
+            'same')
+        # A deleted module frees its name.
+        self.send('DELETE', '/modules/%s' % first, status=200)
+        self.create(admin=False, name='same')
+
+    def modules_in_use(self) -> int:
+        return db_api.quota_usage_get_all(self.context, self.project)[
+            'modules']['in_use']
+
+    def test_modules_quota(self) -> None:
+        self.conf.config(max_modules_per_tenant=2)
+        self.module_id(name='one', admin=False)
+        two = self.module_id(name='two', admin=False)
+        self.assertError(self.create(status=413, admin=False, name='three'),
+                         413, 'overLimit', 'modules')
+        self.assertEqual(['one', 'two'],
+                         [module['name'] for module in self.everything()])
+        self.assertEqual(2, self.modules_in_use())
+        # Modules for all tenants are not a tenant's.
+        self.create(name='shared', all_tenants=1)
+        self.send('DELETE', '/modules/%s' % two, status=200)
+        self.assertEqual(1, self.modules_in_use())
+        three = self.module_id(admin=False, name='three')
+        # A module moved to all tenants leaves the tenant's count, and
+        # coming back counts again, within the limit.
+        self.send('PUT', '/modules/%s' % three, {'module': {
+            'all_tenants': 1}}, status=200, admin=True)
+        self.assertEqual(1, self.modules_in_use())
+        self.create(admin=False, name='four')
+        self.assertError(self.send('PUT', '/modules/%s' % three, {
+            'module': {'all_tenants': 0}}, status=413, admin=True), 413,
+            'overLimit', 'modules')
+        self.assertEqual(2, self.modules_in_use())
+        self.assertIsNone(db_modules.get(self.context, three)['tenant_id'])
+        # Rows made before quotas counted modules are counted once the
+        # tenant's use is first recorded.
+        self.create(admin=False, name='b1', project='project-b')
+        db_api.quota_set(self.context, 'project-c', {'modules': 1})
+        self.create(admin=False, name='c1', project='project-c')
+        self.create(admin=False, name='c2', project='project-c',
+                    status=413)
+        limits = self.get('/limits').json['limits'][0]
+        self.assertEqual(2, limits['max_modules'])
+
+    def test_list_pages_without_contents(self) -> None:
+        self.conf.config(modules_page_size=2)
+        ids = [self.module_id(name='m%d' % number, admin=False)
+               for number in range(3)]
+        self.module_id(name='other', project='project-b')
+        first = self.get('/modules').json
+        self.assertEqual(ids[:2], [module['id']
+                                   for module in first['modules']])
+        self.assertEqual(['next'], [link['rel'] for link in first['links']])
+        self.assertIn('marker=%s' % ids[1], first['links'][0]['href'])
+        rest = self.get('/modules?marker=%s' % ids[1]).json
+        self.assertEqual(([ids[2]], []), ([module['id'] for module in
+                                           rest['modules']], rest['links']))
+        one = self.get('/modules?limit=1').json
+        self.assertEqual([ids[0]], [module['id']
+                                    for module in one['modules']])
+        self.assertError(self.get('/modules?marker=%s' % UNKNOWN_ID,
+                                  status=404), 404, 'itemNotFound')
+        # Filtered by tenant in the query, contents never loaded.
+        rows = db_modules.list_page(self.context, self.project, 10)
+        self.assertEqual(ids, [row['id'] for row in rows])
+        self.assertNotIn('contents', rows[0])

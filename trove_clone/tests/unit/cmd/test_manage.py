@@ -6,11 +6,17 @@ import subprocess
 import sys
 
 import fixtures
+from oslo_utils import uuidutils
+import sqlalchemy
+import testtools
 
 from trove_clone.cmd import manage
+from trove_clone.common import crypto
 from trove_clone.common import exception
+from trove_clone.common import secrets
 from trove_clone.db import api as db_api
 from trove_clone.db import migration
+from trove_clone.db import models
 from trove_clone import drivers
 from trove_clone.tests.unit import base
 
@@ -161,6 +167,35 @@ class ManageTest(base.TestCase):
         for argv, expected in cases:
             self.assertIn(expected, self.refused(*argv), argv)
 
+    def test_values_wider_than_their_columns(self) -> None:
+        """SQLite would store them; MariaDB and PostgreSQL would refuse
+        them with a database error: refused first, naming the value."""
+        self.ok('datastore_update', 'mysql', '')
+        self.ok('datastore_version_update', 'mysql', '5.7', 'mysql', IMAGE,
+                '', '1')
+        long = 'x' * 256
+        cases = [
+            (('datastore_update', long, ''), 'datastore name has 256'),
+            (('datastore_update', 'mysql', long), 'version name has 256'),
+            (('datastore_version_update', long, '5.7', 'mysql', IMAGE, '',
+              '1'), 'datastore name'),
+            (('datastore_version_update', 'mysql', long, 'mysql', IMAGE, '',
+              '1'), 'version name'),
+            (('datastore_version_update', 'mysql', '8.0', long, IMAGE, '',
+              '1'), 'manager'),
+            (('datastore_version_update', 'mysql', '8.0', 'mysql', IMAGE,
+              'p' * 512, '1'), 'packages has 512'),
+            (('datastore_version_update', 'mysql', '8.0', 'mysql', IMAGE, '',
+              '1', '--version-number', long), 'version number'),
+            (('datastore_version_flavor_add', 'mysql', '5.7', 'f' * 129),
+             'at most 128'),
+            (('flavor_create', 'f' * 256, 'x', '1', '1', '1'), 'flavor id'),
+            (('flavor_create', '77', long, '1', '1', '1'), 'flavor name'),
+        ]
+        for argv, expected in cases:
+            self.assertIn(expected, self.refused(*argv), argv)
+        self.ok('datastore_update', 'd' * 255, '')
+
 
 class ManageDatabaseCommandsTest(base.TestCase):
     """The db_* commands, as a separate process on a fresh database."""
@@ -260,3 +295,74 @@ class ManageFlavorTest(ManageTest):
 
     def dump(self) -> tuple:
         return super().dump() + (db_api.flavor_list(self.context),)
+
+
+class ManageSecretsTest(testtools.TestCase):
+    """An upgrade from instance keys wrapped with the old literal default
+    to the deployment's own key loses nothing."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.state = self.useFixture(fixtures.TempDir()).path
+        self.conf = os.path.join(self.state, 'trove.conf')
+        self.url = 'sqlite:///%s' % os.path.join(self.state, 't.sqlite')
+        with open(self.conf, 'w') as conf_file:
+            conf_file.write('[database]\nconnection = %s\n' % self.url)
+
+    def manage(self, *argv: str) -> str:
+        result = subprocess.run(
+            [sys.executable, '-m', 'trove_clone.cmd.manage',
+             '--config-file', self.conf] + list(argv),
+            capture_output=True, text=True, timeout=120)
+        self.assertEqual(0, result.returncode, result.stderr)
+        return result.stdout
+
+    def old_instance(self, key: str) -> str:
+        """An instance row as the code before this change wrote it."""
+        instance_id = uuidutils.generate_uuid()
+        engine = sqlalchemy.create_engine(self.url)
+        with engine.begin() as connection:
+            version_id = uuidutils.generate_uuid()
+            datastore_id = uuidutils.generate_uuid()
+            connection.execute(models.Datastore.__table__.insert().values(
+                id=datastore_id, name='ds-%s' % version_id))
+            connection.execute(
+                models.DatastoreVersion.__table__.insert().values(
+                    id=version_id, datastore_id=datastore_id, name='1',
+                    version='1', manager='mysql', active=True))
+            connection.execute(models.Instance.__table__.insert().values(
+                id=instance_id, name='old', tenant_id='p',
+                datastore_version_id=version_id, task_id=1,
+                deleted=False, created=models.utcnow(),
+                updated=models.utcnow(), encrypted_key=crypto.wrap_key(
+                    key, secrets.LEGACY_RPC_KEY)))
+        engine.dispose()
+        return instance_id
+
+    def stored(self, instance_id: str) -> str:
+        engine = sqlalchemy.create_engine(self.url)
+        with engine.connect() as connection:
+            wrapped = connection.execute(sqlalchemy.select(
+                models.Instance.encrypted_key).where(
+                models.Instance.id == instance_id)).scalar()
+        engine.dispose()
+        return wrapped
+
+    def test_db_sync_and_contract_rewrap_legacy_keys(self) -> None:
+        # The first step of a rolling upgrade writes the key the new
+        # services need; the old code's rows are wrapped with the literal.
+        self.manage('db_expand')
+        key_file = os.path.join(self.state, 'instance-rpc.key')
+        self.assertEqual(0o600, os.stat(key_file).st_mode & 0o777)
+        key = crypto.generate_key()
+        first = self.old_instance(key)
+        out = self.manage('db_sync')
+        self.assertIn('1 instance RPC keys wrapped with the old default key '
+                      'were wrapped again', out)
+        with open(key_file) as source:
+            secret = source.read().strip()
+        self.assertEqual(key, crypto.unwrap_key(self.stored(first), secret))
+        second = self.old_instance(key)
+        self.assertIn('1 instance RPC keys', self.manage('db_contract'))
+        self.assertEqual(key, crypto.unwrap_key(self.stored(second), secret))
+        self.assertNotIn('wrapped again', self.manage('db_sync'))

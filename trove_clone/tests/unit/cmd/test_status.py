@@ -88,3 +88,66 @@ class StatusTest(testtools.TestCase):
         self.assertEqual(2, result.returncode, result.stdout)
         self.assertIn(squeezed('copy it from the host where trove-manage '
                                'db_sync ran'), unwrapped(result.stdout))
+
+
+class SecretsStatusTest(testtools.TestCase):
+    """The "Deployment secrets" and "Private files" checks."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.state = self.useFixture(fixtures.TempDir()).path
+        self.conf = os.path.join(self.state, 'trove.conf')
+        self.write_conf('')
+        subprocess.run([sys.executable, '-m', 'trove_clone.cmd.manage',
+                        '--config-file', self.conf, 'db_sync'], check=True,
+                       capture_output=True, timeout=120)
+
+    def write_conf(self, extra: str, mode: int = 0o644) -> None:
+        with open(self.conf, 'w') as conf_file:
+            conf_file.write('[database]\nconnection = sqlite:///%s/t.sqlite'
+                            '\n%s' % (self.state, extra))
+        os.chmod(self.conf, mode)
+
+    def check(self) -> tuple[int, str]:
+        result = subprocess.run(
+            [sys.executable, '-m', 'trove_clone.cmd.status',
+             '--config-file', self.conf, 'upgrade', 'check'],
+            capture_output=True, text=True, timeout=120)
+        return result.returncode, unwrapped(result.stdout)
+
+    def test_generated_key_and_private_files_pass(self) -> None:
+        key_file = os.path.join(self.state, 'instance-rpc.key')
+        for path in (key_file, os.path.join(self.state, 't.sqlite'),
+                     os.path.join(self.state, 'module.key')):
+            self.assertEqual(0o600, os.stat(path).st_mode & 0o777, path)
+        code, out = self.check()
+        self.assertEqual(0, code, out)
+        self.assertIn(squeezed('Instance RPC keys are wrapped with the key '
+                               'in %s.' % key_file), out)
+        self.assertIn(squeezed('none readable by other users'), out)
+
+    def test_literal_default_fails(self) -> None:
+        self.write_conf('[DEFAULT]\ninst_rpc_key_encr_key = '
+                        'trove-clone-default-instance-key-wrapping-key\n',
+                        0o600)
+        code, out = self.check()
+        self.assertEqual(2, code, out)
+        self.assertIn(squeezed('inst_rpc_key_encr_key is the old literal '
+                               'default'), out)
+
+    def test_missing_or_readable_key_file_fails(self) -> None:
+        key_file = os.path.join(self.state, 'instance-rpc.key')
+        os.chmod(key_file, 0o644)
+        code, out = self.check()
+        self.assertEqual(2, code, out)
+        self.assertIn(squeezed('%s is mode 0644' % key_file), out)
+        os.unlink(key_file)
+        code, out = self.check()
+        self.assertEqual(2, code, out)
+        self.assertIn(squeezed('The key file %s is missing' % key_file), out)
+
+    def test_readable_config_with_a_password_fails(self) -> None:
+        self.write_conf('[keystone_authtoken]\npassword = pw\n')
+        code, out = self.check()
+        self.assertEqual(2, code, out)
+        self.assertIn(squeezed('%s is mode 0644' % self.conf), out)

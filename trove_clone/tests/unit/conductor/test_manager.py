@@ -1,13 +1,18 @@
 """The conductor records heartbeats sealed with the sender's key and
 drops forged, unsealed and stale ones; the taskmanager's periodic
 exists notifications."""
+import time
+from unittest import mock
+
 import fixtures
 from oslo_utils import uuidutils
 
 from trove_clone.common import crypto
+from trove_clone.common import envelope
+from trove_clone.common import secrets
 from trove_clone.common import statuses
 from trove_clone.conductor import manager
-from trove_clone.conf import CONF
+from trove_clone.conductor import rpcapi
 from trove_clone.db import instances as db_instances
 from trove_clone.taskmanager import flows
 from trove_clone.tests.unit.api import base
@@ -19,8 +24,8 @@ class ConductorTest(base.ApiTestCase):
         super().setUp()
         self.key = crypto.generate_key()
         self.instance_id = self.make_instance(
-            self.make_version(), encrypted_key=crypto.wrap_key(
-                self.key, CONF.inst_rpc_key_encr_key))
+            self.make_version(), encrypted_key=secrets.wrap_instance_key(
+                self.key))
         self.conductor = manager.Manager()
 
     def status(self) -> str:
@@ -53,6 +58,57 @@ class ConductorTest(base.ApiTestCase):
                                  self.sealed('healthy', 7.0), 8.0)
         self.assertEqual('new', self.status())
 
+    def enveloped(self, status: str, sent: float, key: str | None = None,
+                  target: str | None = None) -> dict:
+        return envelope.seal(
+            key or self.key, 'heartbeat',
+            target or rpcapi.target(self.instance_id),
+            {'payload': {'service_status': status}, 'sent': sent},
+            now=sent)
+
+    def test_enveloped_heartbeats_guard_against_replays(self) -> None:
+        now = time.time()
+        first = self.enveloped('healthy', now)
+        self.conductor.heartbeat(self.context, self.instance_id, first, now)
+        self.assertEqual('healthy', self.status())
+        logger = self.useFixture(fixtures.FakeLogger())
+        # The nonce stops the replay before the database is asked.
+        with mock.patch.object(manager.db_instances,
+                               'record_heartbeat') as record:
+            self.conductor.heartbeat(self.context, self.instance_id, first,
+                                     now)
+        record.assert_not_called()
+        self.assertIn('replayed', logger.output)
+
+    def test_enveloped_heartbeats_refused(self) -> None:
+        logger = self.useFixture(fixtures.FakeLogger())
+        now = time.time()
+        for payload, sent in (
+                (self.enveloped('healthy', now, crypto.generate_key()), now),
+                (self.enveloped('healthy', now, target=self.instance_id),
+                 now),
+                (self.enveloped('healthy', now), now + 1),
+                (self.enveloped('healthy', now - 100000), now - 100000)):
+            self.conductor.heartbeat(self.context, self.instance_id,
+                                     payload, sent)
+        self.assertEqual('new', self.status())
+        for reason in ('does not verify', 'sealed for target',
+                       'sealed time differs', 'expired'):
+            self.assertIn(reason, logger.output)
+        self.assertNotIn(self.key, logger.output)
+
+    def test_client_sends_envelopes_since_1_2(self) -> None:
+        api = rpcapi.ConductorAPI(key=self.key)
+        with mock.patch.object(api.client, 'prepare') as prepare:
+            api.heartbeat(self.context, self.instance_id,
+                          {'service_status': 'healthy'}, 12.5)
+        prepare.assert_called_with(version='1.2')
+        payload = prepare.return_value.cast.call_args[1]['payload']
+        opened = envelope.Opener(self.key, rpcapi.target(
+            self.instance_id)).open(payload, 'heartbeat', now=13.0)
+        self.assertEqual({'payload': {'service_status': 'healthy'},
+                          'sent': 12.5}, opened.args)
+
     def test_unknown_instances_are_ignored(self) -> None:
         self.conductor.heartbeat(self.context, uuidutils.generate_uuid(),
                                  {'service_status': 'healthy'}, 1.0)
@@ -66,6 +122,19 @@ class ConductorTest(base.ApiTestCase):
         self.conductor.heartbeat(self.context, self.instance_id,
                                  self.sealed('healthy', 3.0), 3.0)
         self.assertEqual('restart required', self.status())
+
+    def test_key_wrapped_with_the_old_default_still_opens(self) -> None:
+        # An instance created before the per-deployment key: its key was
+        # wrapped with the literal default, and its heartbeats still count.
+        version = {'id': db_instances.get(
+            self.context, self.instance_id)['datastore_version_id']}
+        old = self.make_instance(
+            version, encrypted_key=crypto.wrap_key(
+                self.key, secrets.LEGACY_RPC_KEY))
+        self.conductor.heartbeat(self.context, old,
+                                 self.sealed('healthy', 10.0), 10.0)
+        self.assertEqual('healthy', db_instances.get(
+            self.context, old)['service_status'])
 
 
 class CryptoTest(base.ApiTestCase):

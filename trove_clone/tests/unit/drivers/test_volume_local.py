@@ -67,3 +67,8 @@ class DirectoryVolumeTest(VolumeContract, contracts.VolumeApiContract,
         state = self.useFixture(fixtures.TempDir()).path
         self.driver = self.volumes = local.LocalVolumeDriver(state,
                                                              'directory')
+
+    def test_volume_record_is_private(self) -> None:
+        volume = self.driver.create(1, 'data-1')
+        record = os.path.join(self.driver.root, volume['id'], 'volume.json')
+        self.assertEqual(0o600, os.stat(record).st_mode & 0o777)

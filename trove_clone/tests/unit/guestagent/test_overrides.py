@@ -64,7 +64,7 @@ class ReplaceFileTest(testtools.TestCase):
         overrides.replace_file(path, 'new\n')
         with open(path) as new:
             self.assertEqual('new\n', new.read())
-        self.assertEqual(0o644, stat.S_IMODE(os.stat(path).st_mode))
+        self.assertEqual(0o600, stat.S_IMODE(os.stat(path).st_mode))
         self.assertEqual(['overrides.conf'], os.listdir(directory))
 
 

@@ -180,7 +180,7 @@ class RedisTemplateTest(testtools.TestCase):
         self.assertEqual({
             'bind': '192.0.2.7', 'port': '6379',
             'dir': '/nonexistent/volume/data', 'daemonize': 'no',
-            'protected-mode': 'no', 'appendonly': 'yes',
+            'protected-mode': 'yes', 'appendonly': 'yes',
             'appendfsync': 'everysec', 'maxmemory': str(402653184),
             'maxmemory-policy': 'noeviction',
             'repl-diskless-sync-delay': '0',
@@ -204,7 +204,7 @@ class WriteTest(testtools.TestCase):
         with open(self.path) as written:
             self.assertEqual(text, written.read())
         self.assertIn('maxmemory %d\n' % (768 * 1024 * 1024), text)
-        self.assertEqual(0o644, stat.S_IMODE(os.stat(self.path).st_mode))
+        self.assertEqual(0o600, stat.S_IMODE(os.stat(self.path).st_mode))
         self.assertEqual(['trove.conf'], os.listdir(self.directory))
 
     def test_failed_render_leaves_the_file(self) -> None:

@@ -1,0 +1,44 @@
+"""The local compute driver's records and injected files are private:
+they hold the guest's configuration (its RPC key, the broker URL)."""
+import os
+import stat
+
+import fixtures
+from oslo_utils import uuidutils
+
+from trove_clone.drivers.compute import local
+from trove_clone.tests.unit import base
+
+
+def mode(path: str) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+class PrivateFilesTest(base.TestCase):
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.state = self.useFixture(fixtures.TempDir()).path
+        self.driver = local.LocalComputeDriver(self.state)
+
+    def test_server_record_is_private(self) -> None:
+        server = {'id': uuidutils.generate_uuid(),
+                  'files': {local.GUEST_CONF: 'instance_rpc_encr_key = k'}}
+        os.makedirs(self.driver._dir(server['id']))
+        self.driver._save(server)
+        record = os.path.join(self.driver._dir(server['id']), 'server.json')
+        self.assertEqual(0o600, mode(record))
+        self.assertEqual(server, self.driver._load(server['id']))
+
+    def test_injected_file_is_private_and_unlinked_from_the_image(self):
+        shared = os.path.join(self.state, 'image-file')
+        with open(shared, 'w') as image_file:
+            image_file.write('image')
+        os.chmod(shared, 0o644)
+        target = os.path.join(self.state, 'trove-guestagent.conf')
+        os.link(shared, target)
+        local._replace_file(target, 'transport_url = rabbit://u:pw@h//')
+        self.assertEqual(0o600, mode(target))
+        with open(shared) as image_file:
+            self.assertEqual('image', image_file.read())
+        self.assertEqual(0o644, mode(shared))
