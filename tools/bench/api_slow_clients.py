@@ -21,8 +21,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+
+from trove_clone.tests.functional import fixtures as trove_fixtures
 
 BIN = os.path.dirname(sys.executable)
 PROJECT = 'bench-project'
@@ -34,8 +35,6 @@ log_file = {state}/api.log
 [database]
 connection = sqlite:///{state}/trove.sqlite
 """
-TRICKLED = (b'GET /v1.0/%s/flavors HTTP/1.1\r\nHost: x\r\n'
-            b'X-Project-Id: %s\r\n' % (PROJECT.encode(), PROJECT.encode()))
 
 
 def free_port(host: str) -> int:
@@ -55,87 +54,13 @@ def wait_for_port(host: str, port: int, deadline: float) -> None:
                      % (host, port))
 
 
-class SlowClients:
-    """Connections that hold the server's attention without finishing a
-    request; ``stop()`` closes them."""
-
-    def __init__(self, host: str, port: int, idle: int, stalled: int,
-                 trickle: int) -> None:
-        self.sockets: list[socket.socket] = []
-        self.trickling: list[socket.socket] = []
-        self._stop = threading.Event()
-        for kind, count in (('idle', idle), ('stalled', stalled),
-                            ('trickle', trickle)):
-            for _ in range(count):
-                sock = socket.create_connection((host, port), 5)
-                if kind == 'stalled':
-                    sock.sendall(b'GET / HT')
-                elif kind == 'trickle':
-                    self.trickling.append(sock)
-                self.sockets.append(sock)
-        self._thread = threading.Thread(target=self._trickle, daemon=True)
-        self._thread.start()
-
-    def _trickle(self) -> None:
-        position = 0
-        while not self._stop.wait(1.0):
-            byte = TRICKLED[position % len(TRICKLED):][:1]
-            position += 1
-            for sock in self.trickling:
-                try:
-                    sock.send(byte)
-                except OSError:
-                    pass
-
-    def still_open(self) -> int:
-        """How many of the slow connections the server has not closed."""
-        open_count = 0
-        for sock in self.sockets:
-            sock.setblocking(False)
-            try:
-                open_count += sock.recv(1, socket.MSG_PEEK) != b''
-            except BlockingIOError:
-                open_count += 1
-            except OSError:
-                pass
-        return open_count
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
-        for sock in self.sockets:
-            sock.close()
-
-
-def timed_get(host: str, port: int, path: str, timeout: float) -> float:
-    """Seconds for one GET on a new connection (timeout: not served)."""
-    start = time.perf_counter()
-    request = ('GET %s HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n'
-               'X-User-Id: bench\r\nX-Project-Id: %s\r\nX-Roles: member\r\n'
-               'Accept: application/json\r\n\r\n' % (path, PROJECT))
-    try:
-        with socket.create_connection((host, port), timeout) as sock:
-            sock.settimeout(timeout)
-            sock.sendall(request.encode())
-            head = b''
-            while b'\r\n' not in head:
-                chunk = sock.recv(4096)
-                if not chunk:
-                    raise OSError('closed before answering')
-                head += chunk
-            if b' 200 ' not in head.split(b'\r\n', 1)[0]:
-                raise OSError('answered %r' % head.split(b'\r\n', 1)[0])
-    except (OSError, socket.timeout):
-        return float('inf')
-    return time.perf_counter() - start
-
-
 def measure(host: str, port: int, requests: int, timeout: float) -> dict:
     """Median and worst seconds of GET / and GET flavors."""
     figures = {}
     for label, path in (('GET /', '/'),
                         ('GET flavors', '/v1.0/%s/flavors' % PROJECT)):
-        times = [timed_get(host, port, path, timeout)
+        times = [trove_fixtures.timed_get(host, port, path, PROJECT,
+                                          timeout)
                  for _ in range(requests)]
         figures[label] = (statistics.median(times), max(times))
     return figures
@@ -195,8 +120,9 @@ def main() -> int:
                                        'max s'))
         show('no slow clients', measure(args.host, port, args.requests,
                                         args.timeout))
-        slow = SlowClients(args.host, port, args.idle, args.stalled,
-                           args.trickle)
+        slow = trove_fixtures.SlowClients(args.host, port, args.idle,
+                                          args.stalled, args.trickle)
+        slow.setUp()
         time.sleep(2.0)
         show('%d idle, %d stalled, %d trickling' % (
             args.idle, args.stalled, args.trickle),
@@ -207,7 +133,7 @@ def main() -> int:
               % stop_api(api))
     finally:
         if slow is not None:
-            slow.stop()
+            slow.cleanUp()
         if api.poll() is None:
             stop_api(api)
         shutil.rmtree(state, ignore_errors=True)

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 
@@ -285,3 +286,91 @@ class PrivateRabbitMQ(fixtures.Fixture):
         if self.process is not None:
             stop_process(self.process, timeout=30)
             self.process = None
+
+
+class SlowClients(fixtures.Fixture):
+    """Connections to host:port that hold a server's attention without
+    finishing a request: ``idle`` send nothing, ``stalled`` half a request
+    line, ``trickle`` one more byte of a request every second. Closed at
+    cleanup."""
+
+    REQUEST = (b'GET /v1.0/slow/flavors HTTP/1.1\r\nHost: slow\r\n'
+               b'X-Project-Id: slow\r\nX-User-Id: slow\r\n')
+
+    def __init__(self, host: str, port: int, idle: int = 200,
+                 stalled: int = 20, trickle: int = 20) -> None:
+        super().__init__()
+        self.address = (host, port)
+        self.counts = {'idle': idle, 'stalled': stalled, 'trickle': trickle}
+        self.sockets: list[socket.socket] = []
+
+    def _setUp(self) -> None:
+        self._trickling: list[socket.socket] = []
+        self._stop = threading.Event()
+        self.addCleanup(self._close)
+        for kind, count in self.counts.items():
+            for _ in range(count):
+                sock = socket.create_connection(self.address, 5)
+                self.sockets.append(sock)
+                if kind == 'stalled':
+                    sock.sendall(b'GET / HT')
+                elif kind == 'trickle':
+                    self._trickling.append(sock)
+        self._thread = threading.Thread(target=self._trickle, daemon=True)
+        self._thread.start()
+
+    def _trickle(self) -> None:
+        position = 0
+        while not self._stop.wait(1.0):
+            byte = self.REQUEST[position % len(self.REQUEST):][:1]
+            position += 1
+            for sock in self._trickling:
+                try:
+                    sock.send(byte)
+                except OSError:
+                    pass
+
+    def still_open(self) -> int:
+        """How many of the connections the server has not closed."""
+        count = 0
+        for sock in self.sockets:
+            sock.setblocking(False)
+            try:
+                count += sock.recv(1, socket.MSG_PEEK) != b''
+            except BlockingIOError:
+                count += 1
+            except OSError:
+                pass
+        return count
+
+    def _close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        for sock in self.sockets:
+            sock.close()
+
+
+def timed_get(host: str, port: int, path: str, project: str = 'slow',
+              timeout: float = 10.0) -> float:
+    """Seconds until the status line of one GET on a new connection (as a
+    member of ``project``, noauth headers) says 200; inf when it does not
+    within ``timeout``."""
+    request = ('GET %s HTTP/1.1\r\nHost: test\r\nConnection: close\r\n'
+               'X-User-Id: u\r\nX-Project-Id: %s\r\nX-Roles: member\r\n'
+               'Accept: application/json\r\n\r\n' % (path, project))
+    start = time.perf_counter()
+    try:
+        with socket.create_connection((host, port), timeout) as sock:
+            sock.settimeout(timeout)
+            sock.sendall(request.encode())
+            head = b''
+            while b'\r\n' not in head:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    return float('inf')
+                head += chunk
+    except OSError:
+        return float('inf')
+    if b' 200 ' not in head.split(b'\r\n', 1)[0]:
+        return float('inf')
+    return time.perf_counter() - start
