@@ -206,7 +206,7 @@ class BrokerDiesUnderAnInstanceTest(testtools.TestCase):
         # find no queue on the new broker), the same requests work.
         self.rabbit.start()
         test_instance_faults.BrokerRestartTest.wait_for_daemons(
-            self, self.rabbit.url, self.stack.topics)
+            self, self.rabbit.url, self.stack.topics, self.stack.api.state)
         response, _ = self.call('POST', path + '/action', {'restart': {}})
         self.assertEqual(202, response.status_code, response.text)
         self.wait_for_status(instance_id, 'ACTIVE')
