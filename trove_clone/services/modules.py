@@ -14,6 +14,7 @@ from oslo_log import log as logging
 from trove_clone.common import context as trove_context
 from trove_clone.common import crypto
 from trove_clone.common import exception
+from trove_clone.common import secrets
 from trove_clone.conf import CONF
 from trove_clone.db import api as db_api
 from trove_clone.db import modules as db_modules
@@ -50,33 +51,16 @@ class ModuleGuest(Protocol):
 
 def key_file() -> str:
     """Where the generated module key lives."""
-    if CONF.module_key_file:
-        return os.path.abspath(CONF.module_key_file)
-    if CONF.config_file:
-        return os.path.join(os.path.dirname(os.path.abspath(
-            CONF.config_file[0])), KEY_FILE_NAME)
-    return os.path.join(os.path.expanduser('~'), '.trove_clone',
-                        KEY_FILE_NAME)
+    return secrets.beside_config(CONF.module_key_file, KEY_FILE_NAME)
 
 
 def ensure_key() -> str | None:
-    """Generate the module key file when no key is configured and the file
-    does not exist yet; returns the path written, or None."""
+    """Generate the module key file (0600) when no key is configured and
+    the file does not exist yet; returns the path written, or None."""
     if CONF.module_aes_cbc_key:
         return None
     path = key_file()
-    if os.path.exists(path):
-        return None
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
-                             0o600)
-    except FileExistsError:
-        return None
-    with os.fdopen(descriptor, 'w') as target:
-        target.write(crypto.generate_secret() + '\n')
-    LOG.info('Generated the module key in %s.', path)
-    return path
+    return path if secrets.ensure_key_file(path) else None
 
 
 def _secret() -> str:
