@@ -553,6 +553,37 @@ def quota_usage_ensure(context, project_id: str, resource: str,
             pass
 
 
+# --- pages ----------------------------------------------------------------
+
+def page(query, model, marker: str | None, limit: int, not_found,
+         newest_first: bool = False):
+    """``query`` ordered by (created, id), ``limit`` rows after the row
+    whose id is ``marker`` (keyset paging: stable while rows are added).
+
+    :param not_found: called with the marker when no row of ``query`` has
+        that id; it returns the exception to raise
+    """
+    if marker:
+        anchor = query.filter(model.id == marker).first()
+        if anchor is None:
+            raise not_found(marker)
+        if newest_first:
+            query = query.filter(sa.or_(
+                model.created < anchor.created,
+                sa.and_(model.created == anchor.created,
+                        model.id < anchor.id)))
+        else:
+            query = query.filter(sa.or_(
+                model.created > anchor.created,
+                sa.and_(model.created == anchor.created,
+                        model.id > anchor.id)))
+    if newest_first:
+        query = query.order_by(model.created.desc(), model.id.desc())
+    else:
+        query = query.order_by(model.created, model.id)
+    return query.limit(limit)
+
+
 # --- instances (read side; the write side arrives with the taskmanager) ---
 
 def instance_list(context, project_id: str | None, limit: int,
@@ -568,16 +599,9 @@ def instance_list(context, project_id: str | None, limit: int,
             query = query.filter_by(tenant_id=project_id)
         if not include_clustered:
             query = query.filter(models.Instance.cluster_id.is_(None))
-        if marker:
-            anchor = query.filter_by(id=marker).first()
-            if anchor is None:
-                raise exception.InstanceNotFound(instance=marker)
-            query = query.filter(sa.or_(
-                models.Instance.created < anchor.created,
-                sa.and_(models.Instance.created == anchor.created,
-                        models.Instance.id < anchor.id)))
-        query = query.order_by(models.Instance.created.desc(),
-                               models.Instance.id.desc()).limit(limit)
+        query = page(query, models.Instance, marker, limit,
+                     lambda id_: exception.InstanceNotFound(instance=id_),
+                     newest_first=True)
         return [row.to_dict() for row in query]
 
 

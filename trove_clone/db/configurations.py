@@ -5,7 +5,6 @@ import json
 from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
 from oslo_utils import uuidutils
-import sqlalchemy as sa
 
 from trove_clone.common import exception
 from trove_clone.db import api as db_api
@@ -103,16 +102,9 @@ def list_page(context, project_id: str, limit: int,
     with _facade.reader.using(context) as session:
         query = session.query(Configuration).filter_by(
             deleted=False, tenant_id=project_id)
-        if marker:
-            anchor = query.filter_by(id=marker).first()
-            if anchor is None:
-                raise exception.ConfigurationNotFound(id=marker)
-            query = query.filter(sa.or_(
-                Configuration.created > anchor.created,
-                sa.and_(Configuration.created == anchor.created,
-                        Configuration.id > anchor.id)))
-        rows = query.order_by(Configuration.created,
-                              Configuration.id).limit(limit)
+        rows = db_api.page(
+            query, Configuration, marker, limit,
+            lambda id_: exception.ConfigurationNotFound(id=id_))
         return [row.to_dict() for row in rows]
 
 

@@ -121,15 +121,8 @@ def list_page(context, project_id: str | None, limit: int,
             query = query.filter(Module.datastore_id.is_(None))
         elif datastore_id is not None:
             query = query.filter(Module.datastore_id == datastore_id)
-        if marker:
-            anchor = query.filter(Module.id == marker).first()
-            if anchor is None:
-                raise exception.ModuleNotFound(id=marker)
-            query = query.filter(sa.or_(
-                Module.created > anchor.created,
-                sa.and_(Module.created == anchor.created,
-                        Module.id > anchor.id)))
-        rows = query.order_by(Module.created, Module.id).limit(limit)
+        rows = db_api.page(query, Module, marker, limit,
+                           lambda id_: exception.ModuleNotFound(id=id_))
         return [{name: getattr(row, name) for name in _LISTED}
                 for row in rows]
 
