@@ -1,4 +1,6 @@
 """Run an RPC service until SIGTERM or SIGINT, then stop cleanly."""
+import logging as std_logging
+import os
 import signal
 import threading
 from typing import Callable
@@ -58,22 +60,57 @@ def serve(name: str, topic: str, endpoints: list, server: str | None = None,
         rpc_servers.append(rpc.get_server(
             topic, endpoints, server, key=key,
             transport=rpc.get_guest_transport()))
-    for rpc_server in rpc_servers:
-        rpc_server.start()
-    if on_start is not None:
-        on_start()
     periodics = periodics or []
-    for periodic in periodics:
-        periodic.start()
-    LOG.info('%s serving RPC topic %s.', name, topic)
+
+    failed = []
+
+    def start() -> None:
+        # With the broker down, start() retries its connection forever:
+        # in a thread of its own it cannot keep SIGTERM waiting.
+        try:
+            for rpc_server in rpc_servers:
+                rpc_server.start()
+            if on_start is not None:
+                on_start()
+            for periodic in periodics:
+                periodic.start()
+        except Exception:  # noqa: B902 - the service cannot run: stop it
+            LOG.exception('%s could not start.', name)
+            failed.append(True)
+            stopping.set()
+            return
+        LOG.info('%s serving RPC topic %s.', name, topic)
+
+    def stop() -> None:
+        for periodic in periodics:
+            periodic.stop()
+        for rpc_server in rpc_servers:
+            rpc_server.stop()
+        for rpc_server in rpc_servers:
+            rpc_server.wait()
+        rpc.cleanup()
+
+    starter = threading.Thread(target=start, name='%s-start' % name,
+                               daemon=True)
+    starter.start()
     while not stopping.wait(1.0):
         pass
-    for periodic in periodics:
-        periodic.stop()
-    for rpc_server in rpc_servers:
-        rpc_server.stop()
-    for rpc_server in rpc_servers:
-        rpc_server.wait()
-    rpc.cleanup()
+    if not _within(stop, rpc.CONF.graceful_shutdown_timeout,
+                   '%s-stop' % name):
+        LOG.warning('%s did not stop within %d s (is the message broker '
+                    'reachable?): exiting anyway.', name,
+                    rpc.CONF.graceful_shutdown_timeout)
+        std_logging.shutdown()
+        os._exit(1 if failed else 0)
+    if failed:
+        return 1
     LOG.info('%s stopped.', name)
     return 0
+
+
+def _within(func: Callable[[], None], seconds: float, name: str) -> bool:
+    """Run ``func`` in a thread; whether it returned within ``seconds``."""
+    worker = threading.Thread(target=func, name=name, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    return not worker.is_alive()

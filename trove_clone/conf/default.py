@@ -20,6 +20,12 @@ default_opts = [
                help='Largest volume, in GB, a user may request.'),
     cfg.BoolOpt('trove_volume_support', default=True,
                 help='Whether instances get a separate data volume.'),
+    cfg.IntOpt('graceful_shutdown_timeout', default=10, min=1,
+               help='Seconds an RPC service (trove-taskmanager, '
+                    'trove-conductor, trove-guestagent) waits after SIGTERM '
+                    'for its work in progress and its broker connections '
+                    'to finish before it exits anyway (a dead broker must '
+                    'not keep it running).'),
 ]
 
 
