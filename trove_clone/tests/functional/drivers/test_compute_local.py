@@ -47,6 +47,10 @@ class LocalComputeTest(contracts.ComputeContract, testtools.TestCase):
         CONF([], project='trove', default_config_files=[])
         self.glance = self.useFixture(glance_service.GlanceFixture()).glance
         self.state = self.useFixture(fixtures.TempDir()).path
+        # The engines run as the servers' own OS users, who must pass
+        # through the state directory to their volumes (mkdtemp makes it
+        # 0700).
+        os.chmod(self.state, 0o711)
         self.prefix = 'guestagent-test-%s' % secrets.token_hex(4)
         conf = self.useFixture(config_fixture.Config(CONF))
         conf.config(endpoint=self.glance.url, group='glance')
