@@ -5,21 +5,21 @@ superuser unless an administrator's module asks for it.
 The contents have two sections::
 
     -- apply
-    CREATE DATABASE audit;
+    CREATE TABLE appdb.audit (id INT);
     -- remove
-    DROP DATABASE audit;
+    DROP TABLE appdb.audit;
 
 Lines before any marker belong to ``apply``; a marker is a line
 ``-- apply`` or ``-- remove`` (case and spaces ignored). Other lines that
 start with ``--`` are comments and dropped.
 
 * mysql / mariadb: a statement ends with ``;`` at the end of a line. They
-  run in one root session over the local socket
-  (:meth:`MariadbLifecycle.cursor`), so a ``USE`` carries over.
-* postgresql: the same statements, in one session of the ``postgres``
-  superuser on the maintenance database ``postgres``
-  (:meth:`PostgresqlLifecycle.connect`), in autocommit so that
-  ``CREATE DATABASE`` works.
+  run in one session (so a ``USE`` carries over); as the superuser, root's
+  over the local socket (:meth:`MariadbLifecycle.cursor`).
+* postgresql: the same statements, in one session in autocommit (so that
+  ``CREATE DATABASE`` works for the superuser); as the superuser,
+  ``postgres``'s over the private socket
+  (:meth:`PostgresqlLifecycle.connect`).
 * redis: each line is one command, split as a shell would (quotes keep
   spaces); lines starting with ``#`` are comments.
 
@@ -50,7 +50,8 @@ session would not do: the module could ``RESET ROLE``):
   opens (a tenant's, not a system one), ``USAGE, CREATE`` on its
   ``public`` schema, and the tables it creates there are readable and
   writable by whoever may connect to that database (default privileges
-  to ``PUBLIC``; PUBLIC cannot connect to a tenant database).
+  to ``PUBLIC``; PUBLIC cannot connect to a tenant database); they are
+  owned by the role, so the tenant's users cannot drop or alter them.
 * redis: an ACL user ``+@all -@admin -@dangerous`` on every key.
 
 ``os_`` names are the agent's: tenants cannot see, create or drop them.
