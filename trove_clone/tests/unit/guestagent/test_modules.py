@@ -34,8 +34,13 @@ from trove_clone.guestagent import rpcapi
 from trove_clone.tests.unit import base as test_base
 from trove_clone.tests.unit.guestagent import test_manager
 
-SQL_CONTENTS = ('-- apply\nCREATE DATABASE audit;\nCREATE TABLE audit.t\n'
-                '  (v int);\n-- remove\nDROP DATABASE audit;\n')
+#: The directive of an administrator's module that needs the superuser.
+SUPERUSER = '-- trove: run_as_superuser\n'
+#: The payload of an administrator's module.
+ADMIN = {'is_admin': True}
+SQL_CONTENTS = (SUPERUSER + '-- apply\nCREATE DATABASE audit;\n'
+                'CREATE TABLE audit.t\n  (v int);\n'
+                '-- remove\nDROP DATABASE audit;\n')
 
 
 def payload(name: str = 'ping-module', module_type: str = 'ping',
@@ -360,6 +365,10 @@ class FakeMariadbConnection:
                 1007, "Can't create database 'audit'; database exists")
         self.sent.append(statement)
 
+    def fetchall(self) -> list:
+        """The databases SHOW DATABASES lists."""
+        return [('app',), ('mysql',), ('information_schema',)]
+
     def close(self) -> None:
         pass
 
@@ -406,9 +415,11 @@ class FakeRedis:
     """redis.Redis recording commands; ``BOOM`` is an unknown command."""
 
     sent: list = []
+    users: list = []
 
     def __init__(self, host: str, port: int, **options) -> None:
         self.address = (host, port)
+        FakeRedis.users.append(options.get('username'))
 
     def execute_command(self, *words) -> None:
         if words[0] == 'BOOM':
@@ -441,18 +452,21 @@ class SqlDriverTest(test_base.TestCase):
     def test_mariadb_apply_and_remove(self) -> None:
         engine = FakeMariadb()
         data = SQL_CONTENTS.encode()
-        self.assertEqual(('OK', 'Applied: ran 2 statement(s).'),
-                         self.driver.apply({}, data, engine))
+        self.assertEqual(
+            ('OK', 'Applied: ran 2 statement(s) as the superuser.'),
+            self.driver.apply(ADMIN, data, engine))
         self.assertEqual(['CREATE DATABASE audit',
                           'CREATE TABLE audit.t\n  (v int)'], engine.sent)
-        self.assertEqual(('OK', 'Removed: ran 1 statement(s).'),
-                         self.driver.remove({}, data, engine))
+        self.assertEqual(
+            ('OK', 'Removed: ran 1 statement(s) as the superuser.'),
+            self.driver.remove(ADMIN, data, engine))
         self.assertEqual('DROP DATABASE audit', engine.sent[-1])
 
     def test_mariadb_error_names_the_statement(self) -> None:
         engine = FakeMariadb(refused='CREATE DATABASE audit')
-        status, message = self.driver.apply({}, b'SELECT 1;\n'
-                                            b'CREATE DATABASE audit;', engine)
+        status, message = self.driver.apply(
+            ADMIN, SUPERUSER.encode() + b'SELECT 1;\nCREATE DATABASE audit;',
+            engine)
         self.assertEqual('ERROR', status)
         self.assertEqual("Statement 2 of 2 failed: MariaDB failed: Can't "
                          "create database 'audit'; database exists", message)
@@ -467,11 +481,11 @@ class SqlDriverTest(test_base.TestCase):
     def test_postgresql(self) -> None:
         engine = FakePostgresql(refused='DROP DATABASE audit')
         data = SQL_CONTENTS.encode()
-        self.assertEqual('OK', self.driver.apply({}, data, engine)[0])
+        self.assertEqual('OK', self.driver.apply(ADMIN, data, engine)[0])
         self.assertEqual(['postgres'], engine.databases)
         self.assertEqual(['CREATE DATABASE audit',
                           'CREATE TABLE audit.t\n  (v int)'], engine.sent)
-        status, message = self.driver.remove({}, data, engine)
+        status, message = self.driver.remove(ADMIN, data, engine)
         self.assertEqual('ERROR', status)
         self.assertEqual('Statement 1 of 1 failed: PostgreSQL failed: '
                          'database "audit" already exists', message)
@@ -482,17 +496,138 @@ class SqlDriverTest(test_base.TestCase):
         engine = redis_lifecycle.RedisLifecycle('/nonexistent', '127.0.0.1',
                                                 '/nonexistent', {}, 512)
         data = b'SET greeting "hello world"\n-- remove\nDEL greeting\n'
+        FakeRedis.users = []
         self.assertEqual(('OK', 'Applied: ran 1 command(s).'),
                          self.driver.apply({}, data, engine))
-        self.assertEqual([('SET', 'greeting', 'hello world')], FakeRedis.sent)
+        # As the restricted user, made for the run and turned off after.
+        self.assertEqual(['os_admin', 'os_module'], FakeRedis.users)
+        setuser, command, close = FakeRedis.sent
+        self.assertEqual(('ACL', 'SETUSER', 'os_module', 'reset', 'on', '~*',
+                          '&*', '+@all', '-@admin', '-@dangerous'),
+                         setuser[:-1])
+        self.assertTrue(setuser[-1].startswith('>'))
+        self.assertEqual(('SET', 'greeting', 'hello world'), command)
+        self.assertEqual(('ACL', 'SETUSER', 'os_module', 'reset', 'off'),
+                         close)
         self.assertEqual('OK', self.driver.remove({}, data, engine)[0])
-        self.assertEqual(('DEL', 'greeting'), FakeRedis.sent[-1])
+        self.assertEqual(('DEL', 'greeting'), FakeRedis.sent[-2])
+        FakeRedis.sent, FakeRedis.users = [], []
+        self.assertEqual(
+            ('OK', 'Applied: ran 1 command(s) as the superuser.'),
+            self.driver.apply(ADMIN, SUPERUSER.encode() + data, engine))
+        self.assertEqual([('SET', 'greeting', 'hello world')], FakeRedis.sent)
+        self.assertEqual(['os_admin'], FakeRedis.users)
         self.assertEqual(
             ('ERROR', "Command 2 of 2 failed: Redis failed: unknown command "
              "'BOOM'"), self.driver.apply({}, b'SET a 1\nBOOM', engine))
         status, message = self.driver.apply({}, b'SET a "open', engine)
         self.assertEqual('ERROR', status)
         self.assertIn('apply section cannot be read', message)
+
+    def test_directives(self) -> None:
+        self.assertEqual({'run_as_superuser': '', 'database': 'appdb'},
+                         sql.directives('\n-- trove: run_as_superuser\n'
+                                        '  --TROVE:  Database appdb\n'
+                                        'SELECT 1;'))
+        # Only at the top: after a statement it is a comment.
+        self.assertEqual({}, sql.directives(
+            'SELECT 1;\n-- trove: run_as_superuser\n'))
+        self.assertEqual({}, sql.directives('-- apply\n'
+                                            '-- trove: run_as_superuser\n'))
+        self.assertRaises(ValueError, sql.directives,
+                          '-- trove: run_as_root\nSELECT 1')
+        status, message = self.driver.apply(
+            ADMIN, b'-- trove: run_as_root\nSELECT 1', FakeMariadb())
+        self.assertEqual('ERROR', status)
+        self.assertIn('unknown directive', message)
+
+    def test_superuser_only_for_an_administrators_module(self) -> None:
+        found = {'run_as_superuser': ''}
+        self.assertTrue(sql.runs_as_superuser({'is_admin': True}, found))
+        self.assertFalse(sql.runs_as_superuser({'is_admin': True}, {}))
+        for payload in ({}, {'is_admin': False}, {'is_admin': 'true'}):
+            self.assertRaises(sql.RefusedDirective, sql.runs_as_superuser,
+                              payload, found)
+        engine = FakeMariadb()
+        status, message = self.driver.apply(
+            {'is_admin': False}, SQL_CONTENTS.encode(), engine)
+        self.assertEqual('ERROR', status)
+        self.assertIn('only in a module created by an administrator',
+                      message)
+        self.assertEqual([], engine.sent)
+        self.assertEqual('ERROR', self.driver.remove(
+            {}, SQL_CONTENTS.encode(), engine)[0])
+        self.assertEqual([], engine.sent)
+
+    def test_mariadb_role_statements(self) -> None:
+        statements = sql.mariadb_role_statements('pw', ['app_db', 'b%`c'])
+        self.assertEqual([
+            ('CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY %s',
+             ('os_module', 'localhost', 'pw')),
+            ('ALTER USER %s@%s IDENTIFIED BY %s ACCOUNT UNLOCK',
+             ('os_module', 'localhost', 'pw')),
+            ('REVOKE ALL PRIVILEGES, GRANT OPTION FROM %s@%s',
+             ('os_module', 'localhost')),
+            ('GRANT ALL PRIVILEGES ON `app\\_db`.* TO %s@%s',
+             ('os_module', 'localhost')),
+            ('GRANT ALL PRIVILEGES ON `b\\%%``c`.* TO %s@%s',
+             ('os_module', 'localhost')),
+        ], statements)
+        for statement, _ in statements:
+            self.assertNotIn('*.*', statement)
+            self.assertNotIn('WITH GRANT OPTION', statement)
+
+    def test_postgresql_role_statements(self) -> None:
+        def text(statements):
+            return [statement.as_string(None) for statement in statements]
+        attributes = ('WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE '
+                      'NOREPLICATION NOBYPASSRLS')
+        self.assertEqual(
+            ['CREATE ROLE "os_module" %s PASSWORD \'p\'\'w\'' % attributes],
+            text(sql.postgresql_role_statements("p'w", False, [])))
+        self.assertEqual([
+            'ALTER ROLE "os_module" %s PASSWORD \'pw\'' % attributes,
+            'REVOKE "pg_execute_server_program" FROM "os_module"',
+            'REVOKE "pg_read_all_data" FROM "os_module"'],
+            text(sql.postgresql_role_statements(
+                'pw', True, ['pg_execute_server_program',
+                             'pg_read_all_data'])))
+        self.assertEqual([
+            'GRANT CONNECT, CREATE, TEMPORARY ON DATABASE "app" TO '
+            '"os_module"',
+            'GRANT USAGE, CREATE ON SCHEMA public TO "os_module"',
+            'ALTER DEFAULT PRIVILEGES FOR ROLE "os_module" GRANT SELECT, '
+            'INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES ON TABLES TO '
+            'PUBLIC',
+            'ALTER DEFAULT PRIVILEGES FOR ROLE "os_module" GRANT USAGE, '
+            'SELECT, UPDATE ON SEQUENCES TO PUBLIC'],
+            text(sql.postgresql_database_statements('app')))
+        self.assertEqual('ALTER ROLE "os_module" WITH PASSWORD NULL',
+                         sql.POSTGRESQL_ROLE_CLOSE.as_string(None))
+
+    def test_mariadb_restricted_run(self) -> None:
+        engine = FakeMariadb()
+        module_sent: list = []
+        logins: list = []
+
+        def connect(**options):
+            logins.append((options['user'], options['unix_socket']))
+            return FakeMariadbConnection(module_sent, None)
+        self.useFixture(fixtures.MonkeyPatch(
+            'trove_clone.guestagent.modules.drivers.sql.pymysql.connect',
+            connect))
+        self.assertEqual(('OK', 'Applied: ran 1 statement(s).'),
+                         self.driver.apply({}, b'CREATE TABLE app.t (v int);',
+                                           engine))
+        self.assertEqual([('os_module', engine.socket_path)], logins)
+        self.assertEqual(['CREATE TABLE app.t (v int)'], module_sent)
+        self.assertEqual('SHOW DATABASES', engine.sent[0])
+        self.assertTrue(engine.sent[1].startswith('CREATE USER IF NOT '))
+        grants = [statement for statement in engine.sent
+                  if statement.startswith('GRANT')]
+        self.assertEqual(['GRANT ALL PRIVILEGES ON `app`.* TO %s@%s'],
+                         grants)
+        self.assertEqual('ALTER USER %s@%s ACCOUNT LOCK', engine.sent[-1])
 
     def test_nothing_to_run_and_bad_contents(self) -> None:
         engine = FakeMariadb()
