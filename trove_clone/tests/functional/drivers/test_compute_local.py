@@ -217,7 +217,17 @@ class LocalComputeTest(contracts.ComputeContract, testtools.TestCase):
         self.assertEqual({'status': 'healthy', 'error': None},
                          self.wait_status(api, 'healthy'))
         address = server['addresses'][0]['address']
-        client = redis.Redis(host=address, port=6379, socket_timeout=5)
+        # The engine is closed to anonymous clients; the agent's own ACL
+        # user gets in with the password only the agent's files hold.
+        anonymous = redis.Redis(host=address, port=6379, socket_timeout=5)
+        self.assertRaises(redis.exceptions.AuthenticationError,
+                          anonymous.ping)
+        mountpoint = self.volumes.get(volume['id'])['mountpoint']
+        with open(os.path.join(mountpoint, 'agent',
+                               'redis-password')) as secret:
+            password = secret.read().strip()
+        client = redis.Redis(host=address, port=6379, socket_timeout=5,
+                             username='os_admin', password=password)
         client.set('k', 'v')
         api.restart(self.context)
         self.assertEqual(b'v', client.get('k'))
