@@ -39,20 +39,17 @@ from trove_clone.db import api as db_api
 LOG = logging.getLogger(__name__)
 #: Flow states after which a flow is never run again.
 FINISHED = (states.SUCCESS, states.REVERTED, states.FAILURE)
-#: What a stored context keeps (no token: a flow acts with its own
-#: credentials, and its store sits in the database and the jobboard).
-CONTEXT_KEYS = ('user', 'project_id', 'tenant', 'user_id', 'is_admin',
-                'roles', 'request_id', 'global_request_id', 'read_only',
-                'show_deleted', 'user_domain', 'project_domain',
-                'user_name', 'project_name')
+#: What a stored context leaves out: a flow acts with the service's own
+#: credentials, and its store sits in the database and the jobboard.
+CONTEXT_SECRETS = ('auth_token', 'service_catalog', 'auth_token_info')
 
 _lock = threading.Lock()
 _state: dict = {}
 
 
 def stored_context(context) -> dict:
-    values = context.to_dict()
-    return {key: values[key] for key in CONTEXT_KEYS if key in values}
+    return {key: value for key, value in context.to_dict().items()
+            if key not in CONTEXT_SECRETS}
 
 
 def persistence() -> impl_sqlalchemy.SQLAlchemyBackend:

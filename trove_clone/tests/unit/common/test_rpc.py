@@ -232,7 +232,7 @@ class SealedTaskmanagerRpcTest(base.TestCase):
                 time.sleep(0.05)
             self.assertEqual('instance-1', delete.call_args[0][1])
             self.assertEqual(self.context.user_id,
-                             delete.call_args[0][2]['context']['user_id'])
+                             delete.call_args[0][2]['context']['user'])
             raw = rpc.get_client('trove-taskmanager', '2.0', timeout=5)
             raw.cast({'is_admin': True}, 'delete_instance',
                      instance_id='instance-2')
