@@ -1,10 +1,11 @@
-"""trove-taskmanager: serves the taskmanager RPC topic."""
+"""trove-taskmanager: serves the taskmanager RPC topic and runs flows."""
 import sys
 
 from trove_clone.common import config
 from trove_clone.common import service
-from trove_clone.taskmanager import flows
+from trove_clone.taskmanager import jobs
 from trove_clone.taskmanager import manager
+from trove_clone.taskmanager import recovery
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -12,15 +13,20 @@ def main(argv: list[str] | None = None) -> int:
                              'trove-taskmanager')
     periodics = []
     if conf.server_watch_interval:
-        periodics.append(service.Periodic(flows.watch_servers,
+        periodics.append(service.Periodic(recovery.watch_servers,
                                           conf.server_watch_interval))
     if conf.exists_notification_interval:
         periodics.append(service.Periodic(
-            flows.notify_exists, conf.exists_notification_interval))
-    return service.serve('trove-taskmanager', conf.taskmanager_queue,
-                         [manager.endpoint(manager.Manager())],
-                         periodics=periodics,
-                         on_start=flows.recover)
+            recovery.notify_exists, conf.exists_notification_interval))
+    periodics.append(service.Periodic(
+        recovery.forget_finished_flows,
+        max(60, min(conf.taskflow.finished_flow_keep, 3600))))
+    try:
+        return service.serve('trove-taskmanager', conf.taskmanager_queue,
+                             [manager.endpoint(manager.Manager())],
+                             periodics=periodics, on_start=recovery.start)
+    finally:
+        jobs.stop()
 
 
 if __name__ == '__main__':

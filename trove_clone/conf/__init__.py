@@ -16,12 +16,13 @@ from trove_clone.conf import modules
 from trove_clone.conf import quota
 from trove_clone.conf import rpc
 from trove_clone.conf import service_credentials
+from trove_clone.conf import taskflow
 from trove_clone.conf import taskmanager
 from trove_clone.conf import upgrade_levels
 
 CONF = cfg.CONF
 
 for _module in (api, database, default, drivers, glance, guest, local,
-                modules, quota, rpc, service_credentials, taskmanager,
-                upgrade_levels):
+                modules, quota, rpc, service_credentials, taskflow,
+                taskmanager, upgrade_levels):
     _module.register_opts(CONF)

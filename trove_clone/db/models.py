@@ -8,6 +8,7 @@ import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlalchemy import orm
+from taskflow.persistence.backends.sqlalchemy import tables as taskflow_tables
 
 
 def utcnow() -> datetime.datetime:
@@ -356,3 +357,9 @@ class InstanceModule(SoftDeleted, Base):
                                             ondelete='CASCADE'),
                           nullable=False, index=True)
     md5 = sa.Column(sa.String(32), nullable=False)
+
+
+#: The state of the taskmanager's flows (logbooks, flowdetails,
+#: atomdetails), as taskflow's SQLAlchemy persistence defines and queries
+#: them; migration 2026_2_expand05 creates them.
+FLOW_TABLES = taskflow_tables.fetch(Base.metadata)

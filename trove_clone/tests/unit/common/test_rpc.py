@@ -220,8 +220,10 @@ class SealedTaskmanagerRpcTest(base.TestCase):
         self.addCleanup(server.stop)
 
     def test_sealed_cast_runs_and_unsealed_is_refused(self) -> None:
-        with mock.patch.object(taskmanager_manager.flows,
-                               'delete') as delete:
+        # The manager saves the cast as a flow: jobs.submit(factory,
+        # instance id, store).
+        with mock.patch.object(taskmanager_manager.jobs,
+                               'submit') as delete:
             taskmanager_rpcapi.TaskManagerAPI(timeout=5).delete_instance(
                 self.context, 'instance-1')
             deadline = time.monotonic() + 10
@@ -230,7 +232,7 @@ class SealedTaskmanagerRpcTest(base.TestCase):
                 time.sleep(0.05)
             self.assertEqual('instance-1', delete.call_args[0][1])
             self.assertEqual(self.context.user_id,
-                             delete.call_args[0][0].user_id)
+                             delete.call_args[0][2]['context']['user'])
             raw = rpc.get_client('trove-taskmanager', '2.0', timeout=5)
             raw.cast({'is_admin': True}, 'delete_instance',
                      instance_id='instance-2')

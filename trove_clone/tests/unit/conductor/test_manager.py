@@ -14,7 +14,7 @@ from trove_clone.common import statuses
 from trove_clone.conductor import manager
 from trove_clone.conductor import rpcapi
 from trove_clone.db import instances as db_instances
-from trove_clone.taskmanager import flows
+from trove_clone.taskmanager import recovery
 from trove_clone.tests.unit.api import base
 
 
@@ -190,6 +190,6 @@ class ExistsNotificationTest(base.ApiTestCase):
         version = self.make_version()
         ids = [self.make_instance(version, name=name)
                for name in ('a', 'b')]
-        self.assertEqual(2, flows.notify_exists())
+        self.assertEqual(2, recovery.notify_exists())
         self.assertEqual(sorted(('trove.instance.exists', i) for i in ids),
                          sorted(from_flows))

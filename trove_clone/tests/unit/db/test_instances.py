@@ -4,7 +4,8 @@ from unittest import mock
 
 from trove_clone.common import statuses
 from trove_clone.db import instances as db_instances
-from trove_clone.taskmanager import flows
+from trove_clone.taskmanager.tasks import base as task_base
+from trove_clone.taskmanager.tasks import db as db_tasks
 from trove_clone.tests.unit.api import base
 
 
@@ -15,10 +16,10 @@ class FailTest(base.ApiTestCase):
         self.instance_id = self.make_instance(self.make_version())
 
     def test_build_failure_shows_error_with_its_fault(self) -> None:
-        row = db_instances.get(self.context, self.instance_id)
-        flows._build_failed(self.context, row, flows.StepFailed(
-            'guest', 'the guest failed to prepare its database',
-            'FATAL engine'), {})
+        db_tasks.build_failed(self.context, self.instance_id,
+                              task_base.StepFailed(
+                                  'guest', 'the guest failed to prepare '
+                                  'its database', 'FATAL engine'))
         row = db_instances.get(self.context, self.instance_id)
         self.assertEqual('ERROR', statuses.api_status(
             row['task_id'], row['server_status'],

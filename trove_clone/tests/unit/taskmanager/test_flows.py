@@ -9,7 +9,12 @@ from trove_clone.common import exception
 from trove_clone import drivers
 from trove_clone.common import statuses
 from trove_clone.db import instances as db_instances
-from trove_clone.taskmanager import flows
+from trove_clone.taskmanager.flows import delete as delete_flow
+from trove_clone.taskmanager import jobs
+from trove_clone.taskmanager import recovery
+from trove_clone.taskmanager.tasks import compute as compute_tasks
+from trove_clone.taskmanager.tasks import guest as guest_tasks
+from trove_clone.taskmanager.tasks import volume as volume_tasks
 from trove_clone.tests.unit.api import base
 
 
@@ -51,19 +56,25 @@ class UntrackedResourcesTest(base.ApiTestCase):
         super().setUp()
         self.instance_id = self.make_instance(self.make_version(),
                                               volume_size=1)
-        tag = flows.INSTANCE_TAG
+        tag = compute_tasks.INSTANCE_TAG
         self.cloud = FakeCloud(
             [{'id': 'mine', 'metadata': {tag: self.instance_id}},
              {'id': 'other', 'metadata': {tag: uuidutils.generate_uuid()}},
              {'id': 'untagged', 'metadata': {}}],
-            [{'id': 'my-volume', 'name': flows.volume_name(self.instance_id)},
+            [{'id': 'my-volume',
+              'name': volume_tasks.volume_name(self.instance_id)},
              {'id': 'other-volume', 'name': 'trove-elsewhere'}])
         self.useFixture(fixtures.MonkeyPatch(
             'trove_clone.drivers.get', self.cloud.driver))
 
+    def delete(self) -> None:
+        jobs.run_now(delete_flow.get_flow, self.instance_id, {
+            'context': jobs.stored_context(self.context),
+            'instance_id': self.instance_id})
+
     def test_recovered_build_deletes_what_it_never_recorded(self) -> None:
         row = db_instances.get(self.context, self.instance_id)
-        flows._recover_build(self.context, row)
+        recovery.recover_build(self.context, row)
         self.assertEqual({'other', 'untagged'}, set(self.cloud.servers))
         self.assertEqual({'other-volume'}, set(self.cloud.volumes))
         row = db_instances.get(self.context, self.instance_id)
@@ -71,7 +82,7 @@ class UntrackedResourcesTest(base.ApiTestCase):
         self.assertIn('taskmanager stopped', row['fault']['message'])
 
     def test_delete_of_a_failed_build_sweeps_too(self) -> None:
-        flows.delete(self.context, self.instance_id)
+        self.delete()
         self.assertEqual({'other', 'untagged'}, set(self.cloud.servers))
         self.assertEqual({'other-volume'}, set(self.cloud.volumes))
         self.assertRaises(exception.InstanceNotFound, db_instances.get,
@@ -84,7 +95,7 @@ class UntrackedResourcesTest(base.ApiTestCase):
             raise exception.TroveError('cloud unreachable')
         self.useFixture(fixtures.MonkeyPatch('trove_clone.drivers.get',
                                              broken))
-        flows.delete(self.context, self.instance_id)
+        self.delete()
         self.assertRaises(exception.InstanceNotFound, db_instances.get,
                           self.context, self.instance_id)
 
@@ -101,12 +112,12 @@ class GuestConfTest(base.ApiTestCase):
                          conductor_queue='trove-conductor',
                          agent_heartbeat_time=10, debug=False,
                          guest_log_file='guest.log', rpc_clock_skew=42)
-        with mock.patch.object(flows, 'CONF', conf):
+        with mock.patch.object(guest_tasks, 'CONF', conf):
             self.assertIn('transport_url = rabbit://control:pw@host:5672/\n',
-                          flows.guest_conf(row, 'redis'))
+                          guest_tasks.guest_conf(row, 'redis'))
             conf.guest_transport_url = (
                 'rabbit://guests:pw@host:5672/trove_guests')
-            text = flows.guest_conf(row, 'redis')
+            text = guest_tasks.guest_conf(row, 'redis')
         self.assertIn('transport_url = rabbit://guests:pw@host:5672/'
                       'trove_guests\n', text)
         self.assertNotIn('control:pw', text)

@@ -15,8 +15,8 @@ from trove_clone.db import instances as db_instances
 from trove_clone.db import models
 from trove_clone.db import modules as db_modules
 from trove_clone.services import modules as module_service
-from trove_clone.taskmanager import flows
-from trove_clone.taskmanager import module_flows
+from trove_clone.taskmanager.flows import modules as module_flows
+from trove_clone.taskmanager.tasks import guest as guest_tasks
 from trove_clone.tests.unit.api import base
 
 V1 = 'bWVzc2FnZT1Nb2R1bGUuVjEK'
@@ -60,10 +60,10 @@ class ReapplyTest(base.ApiTestCase):
         self.events: list = []
         self.guests = FakeGuests(self.events)
         self.useFixture(fixtures.MonkeyPatch(
-            'trove_clone.taskmanager.flows.guest_for',
+            'trove_clone.taskmanager.tasks.base.guest_for',
             self.guests.guest_for))
         self.useFixture(fixtures.MonkeyPatch(
-            'trove_clone.taskmanager.module_flows.time',
+            'trove_clone.taskmanager.flows.modules.time',
             types.SimpleNamespace(sleep=lambda seconds: self.events.append(
                 ('sleep', seconds)))))
         self.module = module_service.create(self.context, {
@@ -235,7 +235,7 @@ class ModulePayloadsTest(base.ApiTestCase):
             'name': 'gone', 'module_type': 'ping', 'contents': V2})
         db_modules.delete(self.context, gone['id'])
         # Ids as the create cast carries them, or as {'id': ...}.
-        payloads = flows.module_payloads(self.context, [
+        payloads = guest_tasks.module_payloads(self.context, [
             gone['id'], {'id': kept['id']}])
         self.assertEqual([kept['id']],
                          [payload['id'] for payload in payloads])

@@ -7,6 +7,8 @@ instances go on.
 import time
 
 from oslo_log import log as logging
+from taskflow.patterns import linear_flow
+from taskflow import task
 
 from trove_clone.common import exception
 from trove_clone.common import statuses
@@ -14,7 +16,7 @@ from trove_clone.db import instances as db_instances
 from trove_clone.db import modules as db_modules
 from trove_clone.services import instances as instance_service
 from trove_clone.services import modules as module_service
-from trove_clone.taskmanager import flows
+from trove_clone.taskmanager.tasks import base
 
 LOG = logging.getLogger(__name__)
 
@@ -59,7 +61,7 @@ def _apply(context, instance_id: str, payload: dict) -> bool:
                     instance_id, row['status'], payload['name'])
         return False
     try:
-        results = flows.guest_for(row).module_apply(context, [payload])
+        results = base.guest_for(row).module_apply(context, [payload])
     except Exception as error:  # noqa: B902 - one guest must not stop the rest
         _fault(context, instance_id, payload, str(error))
         return False
@@ -78,3 +80,19 @@ def _fault(context, instance_id: str, payload: dict, details: str) -> None:
     db_instances.add_fault(context, instance_id,
                            'Reapplying module %s failed.' % payload['name'],
                            details)
+
+
+class Reapply(task.Task):
+    """One task: a reapply touches many instances, each of which either
+    takes the module or gets a fault; there is nothing to undo."""
+
+    def execute(self, context, module_id, md5, include_clustered,
+                batch_size, batch_delay, force):
+        return reapply(base.context_of(context), module_id, md5,
+                       include_clustered, batch_size, batch_delay, force)
+
+
+def get_flow() -> linear_flow.Flow:
+    """Store: context, module_id, md5, include_clustered, batch_size,
+    batch_delay, force."""
+    return linear_flow.Flow('reapply_module').add(Reapply('reapply'))

@@ -1,0 +1,379 @@
+"""Running the taskmanager's flows with OpenStack taskflow: persisted in
+the control database, resumable, shared by several taskmanagers.
+
+A flow is saved (a logbook named after its instance, one flow detail,
+the factory that builds it and its store) before its first task runs;
+taskflow then records each task's state and result as it goes.
+
+* ``[taskflow] jobboard_backend = none``: this taskmanager runs what it
+  is cast, in a bounded executor, and at its restart resumes the flows it
+  left unfinished, in an executor of their own.
+* ``redis``: a cast is posted as a job on a taskflow jobboard in Redis;
+  every taskmanager runs a conductor that claims jobs with a lease
+  (``claim_lease``) and renews its claims while it runs them. A claim not
+  renewed (its taskmanager died) is claimed by another conductor, which
+  resumes the flow from its persisted state; a conductor that finds its
+  claim gone suspends the flow at the next task, so only one runs it.
+
+Either way a resumed flow skips its completed tasks and runs again the
+one that was running; tasks are written so that running again is safe.
+"""
+import concurrent.futures
+import contextlib
+import socket
+import threading
+
+from oslo_log import log as logging
+from oslo_utils import uuidutils
+import sqlalchemy as sa
+from taskflow.conductors.backends import impl_nonblocking
+from taskflow import engines
+from taskflow.jobs import backends as job_backends
+from taskflow.persistence.backends import impl_sqlalchemy
+from taskflow.persistence import models
+from taskflow import states
+
+from trove_clone.conf import CONF
+from trove_clone.db import api as db_api
+
+LOG = logging.getLogger(__name__)
+#: Flow states after which a flow is never run again.
+FINISHED = (states.SUCCESS, states.REVERTED, states.FAILURE)
+#: What a stored context leaves out: a flow acts with the service's own
+#: credentials, and its store sits in the database and the jobboard.
+CONTEXT_SECRETS = ('auth_token', 'service_catalog', 'auth_token_info')
+
+_lock = threading.Lock()
+_state: dict = {}
+
+
+def stored_context(context) -> dict:
+    return {key: value for key, value in context.to_dict().items()
+            if key not in CONTEXT_SECRETS}
+
+
+def persistence() -> impl_sqlalchemy.SQLAlchemyBackend:
+    """taskflow's SQLAlchemy persistence on the control database (its
+    tables are made by trove-manage db_sync)."""
+    return impl_sqlalchemy.SQLAlchemyBackend(
+        {'connection': CONF.database.connection},
+        engine=db_api.get_engine())
+
+
+def _executor(kind: str, size: int) -> concurrent.futures.ThreadPoolExecutor:
+    with _lock:
+        if kind not in _state:
+            _state[kind] = concurrent.futures.ThreadPoolExecutor(
+                max_workers=size, thread_name_prefix=kind)
+        return _state[kind]
+
+
+def flows_executor() -> concurrent.futures.ThreadPoolExecutor:
+    return _executor('flow', CONF.taskflow.max_flows)
+
+
+def recovery_executor() -> concurrent.futures.ThreadPoolExecutor:
+    return _executor('recovery', CONF.taskflow.max_recovery_flows)
+
+
+def owner_name() -> str:
+    """This taskmanager's name on the jobboard."""
+    with _lock:
+        if 'owner' not in _state:
+            _state['owner'] = '%s-%s' % (socket.gethostname(),
+                                         uuidutils.generate_uuid()[:8])
+        return _state['owner']
+
+
+# --- saving a flow -------------------------------------------------------
+
+def save(factory, subject: str, store: dict,
+         factory_kwargs: dict | None = None
+         ) -> tuple[models.LogBook, models.FlowDetail]:
+    """Persist a new flow of ``factory`` about ``subject`` (an instance
+    or module id) with its store; returns its logbook and flow detail."""
+    flow = factory(**(factory_kwargs or {}))
+    book = models.LogBook(subject)
+    book.meta = {'subject': subject}
+    detail = models.FlowDetail(flow.name, uuidutils.generate_uuid())
+    detail.meta = {'store': store}
+    book.add(detail)
+    backend = persistence()
+    with contextlib.closing(backend.get_connection()) as connection:
+        connection.save_logbook(book)
+    engines.save_factory_details(detail, factory, (), factory_kwargs or {},
+                                 backend=backend)
+    return book, detail
+
+
+def submit(factory, subject: str, store: dict,
+           factory_kwargs: dict | None = None) -> str:
+    """Save a flow and have it run: posted on the jobboard, or run here;
+    returns the flow's uuid."""
+    book, detail = save(factory, subject, store, factory_kwargs)
+    board = _state.get('board')
+    if board is not None:
+        try:
+            board.post(detail.name, book=book,
+                       details={'flow_uuid': detail.uuid,
+                                'subject': subject})
+            LOG.info('Flow %s (%s) of %s posted on the jobboard.',
+                     detail.name, detail.uuid, subject)
+            return detail.uuid
+        except Exception:  # noqa: B902 - the flow still runs, here
+            LOG.exception('Posting flow %s (%s) failed: running it in '
+                          'this taskmanager.', detail.name, detail.uuid)
+    flows_executor().submit(run, detail, False)
+    return detail.uuid
+
+
+def run_now(factory, subject: str, store: dict,
+            factory_kwargs: dict | None = None) -> str:
+    """Save a flow and run it to its end in this thread (recovery and
+    tests); returns the flow's uuid."""
+    _book, detail = save(factory, subject, store, factory_kwargs)
+    run(detail, False)
+    return detail.uuid
+
+
+# --- running a flow ---------------------------------------------------------
+
+def completed(detail: models.FlowDetail) -> list[str]:
+    return [atom.name for atom in detail if atom.state == states.SUCCESS]
+
+
+class FlowLog:
+    """Logs every task transition of one engine (and a resume)."""
+
+    def __init__(self, engine, detail: models.FlowDetail,
+                 subject: str) -> None:
+        self.engine = engine
+        self.prefix = 'Flow %s (%s) of instance %s' % (
+            detail.name, detail.uuid, subject)
+        done = completed(detail)
+        if done:
+            LOG.info('Resuming flow %s (%s) of instance %s after %s',
+                     detail.name, detail.uuid, subject, ', '.join(done))
+
+    def _on_atom(self, state, details) -> None:
+        LOG.info('%s: task %s -> %s', self.prefix,
+                 details.get('task_name') or details.get('retry_name'),
+                 state)
+
+    def __enter__(self) -> 'FlowLog':
+        self.engine.atom_notifier.register(self.engine.atom_notifier.ANY,
+                                           self._on_atom)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.engine.atom_notifier.deregister(self.engine.atom_notifier.ANY,
+                                             self._on_atom)
+
+
+def _subject(detail: models.FlowDetail) -> str:
+    return (detail.meta or {}).get('store', {}).get('instance_id') or \
+        (detail.meta or {}).get('store', {}).get('module_id') or '-'
+
+
+def run(detail: models.FlowDetail, resumed: bool) -> None:
+    """Run (or resume) a saved flow here, to its end; the flow's guard
+    has reported a failure by the time this returns."""
+    store = dict((detail.meta or {}).get('store') or {})
+    try:
+        engine = engines.load_from_detail(detail, store=store,
+                                          backend=persistence(),
+                                          engine='serial')
+        with FlowLog(engine, detail, _subject(detail)):
+            engine.run()
+    except Exception as error:  # noqa: B902 - reported by the flow's guard
+        LOG.info('Flow %s (%s) ended with %s: %s', detail.name,
+                 detail.uuid, type(error).__name__, error)
+
+
+def unfinished() -> list[models.FlowDetail]:
+    """The saved flows that have not finished."""
+    found = []
+    with contextlib.closing(persistence().get_connection()) as connection:
+        for book in connection.get_logbooks(lazy=False):
+            for detail in book:
+                if detail.state not in FINISHED:
+                    found.append(detail)
+    return found
+
+
+def unfinished_subjects() -> set[str]:
+    """Instance (or module) ids with an unfinished flow: one query."""
+    metadata = sa.MetaData()
+    books = sa.Table('logbooks', metadata, autoload_with=db_api.get_engine())
+    details = sa.Table('flowdetails', metadata,
+                       autoload_with=db_api.get_engine())
+    query = sa.select(books.c.name).select_from(books.join(
+        details, details.c.parent_uuid == books.c.uuid)).where(sa.or_(
+            details.c.state.is_(None), details.c.state.notin_(FINISHED)))
+    with db_api.get_engine().connect() as connection:
+        return {row[0] for row in connection.execute(query)}
+
+
+def resume_unfinished() -> list[str]:
+    """At the start of a taskmanager without a jobboard: resume every
+    unfinished flow, in the recovery executor; returns their uuids."""
+    resumed = []
+    for detail in unfinished():
+        resumed.append(detail.uuid)
+        recovery_executor().submit(run, detail, True)
+    return resumed
+
+
+def forget_finished(age: float) -> int:
+    """Delete the saved state of flows finished ``age`` seconds ago or
+    more; returns how many logbooks went."""
+    gone = 0
+    cutoff = db_api.now().timestamp() - age
+    with contextlib.closing(persistence().get_connection()) as connection:
+        for book in connection.get_logbooks(lazy=False):
+            details = list(book)
+            if not details or any(d.state not in FINISHED
+                                  for d in details):
+                continue
+            stamp = book.updated_at or book.created_at
+            if stamp is not None and stamp.timestamp() > cutoff:
+                continue
+            connection.destroy_logbook(book.uuid)
+            gone += 1
+    return gone
+
+
+# --- the jobboard --------------------------------------------------------
+
+class LeasedBoard:
+    """A jobboard whose claims expire unless renewed (the conductor
+    claims without an expiry)."""
+
+    def __init__(self, board, lease: float) -> None:
+        self._board = board
+        self._lease = lease
+
+    def claim(self, job, who):
+        return self._board.claim(job, who, expiry=self._lease)
+
+    def __getattr__(self, name):
+        return getattr(self._board, name)
+
+
+class Conductor(impl_nonblocking.NonBlockingConductor):
+    """taskflow's conductor, with the flow log and fencing: it knows the
+    engine of each job it runs, so that a lost claim suspends it."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.engines: dict = {}
+
+    def _engine_from_job(self, job):
+        engine = super()._engine_from_job(job)
+        self.engines[job.uuid] = engine
+        return engine
+
+    def _listeners_from_job(self, job, engine):
+        listeners = super()._listeners_from_job(job, engine)
+        detail = self._flow_detail_from_job(job)
+        listeners.append(_Listener(FlowLog(engine, detail,
+                                           _subject(detail))))
+        return listeners
+
+    def _on_job_done(self, job, fut):
+        self.engines.pop(job.uuid, None)
+        return super()._on_job_done(job, fut)
+
+    def renew_claims(self, board, lease: float) -> None:
+        """Renew the claim of every job this conductor runs; suspend the
+        engine of a job whose claim another conductor holds now."""
+        for future in list(self._dispatched):
+            job = getattr(future, 'job', None)
+            if job is None:
+                continue
+            try:
+                owner = board.find_owner(job)
+            except Exception:  # noqa: B902 - Redis away: try again later
+                LOG.exception('Cannot read the claim of job %s.', job.uuid)
+                continue
+            if owner != self._name:
+                engine = self.engines.get(job.uuid)
+                LOG.warning('Job %s is claimed by %s now: suspending its '
+                            'flow here.', job.uuid, owner)
+                if engine is not None:
+                    engine.suspend()
+                continue
+            job.extend_expiry(lease)
+
+
+class _Listener:
+    """Adapts FlowLog to the conductor's listener protocol."""
+
+    def __init__(self, flow_log: FlowLog) -> None:
+        self.flow_log = flow_log
+
+    def __enter__(self):
+        return self.flow_log.__enter__()
+
+    def __exit__(self, *exc):
+        return self.flow_log.__exit__(*exc)
+
+
+def board_conf() -> dict:
+    conf = CONF.taskflow
+    values = {'board': 'redis', 'host': conf.jobboard_redis_host,
+              'port': conf.jobboard_redis_port, 'db': conf.jobboard_redis_db,
+              'namespace': conf.jobboard_namespace.encode('utf-8')}
+    if conf.jobboard_redis_password:
+        values['password'] = conf.jobboard_redis_password
+    return values
+
+
+def start() -> None:
+    """Start running flows: resume this taskmanager's unfinished ones, or
+    connect to the jobboard and start the conductor."""
+    if CONF.taskflow.jobboard_backend == 'none':
+        resumed = resume_unfinished()
+        if resumed:
+            LOG.info('Resuming %d unfinished flow(s).', len(resumed))
+        return
+    board = job_backends.fetch('trove_clone', board_conf(),
+                               persistence=persistence())
+    board.connect()
+    lease = CONF.taskflow.claim_lease
+    conductor = Conductor(
+        owner_name(), LeasedBoard(board, lease), persistence=persistence(),
+        engine='serial', wait_timeout=CONF.taskflow.jobboard_poll_interval,
+        max_simultaneous_jobs=CONF.taskflow.max_flows)
+    stopping = threading.Event()
+    _state.update(board=board, conductor=conductor, stopping=stopping)
+    threading.Thread(target=conductor.run, name='conductor',
+                     daemon=True).start()
+
+    def heartbeat() -> None:
+        while not stopping.wait(lease / 3.0):
+            try:
+                conductor.renew_claims(board, lease)
+            except Exception:  # noqa: B902 - keep renewing
+                LOG.exception('Renewing the flow claims failed.')
+    threading.Thread(target=heartbeat, name='claims', daemon=True).start()
+    LOG.info('Conductor %s claims flows from the jobboard at %s:%d '
+             '(lease %.0f s).', owner_name(),
+             CONF.taskflow.jobboard_redis_host,
+             CONF.taskflow.jobboard_redis_port, lease)
+
+
+def stop() -> None:
+    """Stop claiming; flows running here are suspended at their next task
+    and their claims left to expire, so another taskmanager resumes
+    them."""
+    conductor = _state.pop('conductor', None)
+    if conductor is not None:
+        conductor.stop()
+    stopping = _state.pop('stopping', None)
+    if stopping is not None:
+        stopping.set()
+    board = _state.pop('board', None)
+    if board is not None:
+        with contextlib.suppress(Exception):
+            board.close()
