@@ -4,6 +4,7 @@ import sys
 from oslo_config import cfg
 from oslo_db import exception as db_exc
 import oslo_messaging
+import redis
 from oslo_upgradecheck import common_checks
 from oslo_upgradecheck import upgradecheck
 import sqlalchemy as sa
@@ -99,6 +100,32 @@ class Checks(upgradecheck.UpgradeCommands):
         ok, message = deployment_secrets.private_files_check()
         return Result(Code.SUCCESS if ok else Code.FAILURE, message)
 
+    def _check_jobboard(self) -> Result:
+        """With several taskmanagers, the jobboard must answer and must
+        not take jobs from anyone."""
+        conf = CONF.taskflow
+        if conf.jobboard_backend == 'none':
+            return Result(Code.SUCCESS, 'No jobboard: run one '
+                          'trove-taskmanager (jobboard_backend = redis for '
+                          'several).')
+        if not conf.jobboard_redis_password:
+            return Result(Code.FAILURE, '[taskflow] jobboard_redis_password '
+                          'is not set: anyone who reaches the jobboard at '
+                          '%s:%d could have a taskmanager run a flow.' % (
+                              conf.jobboard_redis_host,
+                              conf.jobboard_redis_port))
+        try:
+            redis.Redis(host=conf.jobboard_redis_host,
+                        port=conf.jobboard_redis_port,
+                        password=conf.jobboard_redis_password,
+                        db=conf.jobboard_redis_db, socket_timeout=5).ping()
+        except redis.RedisError as error:
+            return Result(Code.FAILURE, 'The jobboard at %s:%d does not '
+                          'answer: %s' % (conf.jobboard_redis_host,
+                                          conf.jobboard_redis_port, error))
+        return Result(Code.SUCCESS, 'Jobboard at %s:%d.' % (
+            conf.jobboard_redis_host, conf.jobboard_redis_port))
+
     _upgrade_checks = (
         ('Database schema version', _check_schema),
         ('RPC settings', _check_rpc),
@@ -106,6 +133,7 @@ class Checks(upgradecheck.UpgradeCommands):
         ('Module key', _check_module_key),
         ('Deployment secrets', _check_deployment_secrets),
         ('Private files', _check_private_files),
+        ('Flow jobboard', _check_jobboard),
         ('Policy File JSON to YAML Migration',
          (common_checks.check_policy_json, {'conf': CONF})),
     )

@@ -363,3 +363,12 @@ class InstanceModule(SoftDeleted, Base):
 #: atomdetails), as taskflow's SQLAlchemy persistence defines and queries
 #: them; migration 2026_2_expand05 creates them.
 FLOW_TABLES = taskflow_tables.fetch(Base.metadata)
+# taskflow marks each primary key unique as well; no database keeps that
+# as a constraint of its own, so the model does not either (migrations
+# and models compare equal).
+for _table in FLOW_TABLES:
+    for _column in _table.columns:
+        _column.unique = False
+    for _constraint in [c for c in _table.constraints
+                        if isinstance(c, sa.UniqueConstraint)]:
+        _table.constraints.discard(_constraint)

@@ -20,6 +20,7 @@ one that was running; tasks are written so that running again is safe.
 """
 import concurrent.futures
 import contextlib
+import datetime
 import socket
 import threading
 
@@ -35,6 +36,7 @@ from taskflow import states
 
 from trove_clone.conf import CONF
 from trove_clone.db import api as db_api
+from trove_clone.db.models import FLOW_TABLES as models_tables
 
 LOG = logging.getLogger(__name__)
 #: Flow states after which a flow is never run again.
@@ -139,7 +141,8 @@ def run_now(factory, subject: str, store: dict,
 # --- running a flow ---------------------------------------------------------
 
 def completed(detail: models.FlowDetail) -> list[str]:
-    return [atom.name for atom in detail if atom.state == states.SUCCESS]
+    return [atom.name for atom in detail if atom.state == states.SUCCESS
+            and not atom.name.startswith('_TaskFlow')]
 
 
 class FlowLog:
@@ -201,12 +204,13 @@ def unfinished() -> list[models.FlowDetail]:
     return found
 
 
+def _tables() -> tuple:
+    return models_tables.logbooks, models_tables.flowdetails
+
+
 def unfinished_subjects() -> set[str]:
     """Instance (or module) ids with an unfinished flow: one query."""
-    metadata = sa.MetaData()
-    books = sa.Table('logbooks', metadata, autoload_with=db_api.get_engine())
-    details = sa.Table('flowdetails', metadata,
-                       autoload_with=db_api.get_engine())
+    books, details = _tables()
     query = sa.select(books.c.name).select_from(books.join(
         details, details.c.parent_uuid == books.c.uuid)).where(sa.or_(
             details.c.state.is_(None), details.c.state.notin_(FINISHED)))
@@ -227,20 +231,21 @@ def resume_unfinished() -> list[str]:
 def forget_finished(age: float) -> int:
     """Delete the saved state of flows finished ``age`` seconds ago or
     more; returns how many logbooks went."""
-    gone = 0
-    cutoff = db_api.now().timestamp() - age
-    with contextlib.closing(persistence().get_connection()) as connection:
-        for book in connection.get_logbooks(lazy=False):
-            details = list(book)
-            if not details or any(d.state not in FINISHED
-                                  for d in details):
-                continue
-            stamp = book.updated_at or book.created_at
-            if stamp is not None and stamp.timestamp() > cutoff:
-                continue
-            connection.destroy_logbook(book.uuid)
-            gone += 1
-    return gone
+    books, details = _tables()
+    cutoff = db_api.now() - datetime.timedelta(seconds=age)
+    running = sa.select(details.c.parent_uuid).where(sa.or_(
+        details.c.state.is_(None), details.c.state.notin_(FINISHED)))
+    stamp = sa.func.coalesce(details.c.updated_at, details.c.created_at)
+    recent = sa.select(details.c.parent_uuid).where(stamp > cutoff)
+    old = sa.select(books.c.uuid).where(books.c.uuid.notin_(running),
+                                        books.c.uuid.notin_(recent))
+    with db_api.get_engine().connect() as connection:
+        uuids = [row[0] for row in connection.execute(old)]
+    backend = persistence()
+    with contextlib.closing(backend.get_connection()) as connection:
+        for uuid in uuids:
+            connection.destroy_logbook(uuid)
+    return len(uuids)
 
 
 # --- the jobboard --------------------------------------------------------

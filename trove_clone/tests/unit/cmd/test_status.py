@@ -43,6 +43,24 @@ class StatusTest(testtools.TestCase):
         self.assertIn('db_sync (or db_expand', result.stdout)
         self.assertIn('RPC over rabbit to 127.0.0.1:5672', result.stdout)
 
+    def test_a_jobboard_without_a_password_fails(self) -> None:
+        result = self.status('[database]\nconnection = '
+                             'sqlite:///%(dir)s/t.sqlite\n[taskflow]\n'
+                             'jobboard_backend = redis\n')
+        self.assertEqual(2, result.returncode, result.stdout)
+        self.assertIn(squeezed('jobboard_redis_password is not set'),
+                      unwrapped(result.stdout))
+
+    def test_an_unreachable_jobboard_fails(self) -> None:
+        result = self.status('[database]\nconnection = '
+                             'sqlite:///%(dir)s/t.sqlite\n[taskflow]\n'
+                             'jobboard_backend = redis\n'
+                             'jobboard_redis_port = 1\n'
+                             'jobboard_redis_password = pw\n')
+        self.assertEqual(2, result.returncode, result.stdout)
+        self.assertIn(squeezed('The jobboard at 127.0.0.1:1 does not '
+                               'answer'), unwrapped(result.stdout))
+
     def test_bad_transport_url_fails(self) -> None:
         result = self.status('[DEFAULT]\ntransport_url = nonsense\n'
                              '[database]\nconnection = '

@@ -24,5 +24,12 @@ depends_on = None
 
 def upgrade() -> None:
     metadata = sa.MetaData()
-    tables.fetch(metadata)
+    for table in tables.fetch(metadata):
+        # Each primary key is also marked unique there: a second index
+        # on MySQL only, which nothing needs.
+        for column in table.columns:
+            column.unique = False
+        for constraint in [c for c in table.constraints
+                           if isinstance(c, sa.UniqueConstraint)]:
+            table.constraints.discard(constraint)
     metadata.create_all(op.get_bind(), checkfirst=True)

@@ -1,0 +1,190 @@
+"""Flows are saved before they run and resumed after a stop; with a
+jobboard, a claim whose owner stopped renewing it is taken over, and a
+claim being renewed is not."""
+import contextlib
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+import fixtures
+from taskflow import engines
+from taskflow.patterns import linear_flow
+from taskflow import task
+
+from trove_clone.taskmanager import jobs
+from trove_clone.tests.unit import base
+
+#: Which tasks ran, in this process, by flow subject.
+RAN: dict = {}
+GATE = threading.Event()
+
+
+class Record(task.Task):
+
+    def execute(self, subject):
+        RAN.setdefault(subject, []).append(self.name)
+        if self.name == 'slow':
+            GATE.wait(30)
+
+
+def sample_flow(slow: bool = False) -> linear_flow.Flow:
+    return linear_flow.Flow('sample').add(
+        Record('one'), Record('slow' if slow else 'two'), Record('three'))
+
+
+def wait_for(predicate, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError('not within %s s' % timeout)
+        time.sleep(0.05)
+
+
+class SavedFlowTest(base.TestCase):
+
+    def setUp(self) -> None:
+        super().setUp()
+        RAN.clear()
+        self.logger = self.useFixture(fixtures.FakeLogger(
+            name='trove_clone.taskmanager.jobs', level='INFO'))
+
+    def test_a_suspended_flow_resumes_after_its_last_completed_task(self):
+        _book, detail = jobs.save(sample_flow, 'i-1', {'subject': 'i-1'})
+        engine = engines.load_from_detail(
+            detail, store={'subject': 'i-1'}, backend=jobs.persistence(),
+            engine='serial')
+        # The taskmanager stops after the first task.
+        for _state in engine.run_iter():
+            if RAN.get('i-1') == ['one']:
+                engine.suspend()
+        self.assertEqual(['one'], RAN['i-1'])
+        self.assertEqual([detail.uuid],
+                         [d.uuid for d in jobs.unfinished()])
+        self.assertEqual({'i-1'}, jobs.unfinished_subjects())
+        self.assertEqual([detail.uuid], jobs.resume_unfinished())
+        wait_for(lambda: RAN['i-1'] == ['one', 'two', 'three'])
+        wait_for(lambda: not jobs.unfinished())
+        self.assertIn('Resuming flow sample (%s) of instance - after one'
+                      % detail.uuid, self.logger.output)
+
+    def test_finished_flows_are_forgotten(self) -> None:
+        jobs.run_now(sample_flow, 'i-2', {'subject': 'i-2'})
+        self.assertEqual(0, jobs.forget_finished(3600))
+        time.sleep(0.5)
+        self.assertEqual(1, jobs.forget_finished(0.2))
+        self.assertEqual(0, jobs.forget_finished(0))
+
+    def test_the_stored_context_has_no_token(self) -> None:
+        from trove_clone.common import context as trove_context
+        context = trove_context.TroveContext(user_id='u', project_id='p',
+                                             auth_token='secret')
+        stored = jobs.stored_context(context)
+        self.assertNotIn('secret', repr(stored))
+        self.assertEqual('u', trove_context.TroveContext.from_dict(
+            stored).user_id)
+
+
+def _free_port() -> int:
+    with contextlib.closing(socket.socket()) as probe:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]
+
+
+class JobboardTest(base.TestCase):
+    """With a real Redis of the test's own (password, loopback)."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        server = shutil.which('redis-server')
+        if server is None:
+            self.skipTest('redis-server is not installed '
+                          '(tools/install-services installs it)')
+        RAN.clear()
+        GATE.clear()
+        self.addCleanup(GATE.set)
+        port = _free_port()
+        password = secrets.token_hex(16)
+        workdir = tempfile.mkdtemp()
+        self.redis = subprocess.Popen(
+            [server, '--port', str(port), '--bind', '127.0.0.1',
+             '--requirepass', password, '--save', '', '--appendonly', 'no',
+             '--dir', workdir], stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        self.addCleanup(self._stop_redis)
+        wait_for(lambda: self._answers(port), 10)
+        self.conf.config(jobboard_backend='redis', jobboard_redis_port=port,
+                         jobboard_redis_password=password, claim_lease=3,
+                         jobboard_poll_interval=0.05,
+                         jobboard_namespace='test-%s' % secrets.token_hex(4),
+                         group='taskflow')
+        self.logger = self.useFixture(fixtures.FakeLogger(
+            name='trove_clone.taskmanager.jobs', level='INFO'))
+
+    def _stop_redis(self) -> None:
+        self.redis.kill()
+        self.redis.wait(10)
+
+    @staticmethod
+    def _answers(port: int) -> bool:
+        try:
+            with socket.create_connection(('127.0.0.1', port), 1):
+                return True
+        except OSError:
+            return False
+
+    def board(self):
+        from taskflow.jobs import backends
+        board = backends.fetch('test', jobs.board_conf(),
+                               persistence=jobs.persistence())
+        board.connect()
+        self.addCleanup(board.close)
+        return board
+
+    def start(self) -> None:
+        jobs.start()
+        self.addCleanup(jobs.stop)
+
+    def test_a_posted_flow_runs_once(self) -> None:
+        self.start()
+        jobs.submit(sample_flow, 'i-3', {'subject': 'i-3'})
+        wait_for(lambda: RAN.get('i-3') == ['one', 'two', 'three'])
+        wait_for(lambda: not list(self.board().iterjobs()))
+        self.assertEqual(['one', 'two', 'three'], RAN['i-3'])
+
+    def test_a_lapsed_claim_is_taken_over_and_resumed(self) -> None:
+        book, detail = jobs.save(sample_flow, 'i-4', {'subject': 'i-4'})
+        # Another taskmanager ran the first task, then died: its claim
+        # lapses after one second.
+        engine = engines.load_from_detail(
+            detail, store={'subject': 'i-4'}, backend=jobs.persistence(),
+            engine='serial')
+        for _state in engine.run_iter():
+            if RAN.get('i-4') == ['one']:
+                engine.suspend()
+        board = self.board()
+        job = board.post(detail.name, book=book,
+                         details={'flow_uuid': detail.uuid})
+        board.claim(job, 'dead-taskmanager', expiry=1)
+        self.start()
+        wait_for(lambda: RAN.get('i-4') == ['one', 'two', 'three'])
+        self.assertIn('after one', self.logger.output)
+
+    def test_a_renewed_claim_is_not_taken(self) -> None:
+        from taskflow import exceptions
+        self.start()
+        jobs.submit(sample_flow, 'i-5', {'subject': 'i-5'},
+                    {'slow': True})
+        wait_for(lambda: RAN.get('i-5') == ['one', 'slow'])
+        board = self.board()
+        # Well past the lease of 3 s: the running conductor renews it.
+        time.sleep(5)
+        for job in board.iterjobs():
+            self.assertEqual(jobs.owner_name(), board.find_owner(job))
+            self.assertRaises(exceptions.UnclaimableJob, board.claim, job,
+                              'another-taskmanager')
+        GATE.set()
+        wait_for(lambda: RAN['i-5'] == ['one', 'slow', 'three'])
