@@ -40,7 +40,7 @@ class _LimiterEnviron:
 
 def make_pecan_app():
     return pecan.make_app(
-        root.RootController(), hooks=[hooks.ErrorHook()],
+        root.RootController(), hooks=[hooks.RPCHook(), hooks.ErrorHook()],
         force_canonical=False, guess_content_type_from_ext=False,
         debug=False, logging=False)
 

@@ -125,3 +125,42 @@ def mgmt_values(body: dict) -> dict:
     values['min_size'] = None if low is None else str(low)
     values['max_size'] = None if high is None else str(high)
     return values
+
+
+# --- the administrators' API (mgmt) ----------------------------------------
+
+def mgmt_list(context, version_id: str) -> list[dict]:
+    """Every parameter of a datastore version.
+
+    :raises: DatastoreVersionNotFound (404)
+    """
+    db_api.datastore_version_get(context, version_id)
+    return db_api.config_parameter_list(context, version_id)
+
+
+def mgmt_create(context, version_id: str, body: dict) -> dict:
+    """Add a parameter to a version from a mgmt create body.
+
+    :raises: DatastoreVersionNotFound (404),
+        ConfigurationParameterAlreadyExists
+    """
+    db_api.datastore_version_get(context, version_id)
+    return db_api.config_parameter_create(context, version_id,
+                                          mgmt_values(body))
+
+
+def mgmt_update(context, version_id: str, name: str, body: dict) -> dict:
+    """Replace a parameter's rule from a mgmt update body.
+
+    :raises: ConfigurationParameterNotFound (404)
+    """
+    return db_api.config_parameter_update(context, version_id, name,
+                                          mgmt_values(body))
+
+
+def mgmt_delete(context, version_id: str, name: str) -> None:
+    """Remove a parameter of a version.
+
+    :raises: ConfigurationParameterNotFound (404)
+    """
+    db_api.config_parameter_delete(context, version_id, name)

@@ -1,7 +1,9 @@
 """Configuration groups: values validated against the rules loaded for a
 datastore version, attached to instances and applied by their guests."""
 import decimal
-from typing import Any
+from typing import Any, Protocol
+
+from oslo_log import log as logging
 
 from trove_clone.common import exception
 from trove_clone.conf import CONF
@@ -10,6 +12,14 @@ from trove_clone.db import configurations as db_configurations
 from trove_clone.services import config_parameters
 from trove_clone.services import datastores
 from trove_clone.services import quotas
+
+LOG = logging.getLogger(__name__)
+
+
+class Tasks(Protocol):
+    """What this module casts to the taskmanager."""
+
+    def apply_configuration(self, context, instance_id: str) -> None: ...
 
 
 def rules_for(context, version: dict) -> dict[str, dict]:
@@ -139,6 +149,48 @@ def update(context, group: dict, spec: dict, merge: bool) -> dict:
         if before.get(name) != after.get(name))
     updated['datastore_version'] = group['datastore_version']
     return updated
+
+
+def update_and_apply(context, group: dict, spec: dict, merge: bool,
+                     tasks: Tasks) -> dict:
+    """Change a group (see :func:`update`) and, when a value changed,
+    have every instance it is attached to apply it; returns the group.
+
+    When a cast fails the group gets its name, description and values
+    back before the error is raised (MessagingUnavailable, 503, for a
+    broker that did not take it): the request changed nothing an instance
+    could apply later. An instance cast before the failure re-reads the
+    group when its taskmanager gets to it, so it applies the values given
+    back unless it was quicker.
+    """
+    updated = update(context, group, spec, merge)
+    if not updated['changed']:
+        return updated
+    try:
+        for instance in db_configurations.instances_of(context,
+                                                       group['id']):
+            tasks.apply_configuration(context, instance['id'])
+    except Exception as error:  # noqa: B902 - given back, then raised
+        LOG.warning('Configuration group %s: the change was not cast to '
+                    'its instances, given back: %s', group['id'], error)
+        db_configurations.replace(
+            context, group['id'], group['values'],
+            {'name': group['name'], 'description': group['description']})
+        raise
+    return updated
+
+
+def instances_of(context, group: dict) -> list[dict]:
+    """``{'id', 'name'}`` of the instances the group is attached to."""
+    return db_configurations.instances_of(context, group['id'])
+
+
+def delete(context, group: dict) -> None:
+    """Delete a group no instance uses.
+
+    :raises: ConfigurationInUse (400)
+    """
+    db_configurations.delete(context, group['id'])
 
 
 def check_attachable(context, group: dict, instance: dict) -> None:

@@ -272,6 +272,19 @@ def delete_version(context, version_id: str) -> None:
     db_api.datastore_version_delete(context, version_id)
 
 
+def get_version(context, version_id: str) -> dict:
+    """Administrator: any version by id, active or not.
+
+    :raises: DatastoreVersionNotFound (404)
+    """
+    return db_api.datastore_version_get(context, version_id)
+
+
+def list_versions(context) -> list[dict]:
+    """Administrator: every version of every datastore."""
+    return db_api.datastore_version_list(context)
+
+
 def visible_datastores(context, is_admin: bool,
                        snapshot: tuple | None = None
                        ) -> list[tuple[dict, list]]:

@@ -22,6 +22,7 @@ from trove_clone import drivers
 from trove_clone.services import accounts
 from trove_clone.services import configurations
 from trove_clone.services import datastores
+from trove_clone.services import flavors
 from trove_clone.services import modules as module_service
 from trove_clone.services import quotas
 
@@ -54,6 +55,12 @@ class Tasks(Protocol):
 
     def upgrade(self, context, instance_id: str,
                 datastore_version_id: str) -> None: ...
+
+
+class StopGuest(Protocol):
+    """The guest call of an administrator's stop."""
+
+    def stop_db(self, context) -> None: ...
 
 
 def page_size(requested: int | None) -> int:
@@ -164,7 +171,7 @@ def resolve_flavor(context, reference: Any, version: dict) -> dict:
     """The flavor, which must be allowed for the version."""
     if reference is None or str(reference).strip() == '':
         raise exception.BadRequest('A flavor is required: give flavorRef.')
-    flavor = drivers.get('flavor').get(flavor_id_of(reference))
+    flavor = flavors.get(flavor_id_of(reference))
     allowed = datastores.list_associations(context, version['id'],
                                            datastores.FLAVOR_KEY)
     if allowed and flavor['id'] not in allowed:
@@ -307,11 +314,20 @@ def attach_configuration(context, row: dict, configuration_id: str | None,
     elif row['configuration_id'] is None:
         raise exception.BadRequest('Instance %s has no configuration group '
                                    'to detach.' % row['id'])
-    db_instances.update(context, row['id'],
-                        {'configuration_id': configuration_id})
+    # Conditional: an action begun since the row was read (a resize, an
+    # upgrade) wins, and this request changes nothing.
+    if not db_instances.update(
+            context, row['id'], {'configuration_id': configuration_id},
+            expected_tasks=(statuses.NONE.code,
+                            statuses.RESTART_REQUIRED.code)):
+        raise exception.UnprocessableEntity(
+            'Instance %s is not ready for a configuration change: an '
+            'action started on it.' % row['id'])
     try:
         apply_configuration(context, row['id'], tasks)
-    except Exception:  # noqa: B902 - the group change is given back
+    except Exception as error:  # noqa: B902 - the group change is given back
+        LOG.warning('Instance %s: the configuration change was not cast, '
+                    'given back: %s', row['id'], error)
         db_instances.update(context, row['id'],
                             {'configuration_id': row['configuration_id']})
         raise
@@ -394,13 +410,21 @@ def _cast_or_give_back(context, row: dict, task: statuses.Task,
     except Exception as error:  # noqa: B902 - given back, then raised
         LOG.warning('Instance %s: %s not started, given back: %s',
                     row['id'], task.name, error)
-        db_instances.end_action(
-            context, row['id'], task, statuses.task(row['task_id']),
-            service, statuses.service_status(row.get('service_status') or
-                                             '') if service else None)
+        _give_back(context, row, task, service)
         if quota:
             db_instances.release_quota(context, row['tenant_id'], quota)
         raise
+
+
+def _give_back(context, row: dict, task: statuses.Task,
+               service: statuses.ServiceStatus | None = None) -> None:
+    """Give back an action begun with ``task`` (and ``service``): the
+    instance gets the task and service status it had (row) unless
+    something moved it since."""
+    db_instances.end_action(
+        context, row['id'], task, statuses.task(row['task_id']),
+        service, statuses.service_status(row.get('service_status') or '')
+        if service else None)
 
 
 def restart(context, row: dict, tasks: Tasks) -> None:
@@ -440,7 +464,7 @@ def resize_volume(context, row: dict, size: Any, tasks: Tasks) -> None:
         db_instances.change_quota(context, row['tenant_id'], delta,
                                   quotas.limits(context, row['tenant_id']))
     except exception.QuotaExceeded:
-        db_instances.set_task(context, row['id'], statuses.NONE)
+        _give_back(context, row, statuses.RESIZING)
         raise
     _cast_or_give_back(
         context, row, statuses.RESIZING,
@@ -455,7 +479,7 @@ def resize_flavor(context, row: dict, reference: Any, tasks: Tasks) -> None:
         raise exception.BadRequest(
             'The new flavor %s is the flavor the instance has already.'
             % flavor['id'])
-    old = drivers.get('flavor').get(row['flavor_id'])
+    old = flavors.get(row['flavor_id'])
     _begin(context, row, statuses.RESIZING)
     delta = flavor['ram'] - old['ram']
     try:
@@ -464,7 +488,7 @@ def resize_flavor(context, row: dict, reference: Any, tasks: Tasks) -> None:
                 context, row['tenant_id'], {'ram': delta},
                 quotas.limits(context, row['tenant_id']))
     except exception.QuotaExceeded:
-        db_instances.set_task(context, row['id'], statuses.NONE)
+        _give_back(context, row, statuses.RESIZING)
         raise
     _cast_or_give_back(
         context, row, statuses.RESIZING,
@@ -475,6 +499,39 @@ def resize_flavor(context, row: dict, reference: Any, tasks: Tasks) -> None:
     if delta < 0:
         db_instances.release_quota(context, row['tenant_id'],
                                    {'ram': -delta})
+
+
+def stop_database(context, row: dict, guest: StopGuest) -> None:
+    """Administrator: stop the instance's database, a synchronous guest
+    call made under the instance's task (REBOOTING) like any other
+    action, so that it cannot race a resize or an upgrade; the task is
+    given back once the guest answers (or fails).
+
+    :raises: UnprocessableEntity (422) when the instance is busy; what
+        the guest call raises
+    """
+    _begin(context, row, statuses.REBOOTING)
+    try:
+        guest.stop_db(context)
+    finally:
+        _give_back(context, row, statuses.REBOOTING)
+
+
+def server_and_volume(row: dict) -> tuple[dict | None, dict | None]:
+    """Administrator's show: the instance's server and volume as the
+    compute and volume drivers report them (None when gone)."""
+    server = volume = None
+    if row['server_id']:
+        try:
+            server = drivers.get('compute').get(row['server_id'])
+        except exception.ServerNotFound:
+            server = None
+    if row['volume_id']:
+        try:
+            volume = drivers.get('volume').get(row['volume_id'])
+        except exception.VolumeNotFound:
+            volume = None
+    return server, volume
 
 
 def reset_status(context, row: dict) -> None:

@@ -6,9 +6,7 @@ from trove_clone.api.controllers import base
 from trove_clone.api.controllers.v1 import instances as instance_routes
 from trove_clone.api.schemas import configurations as schemas
 from trove_clone.api.views import configurations as views
-from trove_clone.db import configurations as db_configurations
 from trove_clone.services import configurations as service
-from trove_clone.services import instances as instance_service
 
 
 def load(configuration_id: str, rule: str) -> tuple:
@@ -32,8 +30,8 @@ class ConfigurationInstancesController:
     @index.when(method='GET', content_type=base.JSON)
     def index_get(self):
         ctx, group = load(self._id, 'configuration:instances')
-        return base.respond({'instances': db_configurations.instances_of(
-            ctx, group['id']), 'links': []})
+        return base.respond({'instances': service.instances_of(ctx, group),
+                             'links': []})
 
 
 class ConfigurationController:
@@ -55,11 +53,8 @@ class ConfigurationController:
     def _change(self, schema: dict, rule: str, merge: bool) -> None:
         body = base.read_body(schema)['configuration']
         ctx, group = load(self._id, rule)
-        updated = service.update(ctx, group, body, merge)
-        if updated['changed']:
-            for instance in db_configurations.instances_of(ctx, group['id']):
-                instance_service.apply_configuration(
-                    ctx, instance['id'], instance_routes.tasks())
+        service.update_and_apply(ctx, group, body, merge,
+                                 instance_routes.tasks())
 
     @index.when(method='PUT', content_type=base.JSON)
     def index_put(self):
@@ -75,7 +70,7 @@ class ConfigurationController:
     @index.when(method='DELETE', content_type=base.JSON)
     def index_delete(self):
         ctx, group = load(self._id, 'configuration:delete')
-        db_configurations.delete(ctx, group['id'])
+        service.delete(ctx, group)
         return base.respond(None, 202)
 
 

@@ -3,7 +3,7 @@ from pecan import expose
 
 from trove_clone.api.controllers import base
 from trove_clone.api.views import flavors as views
-from trove_clone import drivers
+from trove_clone.services import flavors as service
 
 
 class FlavorController:
@@ -19,7 +19,7 @@ class FlavorController:
     @index.when(method='GET', content_type=base.JSON)
     def index_get(self):
         base.authorize('flavor:show')
-        flavor = drivers.get('flavor').get(self._flavor_id)
+        flavor = service.get(self._flavor_id)
         return base.respond({'flavor': views.flavor(flavor)})
 
 
@@ -33,7 +33,7 @@ class FlavorsController:
     @index.when(method='GET', content_type=base.JSON)
     def index_get(self):
         base.authorize('flavor:index')
-        flavors = drivers.get('flavor').list()
+        flavors = service.list_all()
         return base.respond({'flavors': [views.flavor(f) for f in flavors]})
 
     @expose()

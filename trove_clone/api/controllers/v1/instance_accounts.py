@@ -9,20 +9,19 @@ import urllib.parse
 from pecan import expose
 
 from trove_clone.api.controllers import base
+from trove_clone.api import hooks
 from trove_clone.api.schemas import instances as schemas
 from trove_clone.api.views import instances as views
 from trove_clone.common import exception
 from trove_clone.common import statuses
-from trove_clone.db import instances as db_instances
-from trove_clone.guestagent import rpcapi as guest_rpcapi
 from trove_clone.services import accounts
 from trove_clone.services import instances as service
+from trove_clone.services import root as root_service
 
 
-def guest(row: dict, timeout: float | None = None
-          ) -> guest_rpcapi.GuestAPI:
-    return guest_rpcapi.GuestAPI(row['id'], timeout=timeout,
-                                 key=service.instance_key(row))
+def guest(row: dict, timeout: float | None = None):
+    """The guest agent's RPC client, from the request's (RPCHook)."""
+    return hooks.rpcapi().guest(row, timeout)
 
 
 def load(instance_id: str, rule: str):
@@ -294,17 +293,12 @@ class InstanceRootController:
             password = body.get('password')
         ctx, row, _manager = _ready(self._instance_id,
                                     'instance:extension:root:create')
-        user = guest(row).enable_root(ctx, password)
-        db_instances.record_root_enabled(ctx, row['id'], ctx.user_id or '')
-        return base.respond({'user': {'name': user['name'],
-                                      'password': user['password']}})
+        user = root_service.enable(ctx, row, password, guest(row))
+        return base.respond({'user': user})
 
     @index.when(method='DELETE', content_type=base.JSON)
     def index_delete(self):
         ctx, row, _manager = _ready(self._instance_id,
                                     'instance:extension:root:delete')
-        if row.get('root_history') is None:
-            raise exception.NotFound('Root was never enabled on instance %s.'
-                                     % row['id'])
-        guest(row).disable_root(ctx)
+        root_service.disable(ctx, row, guest(row))
         return base.respond(None, 204)

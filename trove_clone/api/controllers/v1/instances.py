@@ -7,19 +7,20 @@ from pecan import expose
 
 from trove_clone.api.controllers import base
 from trove_clone.api.controllers.v1 import instance_accounts
+from trove_clone.api import hooks
 from trove_clone.api.controllers.v1 import instance_modules
 from trove_clone.api.schemas import instances as schemas
 from trove_clone.api.views import instances as views
 from trove_clone.common import exception
 from trove_clone.db import api as db_api
 from trove_clone.services import instances as service
-from trove_clone.taskmanager import rpcapi as taskmanager_rpcapi
 
 LOG = logging.getLogger(__name__)
 
 
-def tasks() -> taskmanager_rpcapi.TaskManagerAPI:
-    return taskmanager_rpcapi.TaskManagerAPI()
+def tasks():
+    """The taskmanager's RPC client, from the request's (RPCHook)."""
+    return hooks.rpcapi().tasks
 
 
 def next_link(path: str, marker: str | None) -> list[dict]:
@@ -162,15 +163,15 @@ class InstanceController:
                                         'datastore_version'):
             raise exception.NotImplementedYet(
                 operation='updating %s of an instance' % others[0])
-        if 'name' in body:
-            service.rename(ctx, row, body['name'])
         if 'datastore_version' in body:
             service.upgrade(ctx, row, body['datastore_version'], tasks())
-            return base.respond(None, 202)
-        if 'configuration' in body or not body:
+        elif 'configuration' in body or not body:
             # Trove: an empty instance body detaches the configuration.
             service.attach_configuration(ctx, row, body.get('configuration'),
                                          tasks())
+        # Last: a request refused, or whose cast failed, renames nothing.
+        if 'name' in body:
+            service.rename(ctx, row, body['name'])
         return base.respond(None, 202)
 
     @index.when(method='PUT', content_type=base.JSON)

@@ -10,8 +10,6 @@ from trove_clone.api.schemas import quotas as quota_schemas
 from trove_clone.api.views import datastores as views
 from trove_clone.api.views import instances as instance_views
 from trove_clone.common import exception
-from trove_clone.db import api as db_api
-from trove_clone import drivers
 from trove_clone.services import config_parameters
 from trove_clone.services import datastores as service
 from trove_clone.services import instances as instance_service
@@ -44,7 +42,7 @@ class MgmtDatastoreVersionController:
     @index.when(method='GET', content_type=base.JSON)
     def index_get(self):
         ctx = base.require_admin()
-        version = db_api.datastore_version_get(ctx, self._version_id)
+        version = service.get_version(ctx, self._version_id)
         return base.respond({'version': views.mgmt_version(version)})
 
     @index.when(method='PATCH', content_type=base.JSON)
@@ -73,7 +71,7 @@ class MgmtDatastoreVersionsController:
     def index_get(self):
         ctx = base.require_admin()
         versions = [views.mgmt_version(v)
-                    for v in db_api.datastore_version_list(ctx)]
+                    for v in service.list_versions(ctx)]
         page, marker = _paginate(versions, ctx.limit, ctx.marker)
         return base.respond({'versions': page, 'links': instance_routes.
                              next_link(pecan.request.path, marker)})
@@ -113,23 +111,22 @@ class MgmtParameterController:
     @index.when(method='GET', content_type=base.JSON)
     def index_get(self):
         ctx = base.require_admin()
-        param = db_api.config_parameter_get(ctx, self._version_id,
-                                            self._name)
+        param = config_parameters.get_for_version(ctx, self._version_id,
+                                                  self._name)
         return base.respond(views.mgmt_parameter(param))
 
     @index.when(method='PUT', content_type=base.JSON)
     def index_put(self):
         ctx = base.require_admin()
         body = base.read_body(schemas.parameter)['configuration-parameter']
-        values = config_parameters.mgmt_values(body)
-        param = db_api.config_parameter_update(ctx, self._version_id,
-                                               self._name, values)
+        param = config_parameters.mgmt_update(ctx, self._version_id,
+                                              self._name, body)
         return base.respond(views.mgmt_parameter(param))
 
     @index.when(method='DELETE', content_type=base.JSON)
     def index_delete(self):
         ctx = base.require_admin()
-        db_api.config_parameter_delete(ctx, self._version_id, self._name)
+        config_parameters.mgmt_delete(ctx, self._version_id, self._name)
         return base.respond(None, 204)
 
 
@@ -147,8 +144,7 @@ class MgmtParametersController:
     @index.when(method='GET', content_type=base.JSON)
     def index_get(self):
         ctx = base.require_admin()
-        db_api.datastore_version_get(ctx, self._version_id)
-        params = db_api.config_parameter_list(ctx, self._version_id)
+        params = config_parameters.mgmt_list(ctx, self._version_id)
         return base.respond({'configuration-parameters':
                              [views.mgmt_parameter(p) for p in params]})
 
@@ -156,9 +152,7 @@ class MgmtParametersController:
     def index_post(self):
         ctx = base.require_admin()
         body = base.read_body(schemas.parameter)['configuration-parameter']
-        db_api.datastore_version_get(ctx, self._version_id)
-        param = db_api.config_parameter_create(
-            ctx, self._version_id, config_parameters.mgmt_values(body))
+        param = config_parameters.mgmt_create(ctx, self._version_id, body)
         return base.respond(views.mgmt_parameter(param))
 
     @expose()
@@ -235,7 +229,8 @@ class MgmtInstanceActionController:
         row = instance_service.get(ctx, self._instance_id, None)
         name = next(iter(body))
         if name == 'stop':
-            instance_routes.instance_accounts.guest(row).stop_db(ctx)
+            instance_service.stop_database(
+                ctx, row, instance_routes.instance_accounts.guest(row))
         elif name == 'reboot':
             instance_service.reboot(ctx, row, instance_routes.tasks())
         elif name == 'reset-task-status':
@@ -263,17 +258,7 @@ class MgmtInstanceController:
     def index_get(self):
         ctx = base.require_admin()
         row = instance_service.get(ctx, self._instance_id, None)
-        server = volume = None
-        if row['server_id']:
-            try:
-                server = drivers.get('compute').get(row['server_id'])
-            except exception.ServerNotFound:
-                server = None
-        if row['volume_id']:
-            try:
-                volume = drivers.get('volume').get(row['volume_id'])
-            except exception.VolumeNotFound:
-                volume = None
+        server, volume = instance_service.server_and_volume(row)
         return base.respond({'instance': instance_views.mgmt_detail(
             row, server, volume)})
 

@@ -63,6 +63,24 @@ class CheckLayersTest(testtools.TestCase):
         self.assertEqual(1, code)
         self.assertIn('only taskmanager.rpcapi', output)
 
+    def test_api_importing_drivers_fails(self) -> None:
+        for text in ('from trove_clone import drivers\n',
+                     'from trove_clone.drivers import compute\n',
+                     'import trove_clone.drivers.compute.local\n'):
+            code, output = self.run_checker(self.tree({
+                'api/controllers/v1/a.py': text,
+                'drivers/compute/local.py': 'X = 1\n'}))
+            self.assertEqual(1, code, text)
+            self.assertIn('the API never imports drivers', output)
+            self.assertIn('api/controllers/v1/a.py:1', output)
+
+    def test_services_may_import_drivers(self) -> None:
+        code, output = self.run_checker(self.tree({
+            'services/a.py': 'from trove_clone import drivers\n',
+            'drivers/__init__.py': 'X = 1\n',
+            'api/b.py': 'from trove_clone.services import a\n'}))
+        self.assertEqual(0, code, output)
+
     def test_real_tree_passes(self) -> None:
         code, output = self.run_checker(ROOT)
         self.assertEqual(0, code, output)
