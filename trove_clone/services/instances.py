@@ -57,6 +57,12 @@ class Tasks(Protocol):
                 datastore_version_id: str) -> None: ...
 
 
+class StatsGuest(Protocol):
+    """The guest call of an instance's show."""
+
+    def get_filesystem_stats(self, context) -> dict: ...
+
+
 class StopGuest(Protocol):
     """The guest call of an administrator's stop."""
 
@@ -73,8 +79,8 @@ def page_size(requested: int | None) -> int:
 def list_page(context, project_id: str | None, limit: int | None,
               marker: str | None, include_clustered: bool = False
               ) -> tuple[list[dict], str | None]:
-    """One page of instances (with derived statuses) and the marker of
-    the next page (or None)."""
+    """One page of instances (with derived statuses and their
+    ``datastore_version``) and the marker of the next page (or None)."""
     size = page_size(limit)
     rows = db_api.instance_list(context, project_id, size + 1, marker,
                                 include_clustered)
@@ -83,9 +89,15 @@ def list_page(context, project_id: str | None, limit: int | None,
         rows, next_marker = rows[:size], rows[size - 1]['id']
     services = db_instances.list_with_status(
         context, [row['id'] for row in rows])
+    versions: dict[str, dict] = {}
     for row in rows:
         row.update(services.get(row['id'], {}))
         derive_status(row)
+        version_id = row['datastore_version_id']
+        if version_id not in versions:
+            versions[version_id] = db_api.datastore_version_get(context,
+                                                                version_id)
+        row['datastore_version'] = versions[version_id]
     return rows, next_marker
 
 
@@ -136,6 +148,23 @@ def wants_volume_stats(row: dict) -> bool:
     return bool(row['volume_id']) and \
         row['status'] in _STATS_STATUSES and \
         db_instances.heartbeat_age(row) <= 2 * CONF.agent_heartbeat_time + 5
+
+
+def volume_stats(context, row: dict,
+                 guest: Callable[[], 'StatsGuest']) -> dict | None:
+    """The volume's use (``total``, ``used``, ``free`` in GB) as the guest
+    reports it for show, or None when it is not asked (see
+    wants_volume_stats) or cannot say.
+
+    :param guest: makes the guest's client (called only when asked)
+    """
+    if not wants_volume_stats(row):
+        return None
+    try:
+        return guest().get_filesystem_stats(context)
+    except exception.TroveError as error:
+        LOG.warning('No volume use for %s: %s', row['id'], error.message)
+        return None
 
 
 def instance_key(row: dict) -> str | None:

@@ -518,6 +518,28 @@ def remove_from(context, row: dict, module_id: str,
     db_modules.record_removed(context, row['id'], module['id'])
 
 
+def current_count(context, module: dict) -> int:
+    """How many instances have the module's current contents (md5)."""
+    return db_modules.count_current(context, module['id'], module['md5'])
+
+
+def instance_counts(context, module: dict, include_clustered: bool,
+                    tenant_id: str | None) -> list:
+    """The module's instances counted by the md5 each has (of
+    ``tenant_id``'s instances, or everyone's for None)."""
+    return db_modules.count_by_md5(context, module['id'], include_clustered,
+                                   tenant_id)
+
+
+def instance_ids(context, module: dict, include_clustered: bool,
+                 limit: int, marker: str | None,
+                 tenant_id: str | None) -> list[str]:
+    """Ids of at most ``limit`` instances the module is applied to, after
+    ``marker`` (of ``tenant_id``'s instances, or everyone's for None)."""
+    return db_modules.instance_ids(context, module['id'], include_clustered,
+                                   limit, marker, tenant_id)
+
+
 def record_results(context, instance_id: str, modules: list[dict],
                    results: list[dict]) -> list[dict]:
     """Record, for each of ``modules`` (rows or payloads) the guest

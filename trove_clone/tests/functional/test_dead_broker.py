@@ -226,25 +226,45 @@ class BrokerDiesUnderAnInstanceTest(testtools.TestCase):
         self.wait_for_status(instance_id, 'ACTIVE')
         users = '/instances/%s/users' % instance_id
         self.assertEqual(200, self.call('GET', users)[0].status_code)
+        response, _ = self.call('POST', '/configurations', {
+            'configuration': {'name': 'g1', 'values': {
+                'active-defrag-cycle-max': 30},
+                'datastore': {'type': 'redis'}}})
+        self.assertEqual(200, response.status_code, response.text)
+        group = response.json()['configuration']
+        self.addCleanup(self.call, 'DELETE', '/configurations/%s'
+                        % group['id'])
         before = self.usage()
 
         self.rabbit.stop()
         path = '/instances/%s' % instance_id
-        for method, suffix, body in [
-                ('GET', '/users', None),
-                ('POST', '/users', {'users': [{'name': 'u1',
-                                               'password': 'pw'}]}),
-                ('POST', '/action', {'restart': {}}),
-                ('POST', '/action', {'resize': {'volume': {'size': 2}}}),
-                ('DELETE', '', None)]:
-            response, elapsed = self.call(method, path + suffix, body)
-            where = '%s %s: %s' % (method, suffix, response.text)
+        mgmt = '/mgmt/instances/%s/action' % instance_id
+        for method, where_to, body, admin in [
+                ('GET', path + '/users', None, False),
+                ('POST', path + '/users', {'users': [{'name': 'u1',
+                                                      'password': 'pw'}]},
+                 False),
+                ('POST', path + '/action', {'restart': {}}, False),
+                ('POST', path + '/action',
+                 {'resize': {'volume': {'size': 2}}}, False),
+                ('POST', path + '/action', {'resize': {'flavorRef': '2'}},
+                 False),
+                ('PUT', path, {'instance': {'configuration': group['id']}},
+                 False),
+                ('POST', mgmt, {'reboot': {}}, True),
+                ('POST', mgmt, {'stop': {}}, True),
+                ('DELETE', path, None, False)]:
+            response, elapsed = self.call(method, where_to, body,
+                                          admin=admin)
+            where = '%s %s: %s' % (method, where_to, response.text)
             self.assertEqual(503, response.status_code, where)
             self.assertIn('serviceUnavailable', response.json(), where)
             self.assertLess(elapsed, ANSWER_BOUND, where)
             shown, _ = self.call('GET', path)
             self.assertEqual('ACTIVE', shown.json()['instance']['status'],
                              where)
+            self.assertIsNone(shown.json()['instance'].get('configuration'),
+                              where)
         self.assertEqual(before, self.usage())
 
         # Back: once the daemons and the guest consume again (a message

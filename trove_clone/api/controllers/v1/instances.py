@@ -1,21 +1,17 @@
 """/v1.0/{tenant}/instances: create, list, show, update, delete, act."""
 import urllib.parse
 
-from oslo_log import log as logging
 import pecan
 from pecan import expose
 
 from trove_clone.api.controllers import base
 from trove_clone.api.controllers.v1 import instance_accounts
-from trove_clone.api import hooks
 from trove_clone.api.controllers.v1 import instance_modules
+from trove_clone.api import hooks
 from trove_clone.api.schemas import instances as schemas
 from trove_clone.api.views import instances as views
 from trove_clone.common import exception
-from trove_clone.db import api as db_api
 from trove_clone.services import instances as service
-
-LOG = logging.getLogger(__name__)
 
 
 def tasks():
@@ -37,18 +33,12 @@ def next_link(path: str, marker: str | None) -> list[dict]:
 def render_page(rows: list[dict], marker: str | None,
                 detailed: bool = False) -> dict:
     ctx = base.context()
-    versions: dict = {}
     items = []
     for row in rows:
-        version_id = row['datastore_version_id']
-        if version_id not in versions:
-            versions[version_id] = db_api.datastore_version_get(ctx,
-                                                                version_id)
-        row['datastore_version'] = versions[version_id]
         if detailed:
             items.append(views.detail(row, is_admin=ctx.is_admin))
         else:
-            items.append(views.instance(row, versions[version_id]))
+            items.append(views.instance(row, row['datastore_version']))
     return {'instances': items,
             'links': next_link(pecan.request.path, marker)}
 
@@ -58,14 +48,8 @@ load = instance_accounts.load
 
 def volume_stats(ctx, row: dict) -> dict | None:
     """The volume's use from the guest, or None when it cannot say."""
-    if not service.wants_volume_stats(row):
-        return None
-    try:
-        return instance_accounts.guest(row, timeout=2).get_filesystem_stats(
-            ctx)
-    except exception.TroveError as error:
-        LOG.warning('No volume use for %s: %s', row['id'], error.message)
-        return None
+    return service.volume_stats(
+        ctx, row, lambda: instance_accounts.guest(row, timeout=2))
 
 
 class ActionController:

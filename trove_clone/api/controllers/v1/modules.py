@@ -11,7 +11,6 @@ from trove_clone.api.controllers.v1 import instances as instance_routes
 from trove_clone.api.schemas import modules as schemas
 from trove_clone.api.views import instances as instance_views
 from trove_clone.api.views import modules as views
-from trove_clone.db import modules as db_modules
 from trove_clone.services import instances as instance_service
 from trove_clone.services import modules as service
 
@@ -26,8 +25,7 @@ def load(module_id: str, rule: str) -> tuple:
 
 
 def show(ctx, module: dict, with_count: bool = True) -> dict:
-    count = db_modules.count_current(ctx, module['id'], module['md5']) \
-        if with_count else None
+    count = service.current_count(ctx, module) if with_count else None
     return views.detail(service.with_names(ctx, module), count)
 
 
@@ -47,12 +45,11 @@ class ModuleInstancesController:
         clustered = base.bool_param('include_clustered')
         tenant = None if ctx.is_admin else ctx.project_id
         if base.bool_param('count_only'):
-            groups = db_modules.count_by_md5(ctx, module['id'], clustered,
-                                             tenant)
+            groups = service.instance_counts(ctx, module, clustered, tenant)
             return base.respond({'instances': views.counts(module, groups)})
         size = instance_service.page_size(ctx.limit)
-        ids = db_modules.instance_ids(ctx, module['id'], clustered,
-                                      size + 1, ctx.marker, tenant)
+        ids = service.instance_ids(ctx, module, clustered, size + 1,
+                                   ctx.marker, tenant)
         marker = ids[size - 1] if len(ids) > size else None
         rows = [instance_service.get(ctx, instance_id, None)
                 for instance_id in ids[:size]]
