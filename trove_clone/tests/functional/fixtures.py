@@ -5,6 +5,7 @@ state directory, and stops its processes by PID at cleanup.
 """
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -24,6 +25,30 @@ MYSQL_SERVER_URL = os.environ.get('TROVE_CLONE_TEST_MYSQL_URL',
 PG_SERVER_URL = os.environ.get('TROVE_CLONE_TEST_PG_URL',
                                'postgresql+psycopg://postgres@127.0.0.1:5432')
 BACKENDS = ('sqlite', 'mysql', 'postgresql')
+#: Where the logs of every deployment a test made are copied at its
+#: cleanup, for a failure to be read afterwards (unset: not kept).
+KEEP_LOGS = os.environ.get('TROVE_CLONE_TEST_KEEP_LOGS')
+
+
+def keep_logs(state: str) -> None:
+    """Copy the ``*.log`` and ``*.out`` files under ``state`` into a new
+    directory of ``TROVE_CLONE_TEST_KEEP_LOGS``, when that is set."""
+    if not KEEP_LOGS:
+        return
+    target = os.path.join(KEEP_LOGS, '%s-%s' % (
+        time.strftime('%H%M%S'), os.path.basename(state)))
+    for folder, _dirs, files in os.walk(state):
+        for name in files:
+            if not name.endswith(('.log', '.out')):
+                continue
+            relative = os.path.relpath(os.path.join(folder, name), state)
+            os.makedirs(os.path.dirname(os.path.join(target, relative)),
+                        exist_ok=True)
+            try:
+                shutil.copyfile(os.path.join(folder, name),
+                                os.path.join(target, relative))
+            except OSError:
+                continue
 
 
 def free_port() -> int:
@@ -148,6 +173,7 @@ class TroveApi(fixtures.Fixture):
 
     def _setUp(self) -> None:
         self.state = self.useFixture(fixtures.TempDir()).path
+        self.addCleanup(keep_logs, self.state)
         self.port = free_port()
         self.endpoint = 'http://%s:%d' % (self.host, self.port)
         self.conf_path = os.path.join(self.state, 'trove.conf')
@@ -251,6 +277,7 @@ class PrivateRabbitMQ(fixtures.Fixture):
 
     def _setUp(self) -> None:
         self.state = self.useFixture(fixtures.TempDir()).path
+        self.addCleanup(keep_logs, self.state)
         self.port = free_port()
         self.dist_port = free_port()
         self.node = 'trove-test-%s@localhost' % secrets.token_hex(4)

@@ -20,8 +20,12 @@ import testtools
 from keystoneauth1 import session as ks_session
 from keystoneauth1 import token_endpoint
 from troveclient.v1 import client as trove_client
+import sqlalchemy as sa
 
+from trove_clone.common import context as trove_context
+from trove_clone.common import secrets as trove_secrets
 from trove_clone.drivers.compute import local as local_compute
+from trove_clone.guestagent import rpcapi as guest_rpcapi
 from trove_clone.localstack import glance as glance_service
 from trove_clone.localstack import keystone as keystone_service
 from trove_clone.tests.functional import base
@@ -55,6 +59,7 @@ class Deployment(fixtures.Fixture):
     def _setUp(self) -> None:
         self.glance = self.useFixture(glance_service.GlanceFixture()).glance
         self.state = self.useFixture(fixtures.TempDir()).path
+        self.addCleanup(trove_fixtures.keep_logs, self.state)
         os.chmod(self.state, 0o755)
         suffix = secrets.token_hex(4)
         self.topics = {'taskmanager_queue': 'trove-taskmanager-%s' % suffix,
@@ -262,3 +267,49 @@ class DeploymentTestCase(testtools.TestCase):
     def tearDownClass(cls) -> None:
         cls.deployment.cleanUp()
         super().tearDownClass()
+
+
+def wait_for_guest(database_url: str, instance_id: str, since: float,
+                   timeout: float = 90) -> None:
+    """The instance's guest agent consumes from a restarted broker (it
+    answers a ping) and reports through it (a heartbeat sent after
+    ``since``, epoch seconds, is recorded); AssertionError otherwise.
+
+    Each daemon reconnects on its own back-off (up to 30 s between
+    tries): a call cast before the guest's listener is back waits out
+    agent_call_high_timeout (180 s), its message dropped by the new
+    broker. Needs CONF set up for the deployment's broker and topics (as
+    test_instance_faults.BrokerRestartTest.wait_for_daemons does).
+    """
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            wrapped = connection.execute(sa.text(
+                'SELECT encrypted_key FROM instances WHERE id = :id'),
+                {'id': instance_id}).scalar_one()
+        key = trove_secrets.unwrap_instance_key(wrapped) if wrapped else None
+        guest = guest_rpcapi.GuestAPI(instance_id, timeout=3, key=key)
+        context = trove_context.admin_context()
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                guest.ping(context)
+                break
+            except Exception:  # noqa: B902 - retried until deadline
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        while True:
+            with engine.connect() as connection:
+                sent = connection.execute(sa.text(
+                    'SELECT last_sent FROM service_statuses WHERE '
+                    'instance_id = :id'), {'id': instance_id}).scalar_one()
+            if sent is not None and sent > since:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    'No heartbeat of %s through the restarted broker '
+                    'within %d s' % (instance_id, timeout))
+            time.sleep(0.5)
+    finally:
+        engine.dispose()

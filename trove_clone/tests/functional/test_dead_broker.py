@@ -14,12 +14,8 @@ import threading
 import time
 
 import requests
-import sqlalchemy as sa
 import testtools
 
-from trove_clone.common import context as trove_context
-from trove_clone.common import secrets
-from trove_clone.guestagent import rpcapi as guest_rpcapi
 from trove_clone.tests.functional import fixtures as trove_fixtures
 from trove_clone.tests.functional import instances as deployment
 from trove_clone.tests.functional import test_instance_faults
@@ -175,47 +171,6 @@ class BrokerDiesUnderAnInstanceTest(testtools.TestCase):
         self.fail('%s is not %s after %d s'
                   % (instance_id, status, self.WAIT))
 
-    def wait_for_guest(self, instance_id: str, since: float) -> None:
-        """The instance's guest agent consumes from the restarted broker
-        (it answers a ping) and reports through it (a heartbeat sent
-        after ``since``, epoch seconds, is recorded).
-
-        Each daemon reconnects on its own back-off (up to 30 s between
-        tries): a restart cast before the guest's listener is back makes
-        the taskmanager's restart call wait out agent_call_high_timeout
-        (180 s), its message dropped by the new broker. Needs the
-        configuration wait_for_daemons sets up.
-        """
-        engine = sa.create_engine(self.stack.api.database_url)
-        self.addCleanup(engine.dispose)
-        with engine.connect() as connection:
-            wrapped = connection.execute(sa.text(
-                'SELECT encrypted_key FROM instances WHERE id = :id'),
-                {'id': instance_id}).scalar_one()
-        key = secrets.unwrap_instance_key(wrapped) if wrapped else None
-        guest = guest_rpcapi.GuestAPI(instance_id, timeout=3, key=key)
-        context = trove_context.admin_context()
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                guest.ping(context)
-                break
-            except Exception:  # noqa: B902 - retried until deadline
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
-        while True:
-            with engine.connect() as connection:
-                sent = connection.execute(sa.text(
-                    'SELECT last_sent FROM service_statuses WHERE '
-                    'instance_id = :id'), {'id': instance_id}).scalar_one()
-            if sent is not None and sent > since:
-                return
-            if time.monotonic() > deadline:
-                self.fail('No heartbeat of %s through the restarted '
-                          'broker within 90 s' % instance_id)
-            time.sleep(0.5)
-
     def test_calls_and_casts_answer_503_and_give_back(self) -> None:
         response, _ = self.call('POST', '/instances', {'instance': {
             'name': 'db1', 'flavorRef': '1', 'volume': {'size': 1},
@@ -274,7 +229,8 @@ class BrokerDiesUnderAnInstanceTest(testtools.TestCase):
         restarted = time.time()
         test_instance_faults.BrokerRestartTest.wait_for_daemons(
             self, self.rabbit.url, self.stack.topics, self.stack.api.state)
-        self.wait_for_guest(instance_id, restarted)
+        deployment.wait_for_guest(self.stack.api.database_url,
+                                  instance_id, restarted)
         response, _ = self.call('POST', path + '/action', {'restart': {}})
         self.assertEqual(202, response.status_code, response.text)
         self.wait_for_status(instance_id, 'ACTIVE')

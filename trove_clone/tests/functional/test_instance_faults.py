@@ -156,11 +156,15 @@ class BrokerRestartTest(testtools.TestCase):
         self.wait_for(trove, first.id, 'ACTIVE')
         rabbit.stop()
         rabbit.start()
+        restarted = time.time()
         self.wait_for_daemons(rabbit.url, stack.topics, stack.api.state)
         second = trove.instances.create('after', '1', volume={'size': 1})
         self.addCleanup(trove.instances.delete, second.id)
         self.wait_for(trove, second.id, 'ACTIVE')
-        # The first instance's guest reports through the new broker too.
+        # The first instance's guest reports through the new broker too,
+        # once its listener is back (a call before would be dropped).
+        deployment.wait_for_guest(stack.api.database_url, first.id,
+                                  restarted)
         trove.instances.restart(first.id)
         self.wait_for(trove, first.id, 'ACTIVE')
 
