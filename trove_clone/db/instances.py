@@ -322,6 +322,44 @@ def fail(context, instance_id: str, task: statuses.Task, message: str,
         session.add(_fault(instance_id, message, details))
 
 
+#: taskflow's states of a flow that will never run again.
+FLOW_FINISHED = ('SUCCESS', 'REVERTED', 'FAILURE')
+
+
+def _unfinished_flow_of(instance_column):
+    """An EXISTS clause: an unfinished saved flow is about the instance
+    (its logbook is named after it)."""
+    books = models.FLOW_TABLES.logbooks
+    details = models.FLOW_TABLES.flowdetails
+    return sa.exists().where(
+        books.c.name == instance_column,
+        details.c.parent_uuid == books.c.uuid,
+        sa.or_(details.c.state.is_(None),
+               details.c.state.notin_(FLOW_FINISHED)))
+
+
+@db_api.retry_on_locked
+def fail_build_without_flow(context, instance_id: str, task: statuses.Task,
+                            message: str, details: str, **values) -> bool:
+    """Fail a build that no saved flow carries, with its fault, in one
+    conditional UPDATE: a create cast delivered late (its flow saved an
+    instant before) wins, and then nothing changes; returns whether the
+    build was failed."""
+    with _facade.writer.using(context) as session:
+        table = Instance.__table__
+        now = models.utcnow()
+        changed = session.execute(table.update().where(
+            table.c.id == instance_id, table.c.deleted.is_(False),
+            table.c.task_id == statuses.BUILDING.code,
+            ~_unfinished_flow_of(table.c.id)).values(
+            updated=now, task_id=task.code,
+            task_description=task.description, task_start_time=now,
+            **values)).rowcount
+        if changed:
+            session.add(_fault(instance_id, message, details))
+        return bool(changed)
+
+
 def _fault(instance_id: str, message: str, details: str):
     return models.InstanceFault(
         id=uuidutils.generate_uuid(), instance_id=instance_id,

@@ -85,7 +85,7 @@ def recover_build(context, row: dict) -> None:
     if not row['server_id']:
         db_tasks.build_failed(context, row['id'], base.StepFailed(
             'server', 'the taskmanager stopped before the server was '
-            'created'))
+            'created'), without_flow=True)
         return
     started = row['task_start_time'] or db_api.now()
     left = CONF.usage_timeout - (db_api.now() - started).total_seconds()
@@ -130,7 +130,7 @@ def expire_stale_builds() -> None:
             continue
         db_tasks.build_failed(context, row['id'], base.StepFailed(
             'deadline', 'the build did not finish within %d seconds'
-            % limit))
+            % limit), without_flow=True)
 
 
 def notify_exists() -> int:

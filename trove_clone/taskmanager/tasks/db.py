@@ -45,20 +45,31 @@ class BuildGuard(base.InstanceTask):
                             error=True)
 
 
-def build_failed(context, instance_id: str,
-                 failure: base.StepFailed) -> None:
+def build_failed(context, instance_id: str, failure: base.StepFailed,
+                 without_flow: bool = False) -> bool:
     """Put a build in its error task with the fault, and delete what it
     made (its reverts did already; this also finds what no task
-    recorded)."""
-    LOG.error('Building instance %s failed at %s.', instance_id, failure)
+    recorded). ``without_flow``: only if no saved flow carries the build
+    (recovery), decided in the same statement that fails it. Returns
+    whether the build was failed."""
     task = {'volume': statuses.BUILDING_ERROR_VOLUME,
             'guest': statuses.BUILDING_ERROR_TIMEOUT_GA}.get(
         failure.step, statuses.BUILDING_ERROR_SERVER)
     row = db_instances.get(context, instance_id)
-    db_instances.fail(
-        context, instance_id, task, 'Building the instance failed at step '
-        '%s: %s' % (failure.step, failure.reason), failure.details,
-        server_status='ERROR', server_id=None, volume_id=None)
+    message = 'Building the instance failed at step %s: %s' % (
+        failure.step, failure.reason)
+    values = dict(server_status='ERROR', server_id=None, volume_id=None)
+    if without_flow:
+        if not db_instances.fail_build_without_flow(
+                context, instance_id, task, message, failure.details,
+                **values):
+            LOG.info('Instance %s has a flow now: its build is left to '
+                     'it.', instance_id)
+            return False
+    else:
+        db_instances.fail(context, instance_id, task, message,
+                          failure.details, **values)
+    LOG.error('Building instance %s failed at %s.', instance_id, failure)
     for server_id in filter(None, [row['server_id']]):
         compute_tasks.delete_server(server_id)
     if row['volume_id']:
@@ -67,6 +78,7 @@ def build_failed(context, instance_id: str,
         except exception.VolumeNotFound:
             pass
     compute_tasks.release_untracked(instance_id)
+    return True
 
 
 class MarkBuilt(base.InstanceTask):
