@@ -45,6 +45,9 @@ FINISHED = (states.SUCCESS, states.REVERTED, states.FAILURE)
 #: credentials, and its store sits in the database and the jobboard.
 CONTEXT_SECRETS = ('auth_token', 'service_catalog', 'auth_token_info')
 
+#: Seconds a flow's save waits for SQLite's write lock.
+SQLITE_BUSY_TIMEOUT = 60
+
 _lock = threading.Lock()
 _state: dict = {}
 
@@ -58,8 +61,45 @@ def persistence() -> impl_sqlalchemy.SQLAlchemyBackend:
     """taskflow's SQLAlchemy persistence on the control database (its
     tables are made by trove-manage db_sync)."""
     return impl_sqlalchemy.SQLAlchemyBackend(
-        {'connection': CONF.database.connection},
-        engine=db_api.get_engine())
+        {'connection': CONF.database.connection}, engine=_flow_engine())
+
+
+def _flow_engine() -> sa.engine.Engine:
+    """The engine taskflow saves flows with.
+
+    On SQLite, one of its own whose transactions start with BEGIN
+    IMMEDIATE: taskflow reads, then writes, in one transaction, and
+    SQLite fails a read lock's upgrade at once ("database is locked")
+    when another connection writes, where taskflow has no retry; taking
+    the write lock first makes it wait (busy timeout) instead. Other
+    backends share the control database's engine.
+    """
+    engine = db_api.get_engine()
+    if engine.dialect.name != 'sqlite' or \
+            engine.url.database in (None, '', ':memory:'):
+        return engine
+    key = ('flow_engine', str(engine.url))
+    with _lock:
+        if key not in _state:
+            _state[key] = _immediate_sqlite_engine(engine.url)
+        return _state[key]
+
+
+def _immediate_sqlite_engine(url) -> sa.engine.Engine:
+    engine = sa.create_engine(url, connect_args={
+        'timeout': SQLITE_BUSY_TIMEOUT, 'check_same_thread': False},
+        poolclass=sa.pool.NullPool)
+
+    @sa.event.listens_for(engine, 'connect')
+    def _no_implicit_begin(dbapi_connection, _record) -> None:
+        # pysqlite's own BEGIN is deferred; SQLAlchemy emits ours.
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, 'begin')
+    def _begin_immediate(connection) -> None:
+        connection.exec_driver_sql('BEGIN IMMEDIATE')
+
+    return engine
 
 
 def _executor(kind: str, size: int) -> concurrent.futures.ThreadPoolExecutor:

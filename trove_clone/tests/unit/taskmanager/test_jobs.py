@@ -5,6 +5,7 @@ import contextlib
 import secrets
 import shutil
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import threading
@@ -188,3 +189,48 @@ class JobboardTest(base.TestCase):
                               'another-taskmanager')
         GATE.set()
         wait_for(lambda: RAN['i-5'] == ['one', 'slow', 'three'])
+
+
+class SqliteLockTest(base.TestCase):
+    """A flow is saved while another connection writes to the SQLite
+    control database: it waits for the write lock instead of failing with
+    "database is locked" (which left a create in BUILD)."""
+
+    def test_save_waits_for_another_writer(self) -> None:
+        url = jobs.CONF.database.connection
+        path = url.split('sqlite:///', 1)[1]
+        holding = threading.Event()
+
+        def write_for_a_while() -> None:
+            writer = sqlite3.connect(path, timeout=30,
+                                     isolation_level=None)
+            try:
+                writer.execute('BEGIN IMMEDIATE')
+                writer.execute("UPDATE logbooks SET meta = meta")
+                holding.set()
+                time.sleep(0.6)
+                writer.execute('COMMIT')
+            finally:
+                writer.close()
+
+        errors = []
+
+        def save(subject: str) -> None:
+            try:
+                jobs.save(sample_flow, subject, {'subject': subject})
+            except Exception as error:  # noqa: B902 - collected
+                errors.append(error)
+
+        jobs.save(sample_flow, 'seed', {'subject': 'seed'})
+        writer = threading.Thread(target=write_for_a_while)
+        writer.start()
+        holding.wait(10)
+        savers = [threading.Thread(target=save, args=('s-%d' % number,))
+                  for number in range(4)]
+        for saver in savers:
+            saver.start()
+        for thread in savers + [writer]:
+            thread.join(30)
+        self.assertEqual([], errors)
+        self.assertEqual({'s-0', 's-1', 's-2', 's-3'},
+                         jobs.unfinished_subjects() - {'seed'})
