@@ -6,6 +6,9 @@
                                               install, start, register
     tools/trovestack stop                     stop what kick-start started
     tools/trovestack int-tests [--group=G]    run the functional tests
+    tools/trovestack int-tests --group=tempest [--datastore D]
+                                              run Trove's tempest plugin
+                                              against this deployment
 
 kick-start installs what is missing (RabbitMQ, MariaDB, PostgreSQL, Redis,
 the Keystone and Glance virtualenvs), starts Keystone (with a ``demo``
@@ -810,9 +813,16 @@ def install() -> int:
     return 0
 
 
-def int_tests(group: str | None) -> int:
+def int_tests(group: str | None, datastore: str = 'mysql') -> int:
     """Run the functional tests (those matching ``group``, a regular
-    expression or one of Trove's group names) with stestr."""
+    expression or one of Trove's group names) with stestr; the group
+    ``tempest`` runs Trove's tempest plugin's ``datastore`` tests against
+    this deployment instead (tools/tempest/run.py)."""
+    if group == 'tempest':
+        return subprocess.run(
+            [sys.executable, os.path.join(ROOT, 'tools', 'tempest',
+                                          'run.py'),
+             '--datastore', datastore], cwd=ROOT).returncode
     base = [sys.executable, '-m', 'stestr', '--test-path',
             './trove_clone/tests/functional']
     pattern = GROUPS.get(group, group) if group else None
@@ -848,8 +858,12 @@ def main(argv: list[str]) -> int:
     tests = commands.add_parser('int-tests', help='run the functional tests')
     tests.add_argument('--group', default=None,
                        help="a regular expression selecting tests, or one "
-                            "of Trove's groups: %s" % ', '.join(
-                                sorted(GROUPS)))
+                            "of Trove's groups: %s; or tempest: Trove's "
+                            "tempest plugin against this deployment" %
+                            ', '.join(sorted(GROUPS)))
+    tests.add_argument('--datastore', default='mysql',
+                       choices=('mysql', 'mariadb', 'postgresql'),
+                       help='the datastore of --group=tempest (mysql)')
     args = parser.parse_args(argv)
     try:
         if args.command == 'kick-start':
@@ -858,7 +872,7 @@ def main(argv: list[str]) -> int:
             return stop()
         if args.command == 'install':
             return install()
-        return int_tests(args.group)
+        return int_tests(args.group, args.datastore)
     except (StackError, service_process.ServiceError,
             subprocess.CalledProcessError, glance_exc.BaseException,
             ks_exc.ClientException) as error:

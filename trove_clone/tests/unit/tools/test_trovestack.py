@@ -119,3 +119,23 @@ class GuestVhostTest(testtools.TestCase):
         path, _changed = self.trovestack.write_conf('redis', url)
         with open(path) as conf:
             self.assertIn('guest_transport_url = %s\n' % url, conf.read())
+
+
+class TempestGroupTest(testtools.TestCase):
+    """int-tests --group=tempest runs tools/tempest/run.py for the
+    datastore asked, not the functional tests."""
+
+    def test_runs_the_tempest_plugin(self) -> None:
+        trovestack = load_trovestack(self.useFixture(
+            fixtures.TempDir()).path)
+        done = mock.Mock(returncode=3)
+        with mock.patch.object(trovestack.subprocess, 'run',
+                               return_value=done) as run:
+            self.assertEqual(3, trovestack.main(
+                ['int-tests', '--group=tempest', '--datastore',
+                 'postgresql']))
+        argv = run.call_args[0][0]
+        self.assertEqual(os.path.join(ROOT, 'tools', 'tempest', 'run.py'),
+                         argv[1])
+        self.assertEqual(['--datastore', 'postgresql'], argv[2:])
+        self.assertEqual(1, run.call_count)
