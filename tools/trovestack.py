@@ -41,6 +41,9 @@ Environment:
                               (127.77.0.0/20)
     TROVE_CLONE_TOPIC_SUFFIX  suffix of the RPC topics, for a deployment
                               next to another one on the same RabbitMQ
+                              (and of the guests' vhost and user)
+    TROVE_CLONE_GUEST_VHOST   the guests' RabbitMQ vhost and user
+                              (trove_guests[_SUFFIX])
     TROVE_CLONE_LOCAL_STATE   [local] state_dir: servers and volumes
                               (STATE/local when the database users can
                               reach it and it is short enough for a
@@ -91,8 +94,12 @@ GLANCE_URL = 'http://127.0.0.1:%d' % GLANCE_PORT
 API_URL = 'http://127.0.0.1:%d' % API_PORT
 TRANSPORT_URL = 'rabbit://guest:guest@127.0.0.1:5672/'
 #: RabbitMQ vhost and user of the guests (guest_transport_url), and the
-#: file (0600) keeping that user's generated password.
-GUEST_VHOST = os.environ.get('TROVE_CLONE_GUEST_VHOST', 'trove_guests')
+#: file (0600) keeping that user's generated password. A deployment with
+#: a topic suffix has its own: kick-start sets the user's password to its
+#: state directory's, which would lock out the guests of a deployment
+#: sharing the user.
+GUEST_VHOST = os.environ.get('TROVE_CLONE_GUEST_VHOST', 'trove_guests' + (
+    '_' + TOPIC_SUFFIX if TOPIC_SUFFIX else ''))
 GUEST_USER = GUEST_VHOST
 GUEST_BROKER_PASSWORD = os.path.join(STATE, 'rabbit-guests')
 #: What the guests' user may configure, write and read on its vhost: the

@@ -139,3 +139,33 @@ class TempestGroupTest(testtools.TestCase):
                          argv[1])
         self.assertEqual(['--datastore', 'postgresql'], argv[2:])
         self.assertEqual(1, run.call_count)
+
+
+class GuestVhostTest(testtools.TestCase):
+    """A deployment with a topic suffix has a guest vhost and user of its
+    own: kick-start resets the user's password, which would lock out the
+    guests of another deployment sharing it."""
+
+    def load(self, **environ) -> object:
+        self.useFixture(fixtures.EnvironmentVariable(
+            'TROVE_CLONE_GUEST_VHOST'))
+        self.useFixture(fixtures.EnvironmentVariable(
+            'TROVE_CLONE_TOPIC_SUFFIX'))
+        for name, value in environ.items():
+            self.useFixture(fixtures.EnvironmentVariable(name, value))
+        return load_trovestack(self.useFixture(fixtures.TempDir()).path)
+
+    def test_default(self) -> None:
+        trovestack = self.load()
+        self.assertEqual('trove_guests', trovestack.GUEST_VHOST)
+        self.assertEqual('trove_guests', trovestack.GUEST_USER)
+
+    def test_per_topic_suffix(self) -> None:
+        trovestack = self.load(TROVE_CLONE_TOPIC_SUFFIX='h14t')
+        self.assertEqual('trove_guests_h14t', trovestack.GUEST_VHOST)
+        self.assertEqual('trove_guests_h14t', trovestack.GUEST_USER)
+
+    def test_given(self) -> None:
+        trovestack = self.load(TROVE_CLONE_TOPIC_SUFFIX='h14t',
+                               TROVE_CLONE_GUEST_VHOST='mine')
+        self.assertEqual('mine', trovestack.GUEST_VHOST)
