@@ -141,7 +141,7 @@ class TempestGroupTest(testtools.TestCase):
         self.assertEqual(1, run.call_count)
 
 
-class GuestVhostTest(testtools.TestCase):
+class GuestVhostPerDeploymentTest(testtools.TestCase):
     """A deployment with a topic suffix has a guest vhost and user of its
     own: kick-start resets the user's password, which would lock out the
     guests of another deployment sharing it."""
