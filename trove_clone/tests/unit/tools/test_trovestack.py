@@ -76,6 +76,9 @@ class GuestVhostTest(testtools.TestCase):
 
     def setUp(self) -> None:
         super().setUp()
+        # The default vhost, whatever deployment the tests run next to.
+        for name in ('TROVE_CLONE_TOPIC_SUFFIX', 'TROVE_CLONE_GUEST_VHOST'):
+            self.useFixture(fixtures.EnvironmentVariable(name))
         self.state = self.useFixture(fixtures.TempDir()).path
         self.useFixture(fixtures.MonkeyPatch('sys.stdout', open(os.devnull,
                                                                 'w')))
