@@ -6,6 +6,9 @@
                                               install, start, register
     tools/trovestack stop                     stop what kick-start started
     tools/trovestack int-tests [--group=G]    run the functional tests
+    tools/trovestack int-tests --group=tempest [--datastore D]
+                                              run Trove's tempest plugin
+                                              against this deployment
 
 kick-start installs what is missing (RabbitMQ, MariaDB, PostgreSQL, Redis,
 the Keystone and Glance virtualenvs), starts Keystone (with a ``demo``
@@ -38,6 +41,9 @@ Environment:
                               (127.77.0.0/20)
     TROVE_CLONE_TOPIC_SUFFIX  suffix of the RPC topics, for a deployment
                               next to another one on the same RabbitMQ
+                              (and of the guests' vhost and user)
+    TROVE_CLONE_GUEST_VHOST   the guests' RabbitMQ vhost and user
+                              (trove_guests[_SUFFIX])
     TROVE_CLONE_LOCAL_STATE   [local] state_dir: servers and volumes
                               (STATE/local when the database users can
                               reach it and it is short enough for a
@@ -88,8 +94,12 @@ GLANCE_URL = 'http://127.0.0.1:%d' % GLANCE_PORT
 API_URL = 'http://127.0.0.1:%d' % API_PORT
 TRANSPORT_URL = 'rabbit://guest:guest@127.0.0.1:5672/'
 #: RabbitMQ vhost and user of the guests (guest_transport_url), and the
-#: file (0600) keeping that user's generated password.
-GUEST_VHOST = os.environ.get('TROVE_CLONE_GUEST_VHOST', 'trove_guests')
+#: file (0600) keeping that user's generated password. A deployment with
+#: a topic suffix has its own: kick-start sets the user's password to its
+#: state directory's, which would lock out the guests of a deployment
+#: sharing the user.
+GUEST_VHOST = os.environ.get('TROVE_CLONE_GUEST_VHOST', 'trove_guests' + (
+    '_' + TOPIC_SUFFIX if TOPIC_SUFFIX else ''))
 GUEST_USER = GUEST_VHOST
 GUEST_BROKER_PASSWORD = os.path.join(STATE, 'rabbit-guests')
 #: What the guests' user may configure, write and read on its vhost: the
@@ -810,9 +820,16 @@ def install() -> int:
     return 0
 
 
-def int_tests(group: str | None) -> int:
+def int_tests(group: str | None, datastore: str = 'mysql') -> int:
     """Run the functional tests (those matching ``group``, a regular
-    expression or one of Trove's group names) with stestr."""
+    expression or one of Trove's group names) with stestr; the group
+    ``tempest`` runs Trove's tempest plugin's ``datastore`` tests against
+    this deployment instead (tools/tempest/run.py)."""
+    if group == 'tempest':
+        return subprocess.run(
+            [sys.executable, os.path.join(ROOT, 'tools', 'tempest',
+                                          'run.py'),
+             '--datastore', datastore], cwd=ROOT).returncode
     base = [sys.executable, '-m', 'stestr', '--test-path',
             './trove_clone/tests/functional']
     pattern = GROUPS.get(group, group) if group else None
@@ -848,8 +865,12 @@ def main(argv: list[str]) -> int:
     tests = commands.add_parser('int-tests', help='run the functional tests')
     tests.add_argument('--group', default=None,
                        help="a regular expression selecting tests, or one "
-                            "of Trove's groups: %s" % ', '.join(
-                                sorted(GROUPS)))
+                            "of Trove's groups: %s; or tempest: Trove's "
+                            "tempest plugin against this deployment" %
+                            ', '.join(sorted(GROUPS)))
+    tests.add_argument('--datastore', default='mysql',
+                       choices=('mysql', 'mariadb', 'postgresql'),
+                       help='the datastore of --group=tempest (mysql)')
     args = parser.parse_args(argv)
     try:
         if args.command == 'kick-start':
@@ -858,7 +879,7 @@ def main(argv: list[str]) -> int:
             return stop()
         if args.command == 'install':
             return install()
-        return int_tests(args.group)
+        return int_tests(args.group, args.datastore)
     except (StackError, service_process.ServiceError,
             subprocess.CalledProcessError, glance_exc.BaseException,
             ks_exc.ClientException) as error:

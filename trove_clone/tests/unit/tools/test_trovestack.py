@@ -76,6 +76,9 @@ class GuestVhostTest(testtools.TestCase):
 
     def setUp(self) -> None:
         super().setUp()
+        # The default vhost, whatever deployment the tests run next to.
+        for name in ('TROVE_CLONE_TOPIC_SUFFIX', 'TROVE_CLONE_GUEST_VHOST'):
+            self.useFixture(fixtures.EnvironmentVariable(name))
         self.state = self.useFixture(fixtures.TempDir()).path
         self.useFixture(fixtures.MonkeyPatch('sys.stdout', open(os.devnull,
                                                                 'w')))
@@ -119,3 +122,53 @@ class GuestVhostTest(testtools.TestCase):
         path, _changed = self.trovestack.write_conf('redis', url)
         with open(path) as conf:
             self.assertIn('guest_transport_url = %s\n' % url, conf.read())
+
+
+class TempestGroupTest(testtools.TestCase):
+    """int-tests --group=tempest runs tools/tempest/run.py for the
+    datastore asked, not the functional tests."""
+
+    def test_runs_the_tempest_plugin(self) -> None:
+        trovestack = load_trovestack(self.useFixture(
+            fixtures.TempDir()).path)
+        done = mock.Mock(returncode=3)
+        with mock.patch.object(trovestack.subprocess, 'run',
+                               return_value=done) as run:
+            self.assertEqual(3, trovestack.main(
+                ['int-tests', '--group=tempest', '--datastore',
+                 'postgresql']))
+        argv = run.call_args[0][0]
+        self.assertEqual(os.path.join(ROOT, 'tools', 'tempest', 'run.py'),
+                         argv[1])
+        self.assertEqual(['--datastore', 'postgresql'], argv[2:])
+        self.assertEqual(1, run.call_count)
+
+
+class GuestVhostPerDeploymentTest(testtools.TestCase):
+    """A deployment with a topic suffix has a guest vhost and user of its
+    own: kick-start resets the user's password, which would lock out the
+    guests of another deployment sharing it."""
+
+    def load(self, **environ) -> object:
+        self.useFixture(fixtures.EnvironmentVariable(
+            'TROVE_CLONE_GUEST_VHOST'))
+        self.useFixture(fixtures.EnvironmentVariable(
+            'TROVE_CLONE_TOPIC_SUFFIX'))
+        for name, value in environ.items():
+            self.useFixture(fixtures.EnvironmentVariable(name, value))
+        return load_trovestack(self.useFixture(fixtures.TempDir()).path)
+
+    def test_default(self) -> None:
+        trovestack = self.load()
+        self.assertEqual('trove_guests', trovestack.GUEST_VHOST)
+        self.assertEqual('trove_guests', trovestack.GUEST_USER)
+
+    def test_per_topic_suffix(self) -> None:
+        trovestack = self.load(TROVE_CLONE_TOPIC_SUFFIX='h14t')
+        self.assertEqual('trove_guests_h14t', trovestack.GUEST_VHOST)
+        self.assertEqual('trove_guests_h14t', trovestack.GUEST_USER)
+
+    def test_given(self) -> None:
+        trovestack = self.load(TROVE_CLONE_TOPIC_SUFFIX='h14t',
+                               TROVE_CLONE_GUEST_VHOST='mine')
+        self.assertEqual('mine', trovestack.GUEST_VHOST)
