@@ -38,7 +38,8 @@ def render_page(rows: list[dict], marker: str | None,
         if detailed:
             items.append(views.detail(row, is_admin=ctx.is_admin))
         else:
-            items.append(views.instance(row, row['datastore_version']))
+            items.append(views.instance(row, row['datastore_version'],
+                                        is_admin=ctx.is_admin))
     return {'instances': items,
             'links': next_link(pecan.request.path, marker)}
 
