@@ -51,8 +51,6 @@ class Tasks(Protocol):
 
     def rebuild(self, context, instance_id: str, image_id: str) -> None: ...
 
-    def apply_configuration(self, context, instance_id: str) -> None: ...
-
     def upgrade(self, context, instance_id: str,
                 datastore_version_id: str) -> None: ...
 
@@ -387,10 +385,12 @@ _CONFIGURABLE = ('ACTIVE', 'HEALTHY', 'RESTART_REQUIRED', 'SHUTDOWN')
 
 
 def attach_configuration(context, row: dict, configuration_id: str | None,
-                         tasks: Tasks) -> None:
-    """Attach a group (or detach with None) and have the guest apply
-    it; 422 while the instance is not ready or for another datastore
-    version's group."""
+                         guest_for: configurations.GuestFor) -> None:
+    """Attach a group (or detach with None) and have the guest apply it
+    before this returns (see configurations.apply_to_instances); 422
+    while the instance is not ready or for another datastore version's
+    group. When the broker does not take the guest call the instance
+    gets its group back and MessagingUnavailable (503) is raised."""
     if row['status'] not in _CONFIGURABLE:
         raise exception.UnprocessableEntity(
             'Instance %s is not ready for a configuration change: its '
@@ -416,10 +416,10 @@ def attach_configuration(context, row: dict, configuration_id: str | None,
             'Instance %s is not ready for a configuration change: an '
             'action started on it.' % row['id'])
     try:
-        apply_configuration(context, row['id'], tasks)
+        configurations.apply_to_instances(context, [row['id']], guest_for)
     except Exception as error:  # noqa: B902 - the group change is given back
-        LOG.warning('Instance %s: the configuration change was not cast, '
-                    'given back: %s', row['id'], error)
+        LOG.warning('Instance %s: the configuration change did not reach '
+                    'its guest, given back: %s', row['id'], error)
         db_instances.update(context, row['id'],
                             {'configuration_id': row['configuration_id']})
         raise
@@ -466,10 +466,6 @@ def upgrade(context, row: dict, reference: str, tasks: Tasks) -> dict:
                        lambda: tasks.upgrade(context, row['id'],
                                              target['id']))
     return target
-
-
-def apply_configuration(context, instance_id: str, tasks: Tasks) -> None:
-    tasks.apply_configuration(context, instance_id)
 
 
 def rename(context, row: dict, name: str) -> None:

@@ -153,7 +153,7 @@ class InstanceController:
         elif 'configuration' in body or not body:
             # Trove: an empty instance body detaches the configuration.
             service.attach_configuration(ctx, row, body.get('configuration'),
-                                         tasks())
+                                         instance_accounts.guest)
         # Last: a request refused, or whose cast failed, renames nothing.
         if 'name' in body:
             service.rename(ctx, row, body['name'])
