@@ -251,13 +251,6 @@ def count_by_md5(context, module_id: str, include_clustered: bool,
     return sorted(groups, key=lambda group: group['min_updated'])
 
 
-def md5s_applied(context, module_id: str) -> set[str]:
-    """Every md5 the module is applied with (clustered instances too)."""
-    with _facade.reader.using(context) as session:
-        return {md5 for (md5,) in _applied(session, module_id, True)
-                .with_entities(Applied.md5).distinct()}
-
-
 def instance_ids(context, module_id: str, include_clustered: bool,
                  limit: int | None = None, marker: str | None = None,
                  tenant_id: str | None = None) -> list[str]:

@@ -1,25 +1,50 @@
 """Configuration groups: values validated against the rules loaded for a
-datastore version, attached to instances and applied by their guests."""
+datastore version, attached to instances and applied by their guests.
+
+A group is applied inside the request that attaches, detaches or changes
+it, as Trove does: the API calls each instance's guest and waits for it
+(at most ``agent_call_low_timeout`` seconds), so that a dynamic value is
+live when the client gets its answer. A guest that fails or does not
+answer in time leaves the instance RESTART_REQUIRED with a fault saying
+so; a broker that does not take the call gives the change back (503).
+"""
+import concurrent.futures
 import decimal
-from typing import Any, Protocol
+import time
+from typing import Any, Callable, Protocol
 
 from oslo_log import log as logging
 
 from trove_clone.common import exception
+from trove_clone.common import statuses
 from trove_clone.conf import CONF
 from trove_clone.db import api as db_api
 from trove_clone.db import configurations as db_configurations
+from trove_clone.db import instances as db_instances
 from trove_clone.services import config_parameters
 from trove_clone.services import datastores
 from trove_clone.services import quotas
 
 LOG = logging.getLogger(__name__)
+#: Tasks in which an instance's guest is not asked: a build applies the
+#: group itself, a delete needs nothing.
+_NOT_ASKED = (statuses.BUILDING.code, statuses.DELETING.code)
+#: Guest calls run here so that a request waits for them at most
+#: agent_call_low_timeout (the guest client's own bound for this call is
+#: agent_call_high_timeout). A call given up on finishes in its thread.
+_GUEST_CALLS = concurrent.futures.ThreadPoolExecutor(
+    max_workers=8, thread_name_prefix='apply-configuration')
 
 
-class Tasks(Protocol):
-    """What this module casts to the taskmanager."""
+class OverridesGuest(Protocol):
+    """The guest call that applies an instance's group."""
 
-    def apply_configuration(self, context, instance_id: str) -> None: ...
+    def update_overrides(self, context, overrides: dict,
+                         dynamic: list) -> list: ...
+
+
+#: Makes the guest client of an instance row.
+GuestFor = Callable[[dict], OverridesGuest]
 
 
 def rules_for(context, version: dict) -> dict[str, dict]:
@@ -152,32 +177,105 @@ def update(context, group: dict, spec: dict, merge: bool) -> dict:
 
 
 def update_and_apply(context, group: dict, spec: dict, merge: bool,
-                     tasks: Tasks) -> dict:
+                     guest_for: GuestFor) -> dict:
     """Change a group (see :func:`update`) and, when a value changed,
-    have every instance it is attached to apply it; returns the group.
+    have every instance it is attached to apply it before this returns
+    (see :func:`apply_to_instances`); returns the group.
 
-    When a cast fails the group gets its name, description and values
-    back before the error is raised (MessagingUnavailable, 503, for a
-    broker that did not take it): the request changed nothing an instance
-    could apply later. An instance cast before the failure re-reads the
-    group when its taskmanager gets to it, so it applies the values given
-    back unless it was quicker.
+    When the broker does not take a guest call the group gets its name,
+    description and values back before MessagingUnavailable (503) is
+    raised; an instance whose guest was reached keeps what it applied
+    until the group is applied again.
     """
     updated = update(context, group, spec, merge)
     if not updated['changed']:
         return updated
+    instance_ids = [instance['id'] for instance in
+                    db_configurations.instances_of(context, group['id'])]
     try:
-        for instance in db_configurations.instances_of(context,
-                                                       group['id']):
-            tasks.apply_configuration(context, instance['id'])
+        apply_to_instances(context, instance_ids, guest_for)
     except Exception as error:  # noqa: B902 - given back, then raised
-        LOG.warning('Configuration group %s: the change was not cast to '
+        LOG.warning('Configuration group %s: the change did not reach '
                     'its instances, given back: %s', group['id'], error)
         db_configurations.replace(
             context, group['id'], group['values'],
             {'name': group['name'], 'description': group['description']})
         raise
     return updated
+
+
+def overrides_of(context, instance: dict) -> tuple[dict, dict[str, dict]]:
+    """(values of the instance's attached group, ``{}`` when none; the
+    rules of its datastore version by parameter name)."""
+    values: dict = {}
+    if instance['configuration_id']:
+        try:
+            values = db_configurations.get(
+                context, instance['configuration_id'])['values']
+        except exception.ConfigurationNotFound:
+            values = {}
+    rules = {rule['name']: rule for rule in db_api.config_parameter_list(
+        context, instance['datastore_version_id'])}
+    return values, rules
+
+
+def apply_to_instances(context, instance_ids: list[str],
+                       guest_for: GuestFor) -> None:
+    """Have the guests of the instances apply their groups now, all at
+    once, waiting for them at most agent_call_low_timeout seconds in all.
+
+    An instance whose changed values need a restart moves to
+    RESTART_REQUIRED (from no task); one whose guest fails or does not
+    answer in time gets a fault and RESTART_REQUIRED. Building and
+    deleting instances are not asked.
+
+    :raises: MessagingUnavailable (503) when the broker did not take a
+        call (after the other calls were waited for)
+    """
+    calls = {}
+    for instance_id in instance_ids:
+        row = db_instances.get(context, instance_id)
+        if row['task_id'] in _NOT_ASKED:
+            continue
+        values, rules = overrides_of(context, row)
+        dynamic = sorted(name for name, rule in rules.items()
+                         if not rule['restart_required'])
+        future = _GUEST_CALLS.submit(guest_for(row).update_overrides,
+                                     context, values, dynamic)
+        calls[instance_id] = (future, rules)
+    deadline = time.monotonic() + CONF.agent_call_low_timeout
+    unavailable = None
+    for instance_id, (future, rules) in calls.items():
+        try:
+            changed = future.result(max(0.0, deadline - time.monotonic()))
+        except exception.MessagingUnavailable as error:
+            unavailable = error
+            continue
+        except concurrent.futures.TimeoutError:
+            _not_applied(context, instance_id, 'Its guest did not answer '
+                         'within %d seconds.' % CONF.agent_call_low_timeout)
+            continue
+        except Exception as error:  # noqa: B902 - recorded on the instance
+            _not_applied(context, instance_id, getattr(
+                error, 'message', None) or str(error))
+            continue
+        if any(rules.get(name, {}).get('restart_required', True)
+               for name in changed or []):
+            db_instances.set_task(context, instance_id,
+                                  statuses.RESTART_REQUIRED,
+                                  expected_tasks=(statuses.NONE.code,))
+    if unavailable is not None:
+        raise unavailable
+
+
+def _not_applied(context, instance_id: str, details: str) -> None:
+    LOG.warning('Instance %s did not apply its configuration group: %s',
+                instance_id, details)
+    db_instances.add_fault(
+        context, instance_id, 'The configuration group was not applied: '
+        'restart the instance to apply it.', details)
+    db_instances.set_task(context, instance_id, statuses.RESTART_REQUIRED,
+                          expected_tasks=(statuses.NONE.code,))
 
 
 def instances_of(context, group: dict) -> list[dict]:

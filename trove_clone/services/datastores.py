@@ -2,8 +2,13 @@
 
 Used by the REST API (public and mgmt) and by trove-manage, so that both
 enforce the same rules: a version needs an image id or image tags that
-resolve in the image service; the default version must be active; a
-version name may repeat with different version numbers.
+resolve in the image service; a version must be active to be made the
+default; a version name may repeat with different version numbers.
+
+As in Trove, disabling the default version does not clear the default:
+the datastore keeps it (a create that relies on it is refused with
+DatastoreVersionInactive while it is disabled) and enabling the version
+again makes it usable as the default once more.
 """
 import functools
 import json
@@ -107,6 +112,16 @@ def check_image(image_id: str | None, image_tags: list[str]) -> None:
         raise exception.ImageRequired()
 
 
+def require_names(**names: str | None) -> None:
+    """BadRequest naming the first of ``names`` (what=value) that is
+    empty or blank: Trove's trove-manage accepted '' and created a
+    datastore (or version) nobody could name again."""
+    for what, value in names.items():
+        if not (value or '').strip():
+            raise exception.BadRequest(
+                'The %s must not be empty.' % what.replace('_', ' '))
+
+
 def find_version(context, datastore: str, version: str,
                  version_number: str | None = None) -> dict:
     return db_api.datastore_version_find(context, datastore, version,
@@ -136,7 +151,11 @@ def update_datastore(context, name: str, default_version: str,
 
     The datastore is created only once the default version is known to be
     valid, so that a bad call changes nothing.
+
+    :raises: BadRequest for an empty name; DatastoreNotFound,
+        DatastoreNoVersion, DatastoreVersionInactive for the version
     """
+    require_names(datastore_name=name)
     if not default_version:
         return db_api.datastore_create_or_update(
             context, name, default_version_id=None, set_default=True)
@@ -166,9 +185,12 @@ def upsert_version(context, datastore: str, name: str, manager: str,
         instead of raising DatastoreNotFound (trove-manage)
     :param only_create: refuse to update an existing version
     :returns: (version, created)
-    :raises: DatastoreNotFound, ImageNotFound, ImageRequired,
+    :raises: BadRequest for an empty datastore, version or manager name;
+        DatastoreNotFound, ImageNotFound, ImageRequired,
         DatastoreVersionAlreadyExists, DatastoreVersionInactive
     """
+    require_names(datastore_name=datastore, version_name=name,
+                  manager=manager)
     image_tags = image_tags or []
     version_number = version_number or name
     if make_default and not active:
@@ -205,8 +227,6 @@ def upsert_version(context, datastore: str, name: str, manager: str,
         version = db_api.datastore_version_create(context, values)
         created = True
     _apply_default(context, ds['id'], version['id'], make_default)
-    if not version['active']:
-        _apply_default(context, ds['id'], version['id'], False)
     return db_api.datastore_version_get(context, version['id']), created
 
 
@@ -225,6 +245,11 @@ def edit_version(context, version_id: str, changes: dict) -> dict:
     """The mgmt PATCH: apply ``changes`` to a version.
 
     Sending image tags without an image drops the image id, as Trove does.
+    Disabling the datastore's default version keeps it the default (see
+    the module's docstring); only ``default: false`` clears it.
+
+    :raises: DatastoreVersionNotFound, ImageNotFound, ImageRequired,
+        DatastoreVersionInactive (made the default while disabled)
     """
     version = db_api.datastore_version_get(context, version_id)
     values: dict = {}
@@ -253,8 +278,6 @@ def edit_version(context, version_id: str, changes: dict) -> dict:
         raise exception.DatastoreVersionInactive(version=version_id)
     if values:
         db_api.datastore_version_update(context, version_id, values)
-    if values.get('active') is False:
-        _apply_default(context, version['datastore_id'], version_id, False)
     if 'default' in changes:
         _apply_default(context, version['datastore_id'], version_id,
                        bool(changes['default']))

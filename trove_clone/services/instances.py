@@ -51,8 +51,6 @@ class Tasks(Protocol):
 
     def rebuild(self, context, instance_id: str, image_id: str) -> None: ...
 
-    def apply_configuration(self, context, instance_id: str) -> None: ...
-
     def upgrade(self, context, instance_id: str,
                 datastore_version_id: str) -> None: ...
 
@@ -199,7 +197,9 @@ def flavor_id_of(reference: Any) -> str:
 def resolve_flavor(context, reference: Any, version: dict) -> dict:
     """The flavor, which must be allowed for the version."""
     if reference is None or str(reference).strip() == '':
-        raise exception.BadRequest('A flavor is required: give flavorRef.')
+        raise exception.BadRequest('A flavor is required: give flavorRef '
+                                   '(or replica_of, to take the flavor of '
+                                   'a primary).')
     flavor = flavors.get(flavor_id_of(reference))
     allowed = datastores.list_associations(context, version['id'],
                                            datastores.FLAVOR_KEY)
@@ -237,6 +237,64 @@ def check_volume(volume: dict | None) -> tuple[int | None, str | None]:
     return size, volume.get('type')
 
 
+#: What a replica takes from its primary: request keys Trove refuses
+#: beside ``replica_of``, and what each is called in the refusal.
+_FROM_PRIMARY = (('flavorRef', 'flavor'), ('datastore', 'datastore'),
+                 ('volume', 'volume'), ('locality', 'locality'))
+
+
+def replica_primary(context, spec: dict) -> dict | None:
+    """The primary a create request names in ``replica_of`` (as get()
+    returns it), or None for a request that creates no replica.
+
+    As in Trove, a replica takes its flavor, volume and datastore version
+    from its primary, so the request gives none of them.
+
+    :raises: BadRequest for a flavor, datastore, volume or locality beside
+        ``replica_of``, users or databases for a replica, or
+        ``replica_count`` above 1 without ``replica_of``; InstanceNotFound
+        (404) for a primary the caller cannot see; Forbidden (403) for a
+        primary that is itself a replica
+    """
+    primary_id = spec.get('replica_of')
+    if not primary_id:
+        count = spec.get('replica_count') or 1
+        if count > 1:
+            raise exception.BadRequest(
+                'replica_count is only valid with replica_of: cannot '
+                'create %d instances.' % count)
+        return None
+    for key, what in _FROM_PRIMARY:
+        if spec.get(key):
+            raise exception.BadRequest(
+                'Cannot specify %s when creating replicas: a replica takes '
+                'it from its primary %s.' % (what, primary_id))
+    if spec.get('users') or spec.get('databases'):
+        raise exception.BadRequest(
+            'Cannot create a replica with users or databases: a replica '
+            'has those of its primary %s.' % primary_id)
+    primary = get(context, primary_id,
+                  None if context.is_admin else context.project_id)
+    if primary['slave_of_id']:
+        raise exception.Forbidden(
+            'Cannot create a replica of a replica %s.' % primary_id)
+    return primary
+
+
+def _placement(context, spec: dict, primary: dict | None
+               ) -> tuple[dict, dict, int | None, str | None]:
+    """(version, flavor, volume size, volume type) of a new instance: the
+    request's, or its primary's for a replica."""
+    if primary is not None:
+        return (primary['datastore_version'],
+                flavors.get(primary['flavor_id']), primary['volume_size'],
+                primary['volume_type'])
+    version = resolve_version(context, spec.get('datastore') or {})
+    flavor = resolve_flavor(context, spec.get('flavorRef'), version)
+    size, volume_type = check_volume(spec.get('volume'))
+    return version, flavor, size, volume_type
+
+
 def create(context, spec: dict, tasks: Tasks) -> dict:
     """Check a create request, count its quota, record the instance and
     cast its creation; returns the instance as get() does.
@@ -247,14 +305,17 @@ def create(context, spec: dict, tasks: Tasks) -> dict:
     the cast fails otherwise the instance is left in ERROR with a fault
     saying so.
     """
-    version = resolve_version(context, spec.get('datastore') or {})
+    primary = replica_primary(context, spec)
+    version, flavor, size, volume_type = _placement(context, spec, primary)
     manager = version['manager']
-    flavor = resolve_flavor(context, spec.get('flavorRef'), version)
-    size, volume_type = check_volume(spec.get('volume'))
-    for unsupported in ('replica_of', 'restorePoint'):
-        if spec.get(unsupported):
-            raise exception.NotImplementedYet(
-                operation='creating an instance with %s' % unsupported)
+    if primary is not None:
+        raise exception.NotImplementedYet(
+            operation='replication (creating a replica of %s, datastore %s '
+            'version %s)' % (primary['id'], version['datastore_name'],
+                             version['name']))
+    if spec.get('restorePoint'):
+        raise exception.NotImplementedYet(
+            operation='creating an instance with restorePoint')
     databases = accounts.check_databases(manager,
                                          spec.get('databases') or [])
     users = accounts.check_users(manager, spec.get('users') or [])
@@ -324,10 +385,12 @@ _CONFIGURABLE = ('ACTIVE', 'HEALTHY', 'RESTART_REQUIRED', 'SHUTDOWN')
 
 
 def attach_configuration(context, row: dict, configuration_id: str | None,
-                         tasks: Tasks) -> None:
-    """Attach a group (or detach with None) and have the guest apply
-    it; 422 while the instance is not ready or for another datastore
-    version's group."""
+                         guest_for: configurations.GuestFor) -> None:
+    """Attach a group (or detach with None) and have the guest apply it
+    before this returns (see configurations.apply_to_instances); 422
+    while the instance is not ready or for another datastore version's
+    group. When the broker does not take the guest call the instance
+    gets its group back and MessagingUnavailable (503) is raised."""
     if row['status'] not in _CONFIGURABLE:
         raise exception.UnprocessableEntity(
             'Instance %s is not ready for a configuration change: its '
@@ -353,10 +416,10 @@ def attach_configuration(context, row: dict, configuration_id: str | None,
             'Instance %s is not ready for a configuration change: an '
             'action started on it.' % row['id'])
     try:
-        apply_configuration(context, row['id'], tasks)
+        configurations.apply_to_instances(context, [row['id']], guest_for)
     except Exception as error:  # noqa: B902 - the group change is given back
-        LOG.warning('Instance %s: the configuration change was not cast, '
-                    'given back: %s', row['id'], error)
+        LOG.warning('Instance %s: the configuration change did not reach '
+                    'its guest, given back: %s', row['id'], error)
         db_instances.update(context, row['id'],
                             {'configuration_id': row['configuration_id']})
         raise
@@ -403,10 +466,6 @@ def upgrade(context, row: dict, reference: str, tasks: Tasks) -> dict:
                        lambda: tasks.upgrade(context, row['id'],
                                              target['id']))
     return target
-
-
-def apply_configuration(context, instance_id: str, tasks: Tasks) -> None:
-    tasks.apply_configuration(context, instance_id)
 
 
 def rename(context, row: dict, name: str) -> None:

@@ -560,16 +560,15 @@ def record_results(context, instance_id: str, modules: list[dict],
 def reapply(context, module: dict, spec: dict, tasks: Tasks) -> None:
     """Check a reapply request and cast it.
 
+    As in Trove, an ``md5`` that no instance has is not an error: the
+    reapply is accepted and finds no instance to update.
+
     :raises: ModuleTypeAdminOnly (403) for a member and a type of
-        admin_only_module_types; BadRequest for an md5 no instance has, a
-        batch larger than a member may ask for, or a delay shorter
+        admin_only_module_types; BadRequest for a batch larger than a
+        member may ask for, or a delay shorter
     """
     check_type_allowed(context, module['type'], 'reapplied')
     md5 = spec.get('md5') or None
-    if md5 and md5 not in db_modules.md5s_applied(context, module['id']):
-        raise exception.BadRequest(
-            'No instance has module %s applied with md5 %s.'
-            % (module['name'], md5))
     batch_size = spec.get('batch_size')
     batch_delay = spec.get('batch_delay')
     if batch_size is None:

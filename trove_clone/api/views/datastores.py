@@ -32,6 +32,11 @@ def version(version: dict, is_admin: bool,
 
 
 def datastore(ds: dict, versions: list[dict], is_admin: bool) -> dict:
+    """A datastore with the ``versions`` the caller may see.
+
+    A member is not shown a default version that is disabled (not among
+    their versions): clients look the default up in the version list.
+    """
     data = {
         'id': ds['id'],
         'name': ds['name'],
@@ -39,8 +44,9 @@ def datastore(ds: dict, versions: list[dict], is_admin: bool) -> dict:
         'versions': [version(v, is_admin, include_datastore=False)
                      for v in versions],
     }
-    if ds['default_version_id']:
-        data['default_version'] = ds['default_version_id']
+    default = ds['default_version_id']
+    if default and (is_admin or default in {v['id'] for v in versions}):
+        data['default_version'] = default
     return data
 
 

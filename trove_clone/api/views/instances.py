@@ -7,8 +7,10 @@ from trove_clone.api.views import common
 from trove_clone.conf import CONF
 
 
-def instance(row: dict, version: dict | None) -> dict:
-    """InstanceView: the fields of an instance in a list."""
+def instance(row: dict, version: dict | None,
+             is_admin: bool = False) -> dict:
+    """InstanceView: the fields of an instance in a list (with its
+    ``tenant_id`` for an administrator, as Trove's)."""
     data = {
         'id': row['id'],
         'name': row['name'],
@@ -25,6 +27,8 @@ def instance(row: dict, version: dict | None) -> dict:
         data['datastore'] = {'type': version['datastore_name'],
                              'version': version['name'],
                              'version_number': version['version']}
+    if is_admin:
+        data['tenant_id'] = row['tenant_id']
     if row['volume_size'] is not None:
         data['volume'] = {'size': row['volume_size']}
     addresses = json.loads(row.get('addresses') or '[]')
@@ -68,6 +72,19 @@ def detail(row: dict, volume_stats: dict | None = None,
         data.update(tenant_id=row['tenant_id'], server_id=row['server_id'],
                     volume_id=row['volume_id'],
                     encrypted_rpc_messaging=bool(row.get('encrypted_key')))
+    return data
+
+
+def mgmt_instance(row: dict) -> dict:
+    """An item of the mgmt list (Trove's MgmtInstanceView): the detail
+    view of an administrator (``tenant_id``, ``server_id``, ``volume_id``)
+    with the service status, deletion and task description."""
+    data = detail(row, is_admin=True)
+    data.update(
+        service_status=row.get('service_status'),
+        deleted=bool(row.get('deleted')),
+        deleted_at=common.timestamp(row.get('deleted_at')),
+        task_description=row.get('task_description'))
     return data
 
 

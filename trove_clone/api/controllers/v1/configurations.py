@@ -3,6 +3,7 @@ import pecan
 from pecan import expose
 
 from trove_clone.api.controllers import base
+from trove_clone.api.controllers.v1 import instance_accounts
 from trove_clone.api.controllers.v1 import instances as instance_routes
 from trove_clone.api.schemas import configurations as schemas
 from trove_clone.api.views import configurations as views
@@ -54,7 +55,7 @@ class ConfigurationController:
         body = base.read_body(schema)['configuration']
         ctx, group = load(self._id, rule)
         service.update_and_apply(ctx, group, body, merge,
-                                 instance_routes.tasks())
+                                 instance_accounts.guest)
 
     @index.when(method='PUT', content_type=base.JSON)
     def index_put(self):

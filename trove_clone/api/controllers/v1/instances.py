@@ -38,7 +38,8 @@ def render_page(rows: list[dict], marker: str | None,
         if detailed:
             items.append(views.detail(row, is_admin=ctx.is_admin))
         else:
-            items.append(views.instance(row, row['datastore_version']))
+            items.append(views.instance(row, row['datastore_version'],
+                                        is_admin=ctx.is_admin))
     return {'instances': items,
             'links': next_link(pecan.request.path, marker)}
 
@@ -152,7 +153,7 @@ class InstanceController:
         elif 'configuration' in body or not body:
             # Trove: an empty instance body detaches the configuration.
             service.attach_configuration(ctx, row, body.get('configuration'),
-                                         tasks())
+                                         instance_accounts.guest)
         # Last: a request refused, or whose cast failed, renames nothing.
         if 'name' in body:
             service.rename(ctx, row, body['name'])

@@ -277,12 +277,15 @@ class MgmtInstancesController:
 
     @index.when(method='GET', content_type=base.JSON)
     def index_get(self):
+        # What `openstack database instance list --all-projects` sends.
         ctx = base.require_admin()
         project = pecan.request.GET.get('project_id') or None
         rows, marker = instance_service.list_page(
             ctx, project, ctx.limit, ctx.marker,
             include_clustered=base.bool_param('include_clustered'))
-        return base.respond(instance_routes.render_page(rows, marker))
+        return base.respond({
+            'instances': [instance_views.mgmt_instance(row) for row in rows],
+            'links': instance_routes.next_link(pecan.request.path, marker)})
 
 
 class MgmtController:

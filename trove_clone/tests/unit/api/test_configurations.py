@@ -1,7 +1,10 @@
 """Configuration group routes: validation against the loaded rules, the
 views, attach and detach, and every bad input changing nothing."""
+import time
+
 import fixtures
 
+from trove_clone.common import exception
 from trove_clone.common import statuses
 from trove_clone.db import api as db_api
 from trove_clone.db import instances as db_instances
@@ -21,6 +24,38 @@ RULES = [
 ]
 
 
+class RecordingGuests:
+    """Stands in for the guests' RPC clients (api.hooks.guest_client):
+    update_overrides records ``(instance id, overrides)`` and answers the
+    names whose value changed; ``delay`` seconds late, or raising
+    ``error`` when set."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+        self.live: dict[str, dict] = {}
+        self.delay = 0.0
+        self.error: Exception | None = None
+
+    def __call__(self, row: dict, timeout=None):
+        guests = self
+
+        class Guest:
+            def update_overrides(self, context, overrides: dict,
+                                 dynamic: list) -> list:
+                return guests.update_overrides(row['id'], overrides)
+        return Guest()
+
+    def update_overrides(self, instance_id: str, overrides: dict) -> list:
+        self.calls.append((instance_id, dict(overrides)))
+        time.sleep(self.delay)
+        if self.error is not None:
+            raise self.error
+        before = self.live.get(instance_id, {})
+        self.live[instance_id] = dict(overrides)
+        return sorted(name for name in set(before) | set(overrides)
+                      if before.get(name) != overrides.get(name))
+
+
 class ConfigurationApiTest(base.ApiTestCase):
 
     def setUp(self) -> None:
@@ -38,6 +73,9 @@ class ConfigurationApiTest(base.ApiTestCase):
         self.useFixture(fixtures.MonkeyPatch(
             'trove_clone.api.controllers.v1.instances.tasks',
             lambda: self.tasks))
+        self.guests = RecordingGuests()
+        self.useFixture(fixtures.MonkeyPatch(
+            'trove_clone.api.hooks.guest_client', self.guests))
 
     def create(self, values: dict, status: int = 200, **extra):
         fields = dict(name='group', values=values,
@@ -111,10 +149,12 @@ class ConfigurationApiTest(base.ApiTestCase):
         instance_id = self.instance()
         self.send('PUT', '/instances/%s' % instance_id,
                   {'instance': {'configuration': group_id}})
-        self.assertEqual(('apply_configuration', instance_id),
-                         self.tasks.calls[-1])
+        # Applied by the guest before the 202, as in Trove.
+        self.assertEqual([(instance_id, {'max_connections': 200})],
+                         self.guests.calls)
         shown = self.get('/instances/%s' % instance_id).json['instance']
         self.assertEqual(group_id, shown['configuration']['id'])
+        self.assertEqual('ACTIVE', shown['status'])
         path = '/configurations/%s' % group_id
         self.send('PATCH', path, {'configuration': {'values': {
             'autocommit': False}}}, status=200)
@@ -125,8 +165,10 @@ class ConfigurationApiTest(base.ApiTestCase):
         group = self.get(path).json['configuration']
         self.assertEqual({'sql_mode': 'ANSI'}, group['values'])
         self.assertEqual(1, group['instance_count'])
-        self.assertEqual(3, len([call for call in self.tasks.calls
-                                 if call[0] == 'apply_configuration']))
+        self.assertEqual((instance_id, {'sql_mode': 'ANSI'}),
+                         self.guests.calls[-1])
+        self.assertEqual(3, len(self.guests.calls))
+        self.assertEqual([], self.tasks.calls[1:])
         self.assertError(self.send('PATCH', path, {'configuration': {
             'values': {'max_connections': -5}}}, status=422), 422,
             'unprocessableEntity', 'max_connections')
@@ -138,6 +180,7 @@ class ConfigurationApiTest(base.ApiTestCase):
                          'badRequest', 'detach')
         self.send('PATCH', '/instances/%s' % instance_id,
                   {'instance': {'configuration': None}})
+        self.assertEqual((instance_id, {}), self.guests.calls[-1])
         self.assertNotIn('configuration', self.get(
             '/instances/%s' % instance_id).json['instance'])
         self.send('DELETE', path)
@@ -169,8 +212,40 @@ class ConfigurationApiTest(base.ApiTestCase):
             'unprocessableEntity')
         self.assertEqual(0, self.get('/configurations/%s' % group_id).json[
             'configuration']['instance_count'])
-        self.assertEqual([], [call for call in self.tasks.calls
-                              if call[0] == 'apply_configuration'])
+        self.assertEqual([], self.guests.calls)
+
+    def test_restart_required_value_is_known_at_the_answer(self) -> None:
+        group_id = self.create({'innodb_log_buffer_size': 524288}).json[
+            'configuration']['id']
+        instance_id = self.instance()
+        self.send('PUT', '/instances/%s' % instance_id,
+                  {'instance': {'configuration': group_id}})
+        self.assertEqual('RESTART_REQUIRED', self.get(
+            '/instances/%s' % instance_id).json['instance']['status'])
+
+    def test_a_silent_or_failing_guest_leaves_a_fault(self) -> None:
+        """The request waits for the guest at most agent_call_low_timeout;
+        the group stays attached, the instance RESTART_REQUIRED with a
+        fault saying why."""
+        self.conf.config(agent_call_low_timeout=1)
+        group_id = self.create({'max_connections': 200}).json[
+            'configuration']['id']
+        for error, delay, details in (
+                (None, 1.5, 'did not answer within 1 seconds'),
+                (exception.GuestError(instance='x', method='update_overrides',
+                                      reason='engine down'), 0,
+                 'engine down')):
+            instance_id = self.instance()
+            self.guests.error, self.guests.delay = error, delay
+            started = time.monotonic()
+            self.send('PUT', '/instances/%s' % instance_id,
+                      {'instance': {'configuration': group_id}})
+            self.assertLess(time.monotonic() - started, 1.4)
+            shown = self.get('/instances/%s' % instance_id).json['instance']
+            self.assertEqual(group_id, shown['configuration']['id'])
+            self.assertEqual('RESTART_REQUIRED', shown['status'])
+            self.assertIn('not applied', shown['fault']['message'])
+            self.assertIn(details, shown['fault']['details'])
 
     def test_create_with_a_group(self) -> None:
         self.conf.config(default_datastore='mysql')

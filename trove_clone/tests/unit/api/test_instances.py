@@ -308,3 +308,103 @@ class InstanceApiTest(base.ApiTestCase):
             'datastore_version': self.version['id']}})
         self.assertEqual(('upgrade', instance_id, self.version['id']),
                          self.tasks.calls[-1])
+
+    def test_disabled_default_is_kept_and_not_used(self) -> None:
+        """Seed 001: ``datastore version set --disable`` then
+        ``--enable``; Trove keeps the default all along and refuses a
+        create that needs it while it is disabled."""
+        body = self.body()
+        del body['instance']['datastore']['version']
+        path = '/mgmt/datastore-versions/%s' % self.version['id']
+        self.send('PATCH', path, {'active': False}, admin=True)
+        self.assertError(self.send('POST', '/instances', body, status=400),
+                         400, 'badRequest', '5.7.29 is not active')
+        shown = self.get('/datastores/mysql', admin=True).json['datastore']
+        self.assertEqual(self.version['id'], shown['default_version'])
+        # A member does not see the disabled version, nor it as default.
+        self.get('/datastores/mysql', status=404)
+        self.assertEqual(0, self.count())
+        self.send('PATCH', path, {'active': True}, admin=True)
+        created = self.send('POST', '/instances', body,
+                            status=200).json['instance']
+        self.assertEqual('5.7.29', created['datastore']['version'])
+        self.assertEqual(self.version['id'], self.get(
+            '/datastores/mysql').json['datastore']['default_version'])
+
+    def test_member_sees_no_disabled_default(self) -> None:
+        newer = self.make_version(name='8.0', version_number='8.0.36')
+        self.send('PATCH', '/mgmt/datastore-versions/%s'
+                  % self.version['id'], {'active': False}, admin=True)
+        shown = self.get('/datastores/mysql').json['datastore']
+        self.assertEqual([newer['id']], [v['id'] for v in shown['versions']])
+        self.assertNotIn('default_version', shown)
+
+    def test_admin_lists_show_tenant_and_server(self) -> None:
+        """``openstack database instance list --all-projects`` reads
+        GET /mgmt/instances; its Tenant ID and Server ID columns come from
+        each item's ``tenant_id`` and ``server_id``."""
+        instance_id = self.create().json['instance']['id']
+        db_instances.update(self.context, instance_id,
+                            {'server_id': 'server-1', 'volume_id': 'vol-1'})
+        self.assertError(self.get('/mgmt/instances', status=403), 403,
+                         'forbidden')
+        listed = self.get('/mgmt/instances?deleted=False&include_clustered='
+                          'False', admin=True).json['instances']
+        self.assertEqual(1, len(listed))
+        item = listed[0]
+        self.assertEqual((instance_id, self.project, 'server-1', 'vol-1'),
+                         (item['id'], item['tenant_id'], item['server_id'],
+                          item['volume_id']))
+        self.assertEqual((False, None, 'BUILD'), (
+            item['deleted'], item['deleted_at'], item['status']))
+        self.assertIn('service_status', item)
+        self.assertIn('task_description', item)
+        public = self.get('/instances', admin=True).json['instances'][0]
+        self.assertEqual(self.project, public['tenant_id'])
+        self.assertNotIn('tenant_id',
+                         self.get('/instances').json['instances'][0])
+
+    def test_replica_takes_flavor_volume_and_version_of_its_primary(
+            self) -> None:
+        """Trove: a replica request gives no flavor, volume or datastore.
+        It passes validation; replication itself is not built (501)."""
+        primary = self.create().json['instance']['id']
+        response = self.send('POST', '/instances', {'instance': {
+            'name': 'replica', 'replica_of': primary, 'replica_count': 1}},
+            status=501)
+        self.assertError(response, 501, 'notImplemented', 'replication')
+        self.assertIn(primary, response.json['notImplemented']['message'])
+        self.assertIn('mysql version 5.7.29',
+                      response.json['notImplemented']['message'])
+        cases = [
+            ({'flavorRef': '1'}, 400, 'badRequest', 'Cannot specify flavor'),
+            ({'volume': {'size': 1}}, 400, 'badRequest',
+             'Cannot specify volume'),
+            ({'datastore': {'type': 'mysql'}}, 400, 'badRequest',
+             'Cannot specify datastore'),
+            ({'databases': [{'name': 'x'}]}, 400, 'badRequest',
+             'users or databases'),
+            ({'replica_of': '4c3f1e0a-0000-4000-8000-000000000000'}, 404,
+             'itemNotFound', '4c3f1e0a-0000-4000-8000-000000000000'),
+        ]
+        for change, code, name, text in cases:
+            instance = {'name': 'replica', 'replica_of': primary}
+            instance.update(change)
+            self.assertError(self.send('POST', '/instances', {
+                'instance': instance}, status=code), code, name, text)
+        # Another project's primary is not found.
+        self.assertError(self.send('POST', '/instances', {'instance': {
+            'name': 'replica', 'replica_of': primary}}, status=404,
+            project='project-b'), 404, 'itemNotFound')
+        db_instances.update(self.context, primary, {'slave_of_id': primary})
+        self.assertError(self.send('POST', '/instances', {'instance': {
+            'name': 'replica', 'replica_of': primary}}, status=403), 403,
+            'forbidden', 'replica of a replica')
+        self.assertError(self.create(status=400, replica_count=2), 400,
+                         'badRequest', 'replica_count')
+        body = self.body()
+        del body['instance']['flavorRef']
+        self.assertError(self.send('POST', '/instances', body, status=400),
+                         400, 'badRequest', 'flavorRef')
+        self.assertEqual(1, self.count())
+        self.assertEqual(1, len(self.tasks.calls))

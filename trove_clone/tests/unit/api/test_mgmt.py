@@ -94,7 +94,8 @@ class MgmtDatastoreVersionsTest(base.ApiTestCase):
                   {'active': False}, admin=True)
         shown = db_api.datastore_version_get(self.context, version['id'])
         self.assertFalse(shown['active'])
-        self.assertFalse(shown['default'])
+        # Trove: a disabled default stays the default.
+        self.assertTrue(shown['default'])
         self.assertEqual([], self.get('/datastores/mysql/versions',
                                       status=404).json.get('versions', []))
         self.send('patch', '/mgmt/datastore-versions/%s' % version['id'],

@@ -167,6 +167,29 @@ class ManageTest(base.TestCase):
         for argv, expected in cases:
             self.assertIn(expected, self.refused(*argv), argv)
 
+    def test_empty_names_refused(self) -> None:
+        """Trove's trove-manage makes a datastore named '' from
+        ``datastore_update '' ''``: refused, exit 1, nothing written."""
+        self.ok('datastore_update', 'mysql', '')
+        cases = [
+            (('datastore_update', '', ''), 'datastore name must not be '
+             'empty'),
+            (('datastore_update', '  ', ''), 'datastore name'),
+            (('datastore_version_update', '', '5.7', 'mysql', IMAGE, '',
+              '1'), 'datastore name must not be empty'),
+            (('datastore_version_update', 'mysql', '', 'mysql', IMAGE, '',
+              '1'), 'version name must not be empty'),
+            (('datastore_version_update', 'mysql', ' ', 'mysql', IMAGE, '',
+              '1'), 'version name'),
+            (('datastore_version_update', 'mysql', '5.7', '', IMAGE, '',
+              '1'), 'manager must not be empty'),
+        ]
+        for argv, expected in cases:
+            self.assertIn(expected, self.refused(*argv), argv)
+        self.assertEqual(['mysql'], [ds['name'] for ds in
+                                     db_api.datastore_list(self.context)])
+        self.assertEqual([], db_api.datastore_version_list(self.context))
+
     def test_values_wider_than_their_columns(self) -> None:
         """SQLite would store them; MariaDB and PostgreSQL would refuse
         them with a database error: refused first, naming the value."""

@@ -1,6 +1,7 @@
 """services.configurations.update_and_apply: a group change reaches every
 instance the group is attached to, or is given back."""
 from trove_clone.common import exception
+from trove_clone.common import statuses
 from trove_clone.db import api as db_api
 from trove_clone.db import configurations as db_configurations
 from trove_clone.db import instances as db_instances
@@ -12,20 +13,31 @@ from trove_clone.tests.unit import base
 IMAGE_ID = '8d3a1ab4-3cb8-4f2c-9a7e-0e1e5a1f3a10'
 
 
-class Tasks:
-    """Casts apply_configuration; the ``fail_at``-th cast (1-based) finds
-    no broker."""
+class Guests:
+    """The guests' clients (a GuestFor): the ``fail_at``-th instance's
+    (1-based, in the order asked) finds no broker; ``cast`` lists the
+    instances whose guest applied its overrides."""
 
     def __init__(self, fail_at: int | None = None) -> None:
         self.fail_at = fail_at
+        self.asked: list[str] = []
         self.cast: list[str] = []
 
-    def apply_configuration(self, context, instance_id: str) -> None:
-        if len(self.cast) + 1 == self.fail_at:
-            raise exception.MessagingUnavailable(
-                service='The taskmanager', method='apply_configuration',
-                timeout=5, reason='[Errno 111] Connection refused')
-        self.cast.append(instance_id)
+    def __call__(self, row: dict):
+        self.asked.append(row['id'])
+        unreachable = len(self.asked) == self.fail_at
+        guests = self
+
+        class Guest:
+            def update_overrides(self, context, overrides: dict,
+                                 dynamic: list) -> list:
+                if unreachable:
+                    raise exception.MessagingUnavailable(
+                        service='The guest agent', method='update_overrides',
+                        timeout=5, reason='[Errno 111] Connection refused')
+                guests.cast.append(row['id'])
+                return []
+        return Guest()
 
 
 class UpdateAndApplyTest(base.TestCase):
@@ -51,6 +63,7 @@ class UpdateAndApplyTest(base.TestCase):
                 'id': instance_id, 'name': instance_id, 'tenant_id': 'p',
                 'flavor_id': '1', 'datastore_version_id': self.version['id'],
                 'configuration_id': created['id']}, {}, {})
+            db_instances.set_task(self.context, instance_id, statuses.NONE)
             self.instances.append(instance_id)
         self.group_id = created['id']
 
@@ -58,16 +71,26 @@ class UpdateAndApplyTest(base.TestCase):
         return service.get(self.context, self.group_id, None)
 
     def test_every_instance_is_told(self) -> None:
-        tasks = Tasks()
+        tasks = Guests()
         updated = service.update_and_apply(
             self.context, self.group(), {'values': {'max_connections': 20}},
             True, tasks)
         self.assertEqual(['max_connections'], updated['changed'])
-        self.assertEqual(self.instances, tasks.cast)
+        self.assertEqual(self.instances, sorted(tasks.cast))
         self.assertEqual({'max_connections': 20}, self.group()['values'])
 
+    def test_building_instances_are_not_asked(self) -> None:
+        """A build applies the group itself when its guest is ready."""
+        db_instances.set_task(self.context, self.instances[0],
+                              statuses.BUILDING)
+        tasks = Guests()
+        service.update_and_apply(
+            self.context, self.group(), {'values': {'max_connections': 20}},
+            True, tasks)
+        self.assertEqual(self.instances[1:], sorted(tasks.asked))
+
     def test_nothing_cast_when_no_value_changed(self) -> None:
-        tasks = Tasks(fail_at=1)
+        tasks = Guests(fail_at=1)
         service.update_and_apply(
             self.context, self.group(),
             {'name': 'renamed', 'values': {'max_connections': 10}}, False,
@@ -78,13 +101,16 @@ class UpdateAndApplyTest(base.TestCase):
     def test_a_failed_cast_gives_the_group_back(self) -> None:
         before = self.group()
         for fail_at in (1, 2):
-            tasks = Tasks(fail_at=fail_at)
+            tasks = Guests(fail_at=fail_at)
             self.assertRaises(
                 exception.MessagingUnavailable, service.update_and_apply,
                 self.context, self.group(),
                 {'name': 'renamed', 'description': 'new',
                  'values': {'max_connections': 30}}, False, tasks)
-            self.assertEqual(self.instances[:fail_at - 1], tasks.cast)
+            # The other guests were asked all the same.
+            self.assertEqual(sorted(set(self.instances) -
+                                    {self.instances[fail_at - 1]}),
+                             sorted(tasks.cast))
             after = self.group()
             self.assertEqual(
                 (before['name'], before['description'], before['values']),

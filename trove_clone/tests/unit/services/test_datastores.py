@@ -57,14 +57,36 @@ class UpsertVersionTest(base.TestCase):
                           create_datastore=True, make_default=True)
         self.assertEqual(([], []), self.snapshot())
 
-    def test_deactivating_the_default_clears_it(self) -> None:
+    def test_deactivating_the_default_keeps_it(self) -> None:
+        """As Trove: trove-manage datastore_version_update ... 0 hides the
+        version; it stays the default, usable once active again."""
         version, _ = service.upsert_version(
             self.context, 'mysql', '5.7', 'mysql', IMAGE, '', True,
             create_datastore=True, make_default=True)
         self.assertTrue(version['default'])
         version, _ = service.upsert_version(
             self.context, 'mysql', '5.7', 'mysql', IMAGE, '', False)
-        self.assertFalse(version['default'])
+        self.assertFalse(version['active'])
+        self.assertTrue(version['default'])
+        version, _ = service.upsert_version(
+            self.context, 'mysql', '5.7', 'mysql', IMAGE, '', True)
+        self.assertTrue(version['default'])
+        self.assertEqual(version['id'], service.version_or_default(
+            self.context, 'mysql', None)['id'])
+
+    def test_empty_names_refused(self) -> None:
+        for datastore, name, manager, what in (
+                ('', '5.7', 'mysql', 'datastore name'),
+                ('mysql', '', 'mysql', 'version name'),
+                ('mysql', '5.7', ' ', 'manager')):
+            error = self.assertRaises(
+                exception.BadRequest, service.upsert_version, self.context,
+                datastore, name, manager, IMAGE, '', True,
+                create_datastore=True)
+            self.assertIn(what, error.message)
+        self.assertRaises(exception.BadRequest, service.update_datastore,
+                          self.context, '', '')
+        self.assertEqual(([], []), self.snapshot())
 
 
 class UpdateDatastoreTest(base.TestCase):
@@ -126,6 +148,26 @@ class EditVersionTest(base.TestCase):
         self.assertEqual('a,b', edited['packages'])
         self.assertEqual('{"k": "v"}', edited['registry_ext'])
         self.assertFalse(edited['default'])
+
+    def test_disable_and_enable_keep_the_default(self) -> None:
+        """openstack datastore version set --disable, then --enable."""
+        edited = service.edit_version(self.context, self.version['id'],
+                                      {'active': False})
+        self.assertEqual((False, True), (edited['active'],
+                                         edited['default']))
+        self.assertEqual(self.version['id'], db_api.datastore_get(
+            self.context, 'mysql')['default_version_id'])
+        edited = service.edit_version(self.context, self.version['id'],
+                                      {'active': True})
+        self.assertEqual((True, True), (edited['active'],
+                                        edited['default']))
+
+    def test_default_false_clears_it(self) -> None:
+        edited = service.edit_version(self.context, self.version['id'],
+                                      {'default': False})
+        self.assertFalse(edited['default'])
+        self.assertIsNone(db_api.datastore_get(
+            self.context, 'mysql')['default_version_id'])
 
     def test_default_and_inactive_conflict(self) -> None:
         self.assertRaises(exception.DatastoreVersionInactive,

@@ -144,8 +144,8 @@ class GiveBackTest(base.TestCase):
         before = self.state(row['id'])
         self.assertRaises(exception.MessagingUnavailable,
                           service.attach_configuration, self.member, row,
-                          group['id'], self.tasks)
-        self.assertEqual(['apply_configuration'], self.tasks.calls)
+                          group['id'], lambda row: self.tasks)
+        self.assertEqual(['update_overrides'], self.tasks.calls)
         self.assertEqual(before, self.state(row['id']))
         self.assertIsNone(db_instances.get(self.context,
                                            row['id'])['configuration_id'])

@@ -1,0 +1,1 @@
+"""The mariadb datastore's template and validation rules (data)."""

@@ -1,0 +1,1 @@
+"""The mysql datastore's template and validation rules (data)."""

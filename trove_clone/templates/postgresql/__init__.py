@@ -1,0 +1,1 @@
+"""The postgresql datastore's template and validation rules (data)."""

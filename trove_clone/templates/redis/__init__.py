@@ -1,0 +1,1 @@
+"""The redis datastore's template and validation rules (data)."""

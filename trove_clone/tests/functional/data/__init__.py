@@ -1,0 +1,1 @@
+"""Data of the functional tests (a guest image archive)."""
