@@ -23,6 +23,7 @@ import pymysql
 from trove_clone.common import exception
 from trove_clone.guestagent.capabilities import lifecycle as base
 from trove_clone.guestagent.capabilities import overrides
+from trove_clone.guestagent.datastores.mariadb import descriptor
 from trove_clone.guestagent.datastores import templating
 
 
@@ -47,7 +48,7 @@ def unwanted_accounts(accounts: list[tuple[str, str]],
 
 class MariadbLifecycle(base.Lifecycle):
 
-    port = 3306
+    port = descriptor.ENGINE.port
     system_user = 'mysql'
 
     @property

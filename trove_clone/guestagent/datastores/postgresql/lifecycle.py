@@ -24,6 +24,7 @@ import psycopg
 
 from trove_clone.guestagent.capabilities import lifecycle as base
 from trove_clone.guestagent.capabilities import overrides
+from trove_clone.guestagent.datastores.postgresql import descriptor
 from trove_clone.guestagent.datastores import templating
 
 #: The longest path of a Unix socket (sun_path, with its final NUL).
@@ -60,7 +61,7 @@ def ident_conf(os_users: list[str]) -> str:
 
 class PostgresqlLifecycle(base.Lifecycle):
 
-    port = 5432
+    port = descriptor.ENGINE.port
     system_user = 'postgres'
     # SIGINT: fast shutdown, a clean checkpoint, no crash recovery.
     stop_signal = signal.SIGINT

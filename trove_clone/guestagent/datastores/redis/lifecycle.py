@@ -21,6 +21,7 @@ import redis
 
 from trove_clone.guestagent.capabilities import lifecycle as base
 from trove_clone.guestagent.capabilities import overrides
+from trove_clone.guestagent.datastores.redis import descriptor
 from trove_clone.guestagent.datastores import templating
 
 #: The agent's own ACL user (the os_ prefix is reserved to the agent).
@@ -51,7 +52,7 @@ def secured_acl(text: str, agent_password: str) -> str:
 
 class RedisLifecycle(base.Lifecycle):
 
-    port = 6379
+    port = descriptor.ENGINE.port
     system_user = 'redis'
 
     @property

@@ -116,7 +116,7 @@ class RedisTest(testtools.TestCase):
                             'databases': [{'name': '0'}]}])
 
 
-class RegistryTest(testtools.TestCase):
+class LoaderTest(testtools.TestCase):
 
     def test_managers(self) -> None:
         expected = {'mysql': mariadb_accounts.MariadbAccounts,

@@ -277,7 +277,7 @@ class RedisIncludeTest(testtools.TestCase):
         self.assertEqual([], os.listdir(self.data_dir))
 
 
-class RegistryTest(testtools.TestCase):
+class LoaderTest(testtools.TestCase):
 
     def test_managers(self) -> None:
         for manager, cls in (
@@ -291,3 +291,78 @@ class RegistryTest(testtools.TestCase):
             self.assertIs(engine, found.engine)
         self.assertRaises(exception.DatastoreOperationNotSupported,
                           loader.capability, 'overrides', 'cassandra', None)
+
+
+class RecordingOverrides(overrides.Overrides):
+    """Overrides of an engine whose live values are a dict."""
+
+    def __init__(self, engine, live: dict) -> None:
+        super().__init__(engine)
+        self.live = live
+        self.applied: list[dict] = []
+
+    @staticmethod
+    def render(values: dict) -> str:
+        return '\n'.join('%s=%s' % item for item in sorted(values.items()))
+
+    def apply(self, values: dict) -> None:
+        self.applied.append(dict(values))
+        self.live.update(values)
+
+    def current(self, names: list[str]) -> dict:
+        return {name: str(self.live[name]) for name in names
+                if name in self.live}
+
+    def defaults(self) -> dict:
+        return {}
+
+
+class UpdateTest(testtools.TestCase):
+    """The group's state on the volume: what changed, what is applied
+    live, and the engine's own values given back when a dynamic parameter
+    leaves the group."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        volume = self.useFixture(fixtures.TempDir()).path
+        engine = type('Engine', (), {
+            'data_dir': os.path.join(volume, 'data'),
+            'overrides_path': os.path.join(volume, 'overrides.conf'),
+            '_user': lambda self: None})()
+        self.state_path = os.path.join(volume, overrides.STATE_FILE)
+        self.live = {'max_connections': 100, 'work_mem': '4MB'}
+        self.handler = RecordingOverrides(engine, self.live)
+
+    def test_attach_change_detach(self) -> None:
+        self.assertEqual(['max_connections', 'shared_buffers'],
+                         self.handler.update(
+                             {'max_connections': 50, 'shared_buffers': 1},
+                             ['max_connections']))
+        # Only the dynamic one is applied; the static one waits.
+        self.assertEqual([{'max_connections': 50}], self.handler.applied)
+        with open(self.handler.path) as written:
+            self.assertEqual('max_connections=50\nshared_buffers=1',
+                             written.read())
+        self.assertEqual(0o600, stat.S_IMODE(os.stat(self.state_path)
+                                             .st_mode))
+        # Unchanged values are neither reported nor applied again.
+        self.assertEqual(['work_mem'], self.handler.update(
+            {'max_connections': 50, 'shared_buffers': 1, 'work_mem': '8MB'},
+            ['max_connections', 'work_mem']))
+        self.assertEqual({'work_mem': '8MB'}, self.handler.applied[-1])
+        # Detached: the engine's own values come back, typed.
+        self.assertEqual(['max_connections', 'shared_buffers', 'work_mem'],
+                         self.handler.update({}, ['max_connections',
+                                                  'work_mem']))
+        self.assertEqual({'max_connections': 100, 'work_mem': '4MB'},
+                         self.handler.applied[-1])
+        self.assertEqual('', open(self.handler.path).read())
+        # A new handler (a restarted agent) reads the same state.
+        again = RecordingOverrides(self.handler.engine, self.live)
+        self.assertEqual([], again.update({}, []))
+
+    def test_typed(self) -> None:
+        self.assertEqual(5, overrides.typed('5'))
+        self.assertEqual(0.5, overrides.typed('0.5'))
+        self.assertEqual('on', overrides.typed('on'))
+        self.assertIsNone(overrides.typed(None))

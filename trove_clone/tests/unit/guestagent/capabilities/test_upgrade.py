@@ -280,7 +280,7 @@ class HelpersTest(testtools.TestCase):
         self.assertEqual('', postgresql_upgrade.log_tail('"/nothing.log"'))
 
 
-class RegistryTest(testtools.TestCase):
+class LoaderTest(testtools.TestCase):
 
     def test_classes(self) -> None:
         for manager, lifecycle_class, upgrade_class in (
