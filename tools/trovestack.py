@@ -72,6 +72,7 @@ from glanceclient import client as glance_client
 from glanceclient import exc as glance_exc
 from keystoneauth1 import exceptions as ks_exc
 
+from trove_clone.common import engines
 from trove_clone.common import secrets as trove_secrets
 from trove_clone.localstack import glance as glance_service
 from trove_clone.localstack import keystone as keystone_service
@@ -122,18 +123,30 @@ CREDENTIALS = os.path.join(STATE, 'credentials')
 CREDENTIAL_NAMES = {'admin': 'KEYSTONE_ADMIN_PASSWORD',
                     'trove': 'TROVE_SERVICE_PASSWORD',
                     'demo': 'DEMO_PASSWORD'}
-#: datastore -> (engine of tools/build-guest-image, default version,
-#: manager).
-DATASTORES = {'mysql': ('mariadb', '10.11', 'mysql'),
-              'mariadb': ('mariadb', '10.11', 'mariadb'),
-              'postgresql': ('postgresql', '16', 'postgresql'),
-              'redis': ('redis', '7.0', 'redis')}
-#: How to reach an instance's database as the user created with --users.
-CONNECT = {
-    'mysql': 'mysql -h IP -u app -papp-password appdb',
-    'mariadb': 'mariadb -h IP -u app -papp-password appdb',
-    'postgresql': 'PGPASSWORD=app-password psql -h IP -U app appdb',
-    'redis': 'redis-cli -h IP --user app --pass app-password'}
+
+
+def datastores() -> dict[str, tuple[str, str, str]]:
+    """datastore -> (engine of tools/build-guest-image, default version,
+    manager): one datastore per manager of each engine's descriptor."""
+    return {manager: (descriptor.name, descriptor.default_version, manager)
+            for manager, descriptor in engines.managers().items()}
+
+
+#: The datastores kick-start knows (the engines' managers).
+DATASTORES = datastores()
+
+
+def connect_command(datastore: str) -> str:
+    """How to reach an instance's database as the user created with
+    --users (the engine's ``client_command``)."""
+    return engines.managers()[datastore].client_command.format(
+        manager=datastore)
+
+
+def has_databases(datastore: str) -> bool:
+    """Whether the engine of ``datastore`` has named databases."""
+    rules = engines.managers()[datastore].account_rules
+    return rules is not None and rules.database_name is not None
 
 
 class StackError(RuntimeError):
@@ -697,7 +710,7 @@ def install_env() -> dict:
 
 def usage_text(datastore: str, version: str, conf: str, openrc: str) -> str:
     """What to type next."""
-    databases = '' if datastore == 'redis' else ' --databases appdb'
+    databases = ' --databases appdb' if has_databases(datastore) else ''
     return (
         '\ntrove_clone is up with %(ds)s %(v)s as the default datastore.\n'
         'Configuration %(conf)s, logs in %(logs)s,\n'
@@ -717,7 +730,7 @@ def usage_text(datastore: str, version: str, conf: str, openrc: str) -> str:
         % {'ds': datastore, 'v': version, 'conf': conf, 'logs': LOGS,
            'openrc': openrc, 'dbs': databases, 'local': local_state_dir(),
            'credentials': CREDENTIALS,
-           'connect': CONNECT[datastore]})
+           'connect': connect_command(datastore)})
 
 
 def kick_start(datastore: str, version: str | None) -> int:
@@ -857,8 +870,9 @@ def main(argv: list[str]) -> int:
     kick.add_argument('datastore', nargs='?', default='mysql',
                       choices=sorted(DATASTORES))
     kick.add_argument('--version', default=None,
-                      help='the datastore version (default: mysql and '
-                           'mariadb 10.11, postgresql 16, redis 7.0)')
+                      help='the datastore version (default: %s)' % ', '.join(
+                          '%s %s' % (name, DATASTORES[name][1])
+                          for name in sorted(DATASTORES)))
     commands.add_parser('install', help='install what is needed, start '
                         'nothing')
     commands.add_parser('stop', help='stop what kick-start started')

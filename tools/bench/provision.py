@@ -42,7 +42,7 @@ import time
 
 from troveclient import exceptions as trove_exc
 
-from trove_clone.guestagent.datastores import registry
+from trove_clone.guestagent.datastores import loader
 from trove_clone.tests.functional import instances
 
 BUILDER = instances.BUILDER
@@ -88,7 +88,7 @@ def measure_floor(datastore: str, address: str, runs: int) -> list[float]:
         root, programs = build_image(datastore, work)
         volume = os.path.join(work, 'volume')
         for _ in range(runs):
-            engine = registry.LIFECYCLES[manager](
+            engine = loader.capability_class(manager, 'lifecycle')(
                 root, address, os.path.join(volume, 'data'), programs,
                 FLAVOR_RAM_MB)
             try:

@@ -6,9 +6,6 @@ conductor at once when its status changes (the moment the engine answers
 after a prepare, say) and every ``agent_heartbeat_time`` seconds with the
 engine's real health.
 """
-import json
-import os
-import shutil
 import threading
 import time
 
@@ -20,18 +17,12 @@ from trove_clone.common import exception
 from trove_clone.common import rpc
 from trove_clone.conductor import rpcapi as conductor_rpcapi
 from trove_clone.conf import CONF
-from trove_clone.guestagent.datastores import accounts_registry
-from trove_clone.guestagent.datastores import overrides_registry
-from trove_clone.guestagent.datastores import registry
-from trove_clone.guestagent.datastores import upgrade_registry
+from trove_clone.guestagent.datastores import loader
 from trove_clone.guestagent.modules import manager as module_manager
 from trove_clone.guestagent import rpcapi
+from trove_clone.guestagent import state
 
 LOG = logging.getLogger(__name__)
-#: What the agent keeps on the volume once the engine is prepared.
-STATE_FILE = 'trove-guest.json'
-#: The configuration overrides applied, and the live values they replaced.
-OVERRIDES_FILE = 'trove-overrides.json'
 FAILED = 'failed to spawn'
 #: From this use of its data volume on, the guest warns at every heartbeat.
 VOLUME_WARNING_PERCENT = 90.0
@@ -79,7 +70,7 @@ class Manager:
         payload = {'service_status': self._health()}
         if self.error:
             payload['error'] = self.error[-2000:]
-        used = self._volume_used_percent()
+        used = state.volume_used_percent()
         if used is not None:
             payload['volume_used_percent'] = used
             if used >= VOLUME_WARNING_PERCENT:
@@ -88,15 +79,6 @@ class Manager:
                             'space.', used)
         self._conductor.heartbeat(trove_context.admin_context(),
                                   self.instance_id, payload, time.time())
-
-    @staticmethod
-    def _volume_used_percent() -> float | None:
-        try:
-            usage = shutil.disk_usage(registry.volume_dir())
-        except OSError:
-            return None
-        return round(100.0 * usage.used / usage.total, 1) if usage.total \
-            else None
 
     def _set_status(self, status: str, error: str | None = None) -> None:
         self.status, self.error = status, error
@@ -131,16 +113,16 @@ class Manager:
                  modules: list) -> None:
         self._set_status('building')
         try:
-            self.engine = registry.lifecycle(manager)
+            self.engine = loader.lifecycle(manager)
             self.manager_name = manager
             self.engine.prepare()
-            accounts = accounts_registry.accounts(manager, self.engine) \
-                if databases or users else None
-            if databases:
-                accounts.create_databases(databases)
-            if users:
-                accounts.create_users(users)
-            self._save_state(manager)
+            if databases or users:
+                accounts = self._capability('accounts')
+                if databases:
+                    accounts.create_databases(databases)
+                if users:
+                    accounts.create_users(users)
+            state.save(manager)
         except exception.TroveError as error:
             LOG.error('prepare failed: %s', error.message)
             self._set_status(FAILED, error.message)
@@ -165,31 +147,18 @@ class Manager:
         except Exception:  # noqa: B902 - modules never fail the prepare
             LOG.exception('Applying the modules of prepare failed.')
 
-    def _state_path(self) -> str:
-        return os.path.join(registry.volume_dir(), STATE_FILE)
-
-    def _save_state(self, manager: str, upgrade_pending: bool = False
-                    ) -> None:
-        path = self._state_path()
-        with open(path + '.new', 'w') as state:
-            json.dump({'manager': manager, 'prepared': True,
-                       'upgrade_pending': upgrade_pending}, state)
-        os.replace(path + '.new', path)
-
     def _boot(self) -> None:
         """At agent start: start an engine prepared before (reboot,
         resize, rebuild, a restarted agent) and report."""
-        try:
-            with open(self._state_path()) as source:
-                state = json.load(source)
-        except (OSError, ValueError):
+        prepared = state.load()
+        if prepared is None:
             self._set_status('new')
             return
         self.status = 'building'
         try:
-            self.engine = registry.lifecycle(state['manager'])
-            self.manager_name = state['manager']
-            if state.get('upgrade_pending'):
+            self.engine = loader.lifecycle(prepared['manager'])
+            self.manager_name = prepared['manager']
+            if prepared.get('upgrade_pending'):
                 # The new image's engine starts in post_upgrade, once the
                 # old data has been brought over.
                 self._set_status('shutdown')
@@ -221,11 +190,7 @@ class Manager:
         self._set_status('healthy')
 
     def get_filesystem_stats(self, context) -> dict:
-        usage = shutil.disk_usage(registry.volume_dir())
-        gb = 1024.0 ** 3
-        return {'total': round(usage.total / gb, 2),
-                'used': round(usage.used / gb, 2),
-                'free': round(usage.free / gb, 2)}
+        return state.filesystem_stats()
 
     def _require_engine(self):
         if self.engine is None:
@@ -233,78 +198,39 @@ class Manager:
                 'The guest has no engine yet: prepare it first.')
         return self.engine
 
-    def _accounts(self):
-        return accounts_registry.accounts(self.manager_name,
-                                          self._require_engine())
+    def _capability(self, name: str):
+        """The ``name`` capability of the prepared engine; Trove's
+        not-supported error when its engine has none
+        (:func:`loader.capability`)."""
+        return loader.capability(name, self.manager_name,
+                                 self._require_engine())
 
     # --- configuration ----------------------------------------------------
 
-    def _overrides_state(self) -> dict:
-        path = os.path.join(registry.volume_dir(), OVERRIDES_FILE)
-        try:
-            with open(path) as source:
-                return json.load(source)
-        except (OSError, ValueError):
-            return {'values': {}, 'originals': {}}
-
-    def _save_overrides_state(self, state: dict) -> None:
-        path = os.path.join(registry.volume_dir(), OVERRIDES_FILE)
-        with open(path + '.new', 'w') as target:
-            json.dump(state, target)
-        os.replace(path + '.new', path)
-
     def update_overrides(self, context, overrides: dict,
                          dynamic: list) -> list:
-        engine = self._require_engine()
-        handler = overrides_registry.overrides(self.manager_name, engine)
-        state = self._overrides_state()
-        previous = state['values']
-        changed = sorted(name for name in set(previous) | set(overrides)
-                         if previous.get(name) != overrides.get(name))
-        live = {}
-        for name in changed:
-            if name not in dynamic:
-                continue
-            if name in overrides:
-                if name not in state['originals']:
-                    state['originals'][name] = handler.current(
-                        [name]).get(name)
-                live[name] = overrides[name]
-            elif state['originals'].get(name) is not None:
-                live[name] = _typed(state['originals'].pop(name))
-        handler.write(overrides)
-        if live:
-            handler.apply(live)
-        state['values'] = overrides
-        self._save_overrides_state(state)
-        LOG.info('Configuration overrides changed: %s (live: %s).',
-                 ', '.join(changed) or 'none', ', '.join(sorted(live)))
-        return changed
+        return self._capability('overrides').update(overrides, dynamic)
 
     def get_configuration(self, context) -> dict:
-        return overrides_registry.overrides(
-            self.manager_name, self._require_engine()).defaults()
+        return self._capability('overrides').defaults()
 
     # --- upgrade ------------------------------------------------------------
 
     def pre_upgrade(self, context, target: dict) -> dict:
-        engine = self._require_engine()
-        info = upgrade_registry.upgrade(self.manager_name,
-                                        engine).pre_upgrade(target)
-        self._save_state(self.manager_name, upgrade_pending=True)
+        info = self._capability('upgrade').pre_upgrade(target)
+        state.save(self.manager_name, upgrade_pending=True)
         self._set_status('shutdown')
         return info
 
     def post_upgrade(self, context, upgrade_info: dict) -> None:
-        self.engine = registry.lifecycle(self.manager_name)
+        self.engine = loader.lifecycle(self.manager_name)
         self._set_status('building')
         try:
-            upgrade_registry.upgrade(self.manager_name,
-                                     self.engine).post_upgrade(upgrade_info)
+            self._capability('upgrade').post_upgrade(upgrade_info)
         except Exception as error:  # noqa: B902 - reported, then raised
             self._set_status(FAILED, str(error))
             raise
-        self._save_state(self.manager_name)
+        state.save(self.manager_name)
         self._set_status('healthy')
 
     # --- modules -------------------------------------------------------------
@@ -323,64 +249,52 @@ class Manager:
     # --- users, databases and root ----------------------------------------
 
     def list_databases(self, context) -> list:
-        return self._accounts().list_databases()
+        return self._capability('accounts').list_databases()
 
     def create_databases(self, context, databases: list) -> None:
-        self._accounts().create_databases(databases)
+        self._capability('accounts').create_databases(databases)
 
     def delete_database(self, context, name: str) -> None:
-        self._accounts().delete_database(name)
+        self._capability('accounts').delete_database(name)
 
     def list_users(self, context) -> list:
-        return self._accounts().list_users()
+        return self._capability('accounts').list_users()
 
     def get_user(self, context, name: str, host: str) -> dict:
-        return self._accounts().get_user(name, host)
+        return self._capability('accounts').get_user(name, host)
 
     def create_users(self, context, users: list) -> None:
-        self._accounts().create_users(users)
+        self._capability('accounts').create_users(users)
 
     def delete_user(self, context, name: str, host: str) -> None:
-        self._accounts().delete_user(name, host)
+        self._capability('accounts').delete_user(name, host)
 
     def update_attributes(self, context, name: str, host: str,
                           attributes: dict) -> None:
-        self._accounts().update_attributes(name, host, attributes)
+        self._capability('accounts').update_attributes(name, host, attributes)
 
     def change_passwords(self, context, users: list) -> None:
-        self._accounts().change_passwords(users)
+        self._capability('accounts').change_passwords(users)
 
     def grant_access(self, context, name: str, host: str,
                      databases: list) -> None:
-        self._accounts().grant_access(name, host, databases)
+        self._capability('accounts').grant_access(name, host, databases)
 
     def revoke_access(self, context, name: str, host: str,
                       database: str) -> None:
-        self._accounts().revoke_access(name, host, database)
+        self._capability('accounts').revoke_access(name, host, database)
 
     def list_access(self, context, name: str, host: str) -> list:
-        return self._accounts().list_access(name, host)
+        return self._capability('accounts').list_access(name, host)
 
     def enable_root(self, context, password: str | None = None) -> dict:
-        return self._accounts().enable_root(password)
+        return self._capability('accounts').enable_root(password)
 
     def disable_root(self, context) -> None:
-        self._accounts().disable_root()
+        self._capability('accounts').disable_root()
 
     def is_root_enabled(self, context) -> bool:
-        return self._accounts().is_root_enabled()
-
-
-def _typed(text):
-    """A live value read back as text, as the type it looks like."""
-    if not isinstance(text, str):
-        return text
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            continue
-    return text
+        return self._capability('accounts').is_root_enabled()
 
 
 def boot(agent: Manager) -> None:

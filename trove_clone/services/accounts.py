@@ -1,66 +1,33 @@
 """Rules for the users and databases of an instance, per datastore.
 
 The API checks names here before anything reaches a guest, so a bad name
-gets a 400 naming it and nothing is created.
+gets a 400 naming it and nothing is created. The rules are the
+``account_rules`` of the engine's descriptor, read through
+:mod:`trove_clone.common.engines` (the descriptors are leaf modules: no
+guest agent code is imported here).
 """
-import dataclasses
 import re
 
+from trove_clone.common import engines
 from trove_clone.common import exception
 
-
-@dataclasses.dataclass(frozen=True)
-class Rules:
-    datastore: str
-    database_name: re.Pattern | None
-    user_name: re.Pattern
-    reserved_users: frozenset
-    reserved_databases: frozenset
-    has_hosts: bool = True
-    #: What the enable-root call reports as the superuser's name.
-    root_name: str = 'root'
-
-
-_MYSQL = Rules(
-    'mysql', re.compile(r'^[A-Za-z0-9_$-]{1,64}$'),
-    re.compile(r'^[A-Za-z0-9_.$-]{1,80}$'),
-    frozenset({'root', 'mariadb.sys', 'mysql', 'PUBLIC'}),
-    frozenset({'mysql', 'information_schema', 'performance_schema',
-               'sys', 'lost+found'}))
-_POSTGRESQL = Rules(
-    'postgresql', re.compile(r'^[A-Za-z_][A-Za-z0-9_$]{0,62}$'),
-    re.compile(r'^[A-Za-z_][A-Za-z0-9_$]{0,62}$'),
-    frozenset({'postgres', 'root'}),
-    frozenset({'postgres', 'template0', 'template1'}), has_hosts=False,
-    root_name='postgres')
-_REDIS = Rules(
-    'redis', None, re.compile(r'^[A-Za-z0-9_.-]{1,64}$'),
-    frozenset({'default', 'root'}), frozenset(), has_hosts=False)
-
-RULES = {'mysql': _MYSQL, 'mariadb': _MYSQL, 'postgresql': _POSTGRESQL,
-         'redis': _REDIS}
 _HOST = re.compile(r'^(%|[A-Za-z0-9.%_:-]{1,255})$')
 
 
-def rules(manager: str) -> Rules:
-    if manager not in RULES:
-        raise exception.DatastoreOperationNotSupported(
-            operation='users and databases', datastore=manager)
-    return RULES[manager]
+def rules(manager: str) -> engines.AccountRules:
+    """The account rules of ``manager``'s engine;
+    DatastoreOperationNotSupported when it has no users and databases."""
+    return engines.require(manager, 'accounts').account_rules
 
 
 def check_database_name(manager: str, name: str) -> str:
     """``name`` if it is a legal, non-reserved database name."""
     found = rules(manager)
     if found.database_name is None:
-        raise exception.DatastoreOperationNotSupported(
-            operation='databases', datastore=found.datastore)
+        raise engines.not_supported('databases', found.datastore)
     if not found.database_name.fullmatch(name or ''):
         raise exception.InvalidName(
-            kind='database', name=name, reason='use at most %s letters, '
-            'digits and %s' % ('64' if found.datastore == 'mysql' else '63',
-                               '_ $ -' if found.datastore == 'mysql'
-                               else '_ $, not starting with a digit'))
+            kind='database', name=name, reason=found.database_name_hint)
     if name in found.reserved_databases:
         raise exception.InvalidName(kind='database', name=name,
                                     reason='the name is reserved')

@@ -1,8 +1,9 @@
 """Engine configuration files rendered from per-datastore templates.
 
 As in Trove, each datastore has a Jinja2 template,
-``trove_clone/templates/<datastore>/config.template``, rendered with the
-flavor in the context so that the engine is sized by the server it runs on
+``trove_clone/templates/<template_dir>/config.template`` (the directory
+its engine's descriptor names), rendered with the flavor in the context so
+that the engine is sized by the server it runs on
 (``{{ flavor.ram // 2 }}M``...). The mysql manager runs on MariaDB and uses
 the MariaDB template.
 
@@ -22,22 +23,16 @@ import os
 import jinja2
 
 import trove_clone
+from trove_clone.common import engines
 from trove_clone.common import exception
 from trove_clone.conf import CONF
-from trove_clone.guestagent.datastores import overrides
+from trove_clone.guestagent.capabilities import overrides
 
 #: Where the per-datastore directories of templates are.
 TEMPLATES_DIR = os.path.join(os.path.dirname(trove_clone.__file__),
                              'templates')
 #: The template file in each datastore's directory.
 TEMPLATE_NAME = 'config.template'
-#: Manager → the directory of its template.
-TEMPLATE_DIRS = {
-    'mysql': 'mariadb',
-    'mariadb': 'mariadb',
-    'postgresql': 'postgresql',
-    'redis': 'redis',
-}
 
 
 class TemplateError(exception.TroveError):
@@ -54,11 +49,13 @@ def _environment() -> jinja2.Environment:
 
 
 def template_name(manager: str) -> str:
-    """The template of ``manager``, relative to :data:`TEMPLATES_DIR`."""
-    if manager not in TEMPLATE_DIRS:
+    """The template of ``manager``, relative to :data:`TEMPLATES_DIR`, in
+    the directory its engine's descriptor names."""
+    descriptor = engines.managers().get(manager)
+    if descriptor is None:
         raise TemplateError('No configuration template for the %s '
                             'datastore.' % manager)
-    return '%s/%s' % (TEMPLATE_DIRS[manager], TEMPLATE_NAME)
+    return '%s/%s' % (descriptor.template_dir, TEMPLATE_NAME)
 
 
 def flavor(ram_mb: int, vcpus: int | None = None) -> dict:

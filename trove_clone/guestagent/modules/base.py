@@ -8,7 +8,7 @@ records the exception as an :data:`ERROR` result.
 """
 import abc
 
-from trove_clone.guestagent.datastores import base as lifecycle_base
+from trove_clone.guestagent.capabilities import lifecycle as lifecycle_base
 
 #: The module did what it says.
 OK = 'OK'

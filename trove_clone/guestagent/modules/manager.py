@@ -30,9 +30,9 @@ import threading
 from oslo_log import log as logging
 
 from trove_clone.common import exception
-from trove_clone.guestagent.datastores import base as lifecycle_base
-from trove_clone.guestagent.datastores import overrides
-from trove_clone.guestagent.datastores import registry
+from trove_clone.guestagent.capabilities import lifecycle as lifecycle_base
+from trove_clone.guestagent.capabilities import overrides
+from trove_clone.guestagent.datastores import loader as engine_loader
 from trove_clone.guestagent.modules import base
 from trove_clone.guestagent.modules import loader
 
@@ -117,7 +117,7 @@ class ModuleManager:
 
     @property
     def root(self) -> str:
-        return self._root or os.path.join(registry.volume_dir(),
+        return self._root or os.path.join(engine_loader.volume_dir(),
                                           MODULES_DIR)
 
     # --- the operations ----------------------------------------------------

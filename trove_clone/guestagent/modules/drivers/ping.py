@@ -3,7 +3,7 @@
 Its contents hold a line ``message=<text>``; applying it reports status
 OK with ``<text>`` as the message. It changes nothing on the engine.
 """
-from trove_clone.guestagent.datastores import base as lifecycle_base
+from trove_clone.guestagent.capabilities import lifecycle as lifecycle_base
 from trove_clone.guestagent.modules import base
 
 PREFIX = 'message='

@@ -8,11 +8,13 @@ from redis import backoff
 from redis import retry
 
 from trove_clone.common import exception
-from trove_clone.guestagent.datastores import accounts_registry
-from trove_clone.guestagent.datastores import mariadb as mariadb_lifecycle
-from trove_clone.guestagent.datastores import postgresql as \
+from trove_clone.guestagent.datastores import loader
+from trove_clone.guestagent.datastores.mariadb import lifecycle as \
+    mariadb_lifecycle
+from trove_clone.guestagent.datastores.postgresql import lifecycle as \
     postgresql_lifecycle
-from trove_clone.guestagent.datastores import redis as redis_lifecycle
+from trove_clone.guestagent.datastores.redis import lifecycle as \
+    redis_lifecycle
 from trove_clone.tests.functional.guestagent import test_lifecycle
 
 # test_lifecycle deletes the name of its base class (so that the loader
@@ -32,7 +34,7 @@ class MariadbAccountsTest(_LifecycleTest):
     def setUp(self) -> None:
         super().setUp()
         self.engine.prepare()
-        self.accounts = accounts_registry.accounts('mysql', self.engine)
+        self.accounts = loader.capability('accounts', 'mysql', self.engine)
 
     def login(self, user: str, password: str,
               database: str | None = None) -> pymysql.Connection:
@@ -178,8 +180,8 @@ class PostgresqlAccountsTest(_LifecycleTest):
     def setUp(self) -> None:
         super().setUp()
         self.engine.prepare()
-        self.accounts = accounts_registry.accounts('postgresql',
-                                                   self.engine)
+        self.accounts = loader.capability('accounts', 'postgresql',
+                                          self.engine)
 
     def login(self, user: str, password: str,
               dbname: str = 'postgres') -> psycopg.Connection:
@@ -318,7 +320,7 @@ class RedisAccountsTest(_LifecycleTest):
     def setUp(self) -> None:
         super().setUp()
         self.engine.prepare()
-        self.accounts = accounts_registry.accounts('redis', self.engine)
+        self.accounts = loader.capability('accounts', 'redis', self.engine)
 
     def login(self, user: str, password: str) -> redis.Redis:
         # No retries: a refused login fails at once.
@@ -407,7 +409,7 @@ class RedisAccountsTest(_LifecycleTest):
         again = self.make()
         self.addCleanup(again.stop)
         again.start()
-        self.accounts = accounts_registry.accounts('redis', again)
+        self.accounts = loader.capability('accounts', 'redis', again)
         self.assertEqual(b'by app', self.login(
             'renamed', 'renamed-pw').get('written'))
         self.assertEqual(['renamed'],

@@ -14,11 +14,13 @@ import pymysql
 import redis
 import testtools
 
-from trove_clone.guestagent.datastores import base as lifecycle_base
-from trove_clone.guestagent.datastores import mariadb as mariadb_lifecycle
-from trove_clone.guestagent.datastores import postgresql as \
+from trove_clone.guestagent.capabilities import lifecycle as lifecycle_base
+from trove_clone.guestagent.datastores.mariadb import lifecycle as \
+    mariadb_lifecycle
+from trove_clone.guestagent.datastores.postgresql import lifecycle as \
     postgresql_lifecycle
-from trove_clone.guestagent.datastores import redis as redis_lifecycle
+from trove_clone.guestagent.datastores.redis import lifecycle as \
+    redis_lifecycle
 from trove_clone.tests.functional import base
 
 BUILDER = os.path.join(base.ROOT, 'tools', 'build-guest-image')

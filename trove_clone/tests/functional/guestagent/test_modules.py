@@ -24,12 +24,16 @@ import testtools
 import psycopg
 import pymysql
 
-from trove_clone.guestagent.datastores import mariadb as mariadb_lifecycle
-from trove_clone.guestagent.datastores import mariadb_accounts
-from trove_clone.guestagent.datastores import postgresql as \
+from trove_clone.guestagent.datastores.mariadb import lifecycle as \
+    mariadb_lifecycle
+from trove_clone.guestagent.datastores.mariadb import accounts as \
+    mariadb_accounts
+from trove_clone.guestagent.datastores.postgresql import lifecycle as \
     postgresql_lifecycle
-from trove_clone.guestagent.datastores import postgresql_accounts
-from trove_clone.guestagent.datastores import redis as redis_lifecycle
+from trove_clone.guestagent.datastores.postgresql import accounts as \
+    postgresql_accounts
+from trove_clone.guestagent.datastores.redis import lifecycle as \
+    redis_lifecycle
 from trove_clone.guestagent.modules import manager as module_manager
 from trove_clone.tests.functional.guestagent import test_lifecycle
 

@@ -7,13 +7,16 @@ import stat
 import redis
 
 from trove_clone.common import exception
-from trove_clone.guestagent.datastores import base as lifecycle_base
-from trove_clone.guestagent.datastores import mariadb as mariadb_lifecycle
-from trove_clone.guestagent.datastores import overrides_registry
-from trove_clone.guestagent.datastores import postgresql as \
+from trove_clone.guestagent.datastores import loader
+from trove_clone.guestagent.capabilities import lifecycle as lifecycle_base
+from trove_clone.guestagent.datastores.mariadb import lifecycle as \
+    mariadb_lifecycle
+from trove_clone.guestagent.datastores.postgresql import lifecycle as \
     postgresql_lifecycle
-from trove_clone.guestagent.datastores import postgresql_overrides
-from trove_clone.guestagent.datastores import redis as redis_lifecycle
+from trove_clone.guestagent.datastores.postgresql import overrides as \
+    postgresql_overrides
+from trove_clone.guestagent.datastores.redis import lifecycle as \
+    redis_lifecycle
 from trove_clone.tests.functional.guestagent import test_lifecycle
 
 # test_lifecycle deletes the name of its base class (so that the loader
@@ -43,7 +46,7 @@ class _OverridesTest(_LifecycleTest):
         self.engine.prepare()
 
     def overrides(self, engine: lifecycle_base.Lifecycle):
-        return overrides_registry.overrides(self.manager, engine)
+        return loader.capability('overrides', self.manager, engine)
 
     def restart(self) -> lifecycle_base.Lifecycle:
         """Stop the engine and start it again, as a new agent does."""

@@ -14,14 +14,15 @@ import psycopg
 import pymysql
 import redis
 
-from trove_clone.guestagent.datastores import accounts_registry
-from trove_clone.guestagent.datastores import base as lifecycle_base
-from trove_clone.guestagent.datastores import mariadb as mariadb_lifecycle
-from trove_clone.guestagent.datastores import postgresql as \
+from trove_clone.guestagent.datastores import loader
+from trove_clone.guestagent.capabilities import lifecycle as lifecycle_base
+from trove_clone.guestagent.datastores.mariadb import lifecycle as \
+    mariadb_lifecycle
+from trove_clone.guestagent.datastores.postgresql import lifecycle as \
     postgresql_lifecycle
-from trove_clone.guestagent.datastores import redis as redis_lifecycle
-from trove_clone.guestagent.datastores import upgrade
-from trove_clone.guestagent.datastores import upgrade_registry
+from trove_clone.guestagent.datastores.redis import lifecycle as \
+    redis_lifecycle
+from trove_clone.guestagent.capabilities import upgrade
 from trove_clone.tests.functional.guestagent import test_lifecycle
 
 # test_lifecycle deletes the name of its base class (so that the loader
@@ -70,9 +71,8 @@ class _UpgradeTest(_LifecycleTest):
                 'version': self.new_version}
 
     def pre_upgrade(self) -> dict:
-        info = upgrade_registry.upgrade(self.manager,
-                                        self.engine).pre_upgrade(
-                                            self.target())
+        info = loader.capability('upgrade', self.manager,
+                                 self.engine).pre_upgrade(self.target())
         self.assertFalse(self.engine.is_running())
         # What the control plane carries over RPC.
         return json.loads(json.dumps(info))
@@ -93,7 +93,7 @@ class _UpgradeTest(_LifecycleTest):
         """pre_upgrade refuses ``target`` and leaves ``engine`` serving."""
         error = self.assertRaises(
             upgrade.UpgradeRefused,
-            upgrade_registry.upgrade(self.manager, engine).pre_upgrade,
+            loader.capability('upgrade', self.manager, engine).pre_upgrade,
             target)
         self.assertIn('downgrade', error.message)
         self.assertTrue(engine.is_healthy())
@@ -120,7 +120,7 @@ class PostgresqlUpgradeTest(_UpgradeTest):
             with connection.cursor() as cursor:
                 cursor.executemany('INSERT INTO t VALUES (%s, %s)',
                                    self.ROWS)
-        accounts = accounts_registry.accounts('postgresql', engine)
+        accounts = loader.capability('accounts', 'postgresql', engine)
         accounts.create_databases([{'name': 'app_db'}])
         accounts.create_users([{'name': 'app', 'password': 'app-pw',
                                 'databases': [{'name': 'app_db'}]}])
@@ -147,7 +147,7 @@ class PostgresqlUpgradeTest(_UpgradeTest):
         # volume.
         upgrade.remove(self.root)
         new = self.make_new()
-        upgrade_registry.upgrade('postgresql', new).post_upgrade(info)
+        loader.capability('upgrade', 'postgresql', new).post_upgrade(info)
         self.check_data(new, self.new_manifest['engine_version'])
         self.assertFalse(os.path.exists(self.upgrade_dir))
         # The new cluster keeps the lifecycle's settings and checksums.
@@ -162,12 +162,12 @@ class PostgresqlUpgradeTest(_UpgradeTest):
         self.check_data(new, self.new_manifest['engine_version'])
         # To the same major version (here the image it runs): nothing
         # saved, the new binaries started on the cluster.
-        info = upgrade_registry.upgrade('postgresql', new).pre_upgrade(
+        info = loader.capability('upgrade', 'postgresql', new).pre_upgrade(
             self.target())
         self.assertNotIn('old_bindir', info)
         self.assertFalse(new.is_running())
         again = self.make_new()
-        upgrade_registry.upgrade('postgresql', again).post_upgrade(info)
+        loader.capability('upgrade', 'postgresql', again).post_upgrade(info)
         self.check_data(again, self.new_manifest['engine_version'])
 
     def test_failed_start_restores_old_cluster(self) -> None:
@@ -182,7 +182,7 @@ class PostgresqlUpgradeTest(_UpgradeTest):
         new = self.make_new()
         error = self.assertRaises(
             upgrade.UpgradeFailed,
-            upgrade_registry.upgrade('postgresql', new).post_upgrade, info)
+            loader.capability('upgrade', 'postgresql', new).post_upgrade, info)
         self.assertIn('old_snapshot_threshold', error.message)
         self.assertIn('old data was restored', error.message)
         self.assertFalse(new.is_running())
@@ -198,7 +198,7 @@ class PostgresqlUpgradeTest(_UpgradeTest):
         new.programs['pg_upgrade'] = '/bin/false'
         error = self.assertRaises(
             upgrade.UpgradeFailed,
-            upgrade_registry.upgrade('postgresql', new).post_upgrade, info)
+            loader.capability('upgrade', 'postgresql', new).post_upgrade, info)
         self.assertIn('pg_upgrade failed', error.message)
         old = self.make_old()
         old.start()
@@ -224,7 +224,7 @@ class PostgresqlUpgradeTest(_UpgradeTest):
         self.write_data(old)
         target = {'engine_version': '16', 'version': '16'}
         try:
-            info = upgrade_registry.upgrade('postgresql', old).pre_upgrade(
+            info = loader.capability('upgrade', 'postgresql', old).pre_upgrade(
                 target)
         except upgrade.UpgradeRefused as error:
             self.assertIn('does not know', error.message)
@@ -236,7 +236,7 @@ class PostgresqlUpgradeTest(_UpgradeTest):
         new = self.lifecycle_class(self.root, self.address, self.data_dir,
                                    self.manifest['programs'], 512)
         self.addCleanup(new.stop)
-        upgrade_registry.upgrade('postgresql', new).post_upgrade(info)
+        loader.capability('upgrade', 'postgresql', new).post_upgrade(info)
         self.check_data(new, self.manifest['engine_version'])
 
 
@@ -269,7 +269,7 @@ class RedisUpgradeTest(_UpgradeTest):
         client.set('expiring', 'soon', ex=3600)
         for number in range(500):
             client.set('key:%d' % number, 'v%d' % number)
-        accounts_registry.accounts('redis', self.engine).create_users(
+        loader.capability('accounts', 'redis', self.engine).create_users(
             [{'name': 'app', 'password': 'app-pw'}])
 
     def check_data(self, version: str) -> None:
@@ -291,7 +291,7 @@ class RedisUpgradeTest(_UpgradeTest):
         info = self.pre_upgrade()
         self.assertEqual(503, info['persistent_keys'])
         new = self.make_new()
-        upgrade_registry.upgrade('redis', new).post_upgrade(info)
+        loader.capability('upgrade', 'redis', new).post_upgrade(info)
         self.check_data(self.new_manifest['engine_version'])
         self.assertFalse(os.path.exists(self.upgrade_dir))
         self.check_refused(new, {'engine_version':
@@ -310,7 +310,7 @@ class RedisUpgradeTest(_UpgradeTest):
         new.programs['server'] = self.failing_program('redis')
         error = self.assertRaises(
             upgrade.UpgradeFailed,
-            upgrade_registry.upgrade('redis', new).post_upgrade, info)
+            loader.capability('upgrade', 'redis', new).post_upgrade, info)
         self.assertIn('old data was restored', error.message)
         self.assertFalse(os.path.exists(self.upgrade_dir))
         old = self.make_old()
@@ -328,7 +328,7 @@ class RedisUpgradeTest(_UpgradeTest):
                 upgrade.remove(os.path.join(self.data_dir, name))
         error = self.assertRaises(
             upgrade.UpgradeFailed,
-            upgrade_registry.upgrade('redis', new).post_upgrade, info)
+            loader.capability('upgrade', 'redis', new).post_upgrade, info)
         self.assertIn('loaded 0 keys', error.message)
         old = self.make_old()
         old.start()
@@ -346,7 +346,7 @@ class MariadbUpgradeTest(_UpgradeTest):
 
     def write_data(self) -> None:
         self.engine.prepare()
-        accounts = accounts_registry.accounts('mysql', self.engine)
+        accounts = loader.capability('accounts', 'mysql', self.engine)
         accounts.create_databases([{'name': 'd'}])
         accounts.create_users([{'name': 'app', 'password': 'app-pw',
                                 'databases': [{'name': 'd'}]}])
@@ -379,7 +379,7 @@ class MariadbUpgradeTest(_UpgradeTest):
         self.assertEqual('data.backup', info['backup'])
         new = self.make_new()
         new.programs['upgrade'] = '/usr/bin/mariadb-upgrade'
-        upgrade_registry.upgrade('mysql', new).post_upgrade(info)
+        loader.capability('upgrade', 'mysql', new).post_upgrade(info)
         self.check_data()
         self.assertFalse(os.path.exists(self.upgrade_dir))
         self.assertTrue(os.path.exists(os.path.join(
@@ -392,7 +392,7 @@ class MariadbUpgradeTest(_UpgradeTest):
         new.programs['server'] = self.failing_program('mariadb')
         error = self.assertRaises(
             upgrade.UpgradeFailed,
-            upgrade_registry.upgrade('mysql', new).post_upgrade, info)
+            loader.capability('upgrade', 'mysql', new).post_upgrade, info)
         self.assertIn('old data was restored', error.message)
         old = self.make_old()
         old.start()

@@ -26,7 +26,8 @@ from trove_clone.common import exception
 from trove_clone.common import statuses
 from trove_clone.db import api as db_api
 from trove_clone.db import instances as db_instances
-from trove_clone.guestagent.datastores import postgresql_accounts
+from trove_clone.guestagent.datastores.postgresql import accounts as \
+    postgresql_accounts
 from trove_clone.guestagent.modules import manager as module_manager
 from trove_clone.guestagent import rpcapi as guest_rpcapi
 from trove_clone.services import accounts

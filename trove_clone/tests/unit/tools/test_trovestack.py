@@ -172,3 +172,33 @@ class GuestVhostPerDeploymentTest(testtools.TestCase):
         trovestack = self.load(TROVE_CLONE_TOPIC_SUFFIX='h14t',
                                TROVE_CLONE_GUEST_VHOST='mine')
         self.assertEqual('mine', trovestack.GUEST_VHOST)
+
+
+class EngineTablesTest(testtools.TestCase):
+    """kick-start's datastores and client commands come from the engine
+    descriptors."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.trovestack = load_trovestack(
+            self.useFixture(fixtures.TempDir()).path)
+
+    def test_datastores(self) -> None:
+        self.assertEqual({'mysql': ('mariadb', '10.11', 'mysql'),
+                          'mariadb': ('mariadb', '10.11', 'mariadb'),
+                          'postgresql': ('postgresql', '16', 'postgresql'),
+                          'redis': ('redis', '7.0', 'redis')},
+                         self.trovestack.DATASTORES)
+
+    def test_usage(self) -> None:
+        for datastore, connect, databases in (
+                ('mysql', 'mysql -h IP -u app -papp-password appdb', True),
+                ('mariadb', 'mariadb -h IP -u app -papp-password appdb',
+                 True),
+                ('postgresql',
+                 'PGPASSWORD=app-password psql -h IP -U app appdb', True),
+                ('redis', 'redis-cli -h IP --user app --pass app-password',
+                 False)):
+            text = self.trovestack.usage_text(datastore, '1', 'c', 'o')
+            self.assertIn('  %s\n' % connect, text)
+            self.assertEqual(databases, '--databases appdb' in text)

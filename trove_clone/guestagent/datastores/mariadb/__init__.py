@@ -1,0 +1,1 @@
+"""The mariadb engine package: see descriptor.py for what it implements."""

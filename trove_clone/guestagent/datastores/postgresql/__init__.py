@@ -1,0 +1,1 @@
+"""The postgresql engine package: see descriptor.py for what it implements."""

@@ -1,0 +1,1 @@
+"""The redis engine package: see descriptor.py for what it implements."""
