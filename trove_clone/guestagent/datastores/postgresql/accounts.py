@@ -24,8 +24,13 @@ from trove_clone.guestagent.capabilities import lifecycle as base
 
 #: Prefixes of the engine's and the agent's roles.
 RESERVED_PREFIXES = ('pg_', 'os_')
-#: The superuser (the root of this datastore).
+#: The engine's own superuser (the agent's peer login over its socket).
 SUPERUSER = 'postgres'
+#: The superuser a tenant gets from root-enable, as Trove names it.
+ROOT_USER = 'root'
+#: What root-enable grants ``root``.
+ROOT_ATTRIBUTES = ('SUPERUSER CREATEDB CREATEROLE INHERIT REPLICATION '
+                   'BYPASSRLS LOGIN')
 #: The maintenance database and the templates.
 SYSTEM_DATABASES = frozenset({'postgres', 'template0', 'template1'})
 HOST = '%'
@@ -36,8 +41,9 @@ REQUEST_CLASSES = frozenset({'0A', '22', '42'})
 
 
 def is_hidden_user(name: str) -> bool:
-    """Whether ``name`` is the superuser, an engine or an agent role."""
-    return name == SUPERUSER or name.startswith(RESERVED_PREFIXES)
+    """Whether ``name`` is a superuser, an engine or an agent role."""
+    return name in (SUPERUSER, ROOT_USER) or \
+        name.startswith(RESERVED_PREFIXES)
 
 
 def is_hidden_database(name: str) -> bool:
@@ -74,7 +80,7 @@ class PostgresqlAccounts(accounts.Accounts):
     """Accounts of a running PostgreSQL (a :class:`PostgresqlLifecycle`)."""
 
     datastore = 'postgresql'
-    root_name = SUPERUSER
+    root_name = ROOT_USER
 
     @contextlib.contextmanager
     def _connection(self, dbname: str = 'postgres'
@@ -341,26 +347,42 @@ class PostgresqlAccounts(accounts.Accounts):
     # --- root -------------------------------------------------------------
 
     def enable_root(self, password: str | None = None) -> dict:
-        """Give ``postgres`` a password for TCP logins (the agent keeps
-        its peer login over the private socket)."""
+        """Create (or log in again) the superuser ``root`` with a new
+        password, as Trove's PostgreSQL guest does; ``postgres`` keeps
+        only the agent's peer login (a password an older release gave it
+        is removed)."""
         password = password or secrets.token_urlsafe(18)
         with self._connection() as connection:
-            self._set_password(connection, SUPERUSER, password)
-        return {'name': SUPERUSER, 'password': password}
+            verb = 'ALTER' if self._role_exists(connection, ROOT_USER) \
+                else 'CREATE'
+            connection.execute(sql.SQL(
+                verb + ' ROLE {} WITH ' + ROOT_ATTRIBUTES +
+                ' PASSWORD {}').format(sql.Identifier(ROOT_USER),
+                                       sql.Literal(password)))
+            self._set_password(connection, SUPERUSER, None)
+        return {'name': ROOT_USER, 'password': password}
 
     def disable_root(self) -> None:
-        """Remove the password of ``postgres``, which then cannot log in
-        over TCP; RootNotEnabled when it has none."""
+        """``root`` can no longer log in (the role and what it owns stay);
+        RootNotEnabled when it could not."""
         with self._connection() as connection:
             if not self._root_enabled(connection):
                 raise exception.RootNotEnabled()
+            if self._role_exists(connection, ROOT_USER):
+                connection.execute(sql.SQL(
+                    'ALTER ROLE {} WITH NOLOGIN PASSWORD NULL').format(
+                    sql.Identifier(ROOT_USER)))
             self._set_password(connection, SUPERUSER, None)
 
     @staticmethod
     def _root_enabled(connection) -> bool:
+        """``root`` may log in with a password (or, from an older
+        release, ``postgres`` has a password)."""
         row = connection.execute(
-            'SELECT rolpassword IS NOT NULL FROM pg_authid '
-            'WHERE rolname = %s', (SUPERUSER,)).fetchone()
+            'SELECT bool_or(CASE WHEN rolname = %s THEN rolcanlogin AND '
+            'rolpassword IS NOT NULL ELSE rolpassword IS NOT NULL END) '
+            'FROM pg_authid WHERE rolname IN (%s, %s)',
+            (ROOT_USER, ROOT_USER, SUPERUSER)).fetchone()
         return bool(row and row[0])
 
     def is_root_enabled(self) -> bool:

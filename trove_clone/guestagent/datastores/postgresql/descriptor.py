@@ -32,7 +32,7 @@ ENGINE = engines.Descriptor(
         reserved_users=frozenset({'postgres', 'root'}),
         reserved_databases=frozenset({'postgres', 'template0',
                                       'template1'}),
-        has_hosts=False, root_name='postgres'),
+        has_hosts=False, root_name='root'),
     statement_noun='statement',
     client_command='PGPASSWORD=app-password psql -h IP -U app appdb',
 )

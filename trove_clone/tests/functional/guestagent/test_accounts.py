@@ -295,16 +295,24 @@ class PostgresqlAccountsTest(_LifecycleTest):
     def check_root(self) -> None:
         self.assertFalse(self.accounts.is_root_enabled())
         root = self.accounts.enable_root()
-        self.assertEqual('postgres', root['name'])
+        # Trove's name: tempest's PostgreSQL tests log in as root.
+        self.assertEqual('root', root['name'])
         self.assertTrue(self.accounts.is_root_enabled())
-        with self.login('postgres', root['password']) as connection:
+        with self.login('root', root['password']) as connection:
             self.assertEqual((True,), connection.execute(
                 "SELECT rolsuper FROM pg_roles WHERE rolname = "
                 "current_user").fetchone())
+        self.assertNotIn('root', [user['name'] for user in
+                                  self.accounts.list_users()])
+        self.assertRaises(psycopg.OperationalError, self.login,
+                          'postgres', root['password'])
+        again = self.accounts.enable_root('second-pw-1')
+        with self.login('root', again['password']):
+            pass
         self.accounts.disable_root()
         self.assertFalse(self.accounts.is_root_enabled())
         self.assertRaises(psycopg.OperationalError, self.login,
-                          'postgres', root['password'])
+                          'root', again['password'])
         self.assertRaises(exception.RootNotEnabled,
                           self.accounts.disable_root)
         self.assertTrue(self.engine.is_healthy())

@@ -34,7 +34,7 @@ class RulesTest(testtools.TestCase):
 
     def test_rules_per_manager(self) -> None:
         self.assertIs(accounts.rules('mysql'), accounts.rules('mariadb'))
-        self.assertEqual('postgres', accounts.rules('postgresql').root_name)
+        self.assertEqual('root', accounts.rules('postgresql').root_name)
         self.assertFalse(accounts.rules('redis').has_hosts)
         error = self.assertRaises(exception.DatastoreOperationNotSupported,
                                   accounts.rules, 'cassandra')
