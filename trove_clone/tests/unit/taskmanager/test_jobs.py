@@ -5,6 +5,7 @@ import contextlib
 import secrets
 import shutil
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import threading
@@ -12,6 +13,7 @@ import time
 
 import fixtures
 from taskflow import engines
+from taskflow import exceptions as tf_exceptions
 from taskflow.patterns import linear_flow
 from taskflow import task
 
@@ -70,6 +72,39 @@ class SavedFlowTest(base.TestCase):
         wait_for(lambda: not jobs.unfinished())
         self.assertIn('Resuming flow sample (%s) of instance - after one'
                       % detail.uuid, self.logger.output)
+
+    def test_a_flow_stopped_in_its_first_task_is_resumed_too(self):
+        """A taskmanager killed in a flow's first task leaves it RUNNING
+        with nothing completed: the one that takes it up says so."""
+        _book, detail = jobs.save(sample_flow, 'i-6', {'subject': 'i-6'})
+        detail.state = 'RUNNING'
+        jobs.run(detail, True)
+        self.assertEqual(['one', 'two', 'three'], RAN['i-6'])
+        self.assertIn('Resuming flow sample (%s) of instance - after no '
+                      'completed task' % detail.uuid, self.logger.output)
+
+    def test_a_new_flow_is_not_resumed(self) -> None:
+        jobs.run_now(sample_flow, 'i-7', {'subject': 'i-7'})
+        self.assertEqual(['one', 'two', 'three'], RAN['i-7'])
+        self.assertNotIn('Resuming', self.logger.output)
+
+    def test_a_locked_database_is_waited_for(self) -> None:
+        calls = []
+
+        def save(value):
+            calls.append(value)
+            if len(calls) < 3:
+                raise tf_exceptions.StorageFailure(
+                    'Failed saving logbook',
+                    sqlite3.OperationalError('database is locked'))
+            return value
+        self.assertEqual('book', jobs._retrying(save)('book'))
+        self.assertEqual(3, len(calls))
+
+        def broken(value):
+            raise tf_exceptions.StorageFailure('Failed', ValueError('no'))
+        self.assertRaises(tf_exceptions.StorageFailure,
+                          jobs._retrying(broken), 'book')
 
     def test_finished_flows_are_forgotten(self) -> None:
         jobs.run_now(sample_flow, 'i-2', {'subject': 'i-2'})
