@@ -121,6 +121,24 @@ def remove_engine_user(name: str | None) -> None:
         LOG.exception('The engine user %s stays.', name)
 
 
+def host_ram_mb() -> int:
+    """This host's physical memory, in MB."""
+    return os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // \
+        (1024 * 1024)
+
+
+def check_fits(flavor: dict) -> None:
+    """A flavor whose RAM this host does not have is refused, as a
+    cloud's scheduler finds no valid host for it.
+
+    :raises: NoValidHost
+    """
+    host = host_ram_mb()
+    if flavor['ram'] > host:
+        raise exception.NoValidHost(flavor=flavor['id'], ram=flavor['ram'],
+                                    host=host)
+
+
 def _link_or_copy(source: str, target: str) -> None:
     try:
         os.link(source, target)
@@ -310,7 +328,7 @@ class LocalComputeDriver(base.ComputeDriver):
                files: dict[str, str] | None = None,
                user_data: str | None = None,
                metadata: dict[str, str] | None = None) -> dict:
-        drivers.get('flavor').get(flavor_id)
+        check_fits(drivers.get('flavor').get(flavor_id))
         image_path = self._fetch(image_id)
         files = dict(files or {})
         if user_data is not None:
@@ -375,7 +393,7 @@ class LocalComputeDriver(base.ComputeDriver):
 
     def resize(self, server_id: str, flavor_id: str) -> dict:
         server = self._load(server_id)
-        drivers.get('flavor').get(flavor_id)
+        check_fits(drivers.get('flavor').get(flavor_id))
         server['flavor_id'] = str(flavor_id)
         self._write_guest_info(server)
         self._save(server)

@@ -6,6 +6,7 @@ import stat
 import fixtures
 from oslo_utils import uuidutils
 
+from trove_clone.common import exception
 from trove_clone.drivers.compute import local
 from trove_clone.tests.unit import base
 
@@ -42,3 +43,14 @@ class PrivateFilesTest(base.TestCase):
         with open(shared) as image_file:
             self.assertEqual('image', image_file.read())
         self.assertEqual(0o644, mode(shared))
+
+
+class HostCapacityTest(base.TestCase):
+
+    def test_a_flavor_larger_than_the_host_is_refused(self) -> None:
+        host = local.host_ram_mb()
+        self.assertGreater(host, 0)
+        local.check_fits({'id': 'fits', 'ram': host})
+        error = self.assertRaises(exception.NoValidHost, local.check_fits,
+                                  {'id': 'huge', 'ram': host + 1})
+        self.assertIn('flavor huge needs %d MB' % (host + 1), error.message)

@@ -268,6 +268,16 @@ class RevertTest(TaskTestCase):
         task.revert(self.ctx, self.instance_id, None)
         self.guest.start_db.assert_called_once()
 
+    def test_stop_database_revert_starts_it_at_the_tasks_named(self):
+        task = guest_tasks.StopDatabase(start_on_revert=('resize server',))
+        failure = tf_failure.Failure.from_exception(RuntimeError('x'))
+        task.revert(self.ctx, self.instance_id, None,
+                    flow_failures={'wait': failure})
+        self.guest.start_db.assert_not_called()
+        task.revert(self.ctx, self.instance_id, None,
+                    flow_failures={'resize server': failure})
+        self.guest.start_db.assert_called_once()
+
     def test_update_flavor_revert_sends_the_old_sizes(self) -> None:
         task = guest_tasks.UpdateFlavor()
         task.execute(self.ctx, self.instance_id, '2')
@@ -358,6 +368,31 @@ class ResizeFlavorFlowTest(TaskTestCase):
         self.assertEqual([('compute', 'resize', row['server_id'], '2'),
                           ('compute', 'resize', row['server_id'], '1')],
                          [c for c in self.cloud.calls if c[1] == 'resize'])
+        # The server moved back reboots: its agent starts the database.
+        self.guest.start_db.assert_not_called()
+
+    def test_a_refused_move_starts_the_database_again(self) -> None:
+        """The cloud refuses the new flavor (no valid host): the server
+        did not move and keeps running; the database the flow stopped is
+        started again, the RAM given back."""
+        compute_tasks.CreateServer().execute(
+            self.store['context'], self.instance_id, 'image', None)
+        db_instances.change_quota(self.context, 'p', {'ram': 1024},
+                                  {'ram': 100000})
+        db_instances.set_task(self.context, self.instance_id,
+                              statuses.RESIZING)
+        self.cloud.fail.add(('compute', 'resize'))
+        seen = self.run_flow(resize_flow.get_flavor_flow(), old_flavor='1',
+                             new_flavor='2')
+        self.assertEqual(['resize server', 'update flavor', 'stop database',
+                          'quota', 'start'], self.reverted(seen))
+        self.guest.stop_db.assert_called_once()
+        self.guest.start_db.assert_called_once()
+        row = self.row()
+        self.assertEqual(('1', statuses.NONE.code),
+                         (row['flavor_id'], row['task_id']))
+        self.assertIn('failed at step resize server', row['fault']['message'])
+        self.assertEqual(512, usage(self.context, 'ram'))
 
 
 class RunStepTest(base.ApiTestCase):
