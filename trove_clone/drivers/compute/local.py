@@ -212,6 +212,11 @@ class LocalComputeDriver(base.ComputeDriver):
         status = server['status']
         if status == 'ACTIVE' and not process_alive(server.get('pid')):
             status = 'ERROR'
+        # A server whose creating process died before it started never
+        # will: it is a failed build.
+        if status == 'BUILD' and server.get('creator') and \
+                not process_alive(server['creator']):
+            status = 'ERROR'
         return {'id': server['id'], 'name': server['name'],
                 'status': status, 'image_id': server['image_id'],
                 'flavor_id': server['flavor_id'],
@@ -337,7 +342,7 @@ class LocalComputeDriver(base.ComputeDriver):
                   'image_id': image_id, 'flavor_id': str(flavor_id),
                   'volume_id': volume_id, 'files': files,
                   'metadata': dict(metadata or {}),
-                  'status': 'BUILD', 'pid': None,
+                  'status': 'BUILD', 'pid': None, 'creator': os.getpid(),
                   'created': datetime.datetime.now(
                       datetime.timezone.utc).isoformat()}
         with self._lock():

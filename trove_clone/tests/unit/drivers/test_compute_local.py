@@ -2,6 +2,7 @@
 they hold the guest's configuration (its RPC key, the broker URL)."""
 import os
 import stat
+import subprocess
 
 import fixtures
 from oslo_utils import uuidutils
@@ -54,3 +55,23 @@ class HostCapacityTest(base.TestCase):
         error = self.assertRaises(exception.NoValidHost, local.check_fits,
                                   {'id': 'huge', 'ram': host + 1})
         self.assertIn('flavor huge needs %d MB' % (host + 1), error.message)
+
+
+class HalfMadeServerTest(base.TestCase):
+
+    def test_a_build_whose_creator_died_shows_error(self) -> None:
+        driver = local.LocalComputeDriver(
+            self.useFixture(fixtures.TempDir()).path)
+        dead = subprocess.Popen(['true'])
+        dead.wait()
+        server = {'id': uuidutils.generate_uuid(), 'name': 'n',
+                  'image_id': 'i', 'flavor_id': '1', 'volume_id': None,
+                  'files': {}, 'metadata': {}, 'status': 'BUILD',
+                  'pid': None, 'creator': os.getpid(), 'created': 'now',
+                  'address': '127.0.0.1'}
+        os.makedirs(driver._dir(server['id']))
+        driver._save(server)
+        self.assertEqual('BUILD', driver.get(server['id'])['status'])
+        server['creator'] = dead.pid
+        driver._save(server)
+        self.assertEqual('ERROR', driver.get(server['id'])['status'])

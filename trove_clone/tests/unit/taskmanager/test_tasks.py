@@ -78,6 +78,7 @@ class _Driver:
                       'mountpoint': '/srv/%s' % record_id}
         else:
             record = {'id': record_id, 'addresses': [], 'flavor_id': args[2],
+                      'status': 'ACTIVE',
                       'metadata': kwargs.get('metadata', {})}
         self.records[record_id] = record
         return record
@@ -205,6 +206,27 @@ class CreateFlowTest(TaskTestCase):
         self.assertEqual('s', server)
         self.assertNotIn(('compute', 'create'),
                          [call[:2] for call in self.cloud.calls])
+
+    def test_a_resumed_create_replaces_a_server_in_error(self) -> None:
+        """A server the killed taskmanager left half-made (ERROR) is
+        deleted and made again, not used."""
+        self.cloud.servers['s'] = {
+            'id': 's', 'addresses': [], 'status': 'ERROR', 'metadata': {
+                compute_tasks.INSTANCE_TAG: self.instance_id}}
+        server = compute_tasks.CreateServer().execute(
+            self.store['context'], self.instance_id, 'image', None)
+        self.assertNotEqual('s', server)
+        self.assertEqual([server], list(self.cloud.servers))
+        self.assertIn(('compute', 'delete', 's'), self.cloud.calls)
+
+    def test_a_resumed_create_replaces_a_volume_in_error(self) -> None:
+        self.cloud.volumes['v'] = {'id': 'v', 'size': 2, 'status': 'error',
+                                   'name': volume_tasks.volume_name(
+                                       self.instance_id)}
+        volume = volume_tasks.CreateVolume().execute(self.store['context'],
+                                                     self.instance_id)
+        self.assertNotEqual('v', volume)
+        self.assertEqual([volume], list(self.cloud.volumes))
 
     def test_guest_conf_carries_the_flavor_and_volume(self) -> None:
         volume = volume_tasks.CreateVolume().execute(self.store['context'],
