@@ -158,12 +158,13 @@ def save(factory, subject: str, store: dict,
     book.meta = {'subject': subject}
     detail = models.FlowDetail(flow.name, uuidutils.generate_uuid())
     detail.meta = {'store': store}
+    # The factory goes in with the flow, in one write: a flow saved
+    # without it (its taskmanager killed between two writes) could never
+    # be resumed, and its instance would wait for it for ever.
+    engines.save_factory_details(detail, factory, (), factory_kwargs or {})
     book.add(detail)
-    backend = persistence()
-    with contextlib.closing(backend.get_connection()) as connection:
+    with contextlib.closing(persistence().get_connection()) as connection:
         connection.save_logbook(book)
-    engines.save_factory_details(detail, factory, (), factory_kwargs or {},
-                                 backend=backend)
     return book, detail
 
 

@@ -88,6 +88,26 @@ class SavedFlowTest(base.TestCase):
         self.assertEqual(['one', 'two', 'three'], RAN['i-7'])
         self.assertNotIn('Resuming', self.logger.output)
 
+    def test_a_flow_is_saved_with_its_factory_in_one_write(self) -> None:
+        """A taskmanager killed right after the save leaves a flow that
+        can be rebuilt: the factory is in the first (only) write."""
+        writes = []
+        real = jobs._RetryingConnection.__getattr__
+
+        def spy(connection, name):
+            if name in ('save_logbook', 'update_flow_details'):
+                writes.append(name)
+            return real(connection, name)
+        self.useFixture(fixtures.MonkeyPatch(
+            'trove_clone.taskmanager.jobs._RetryingConnection.__getattr__',
+            spy))
+        _book, detail = jobs.save(sample_flow, 'i-9', {'subject': 'i-9'})
+        self.assertEqual(['save_logbook'], writes)
+        saved = [d for d in jobs.unfinished() if d.uuid == detail.uuid][0]
+        self.assertIn('factory', saved.meta)
+        jobs.run(saved, True)
+        self.assertEqual(['one', 'two', 'three'], RAN['i-9'])
+
     def test_a_locked_database_is_waited_for(self) -> None:
         calls = []
 
