@@ -236,7 +236,16 @@ class LocalComputeDriver(base.ComputeDriver):
         key = image.get('checksum') or image_id
         path = os.path.join(self.cache, '%s.tar.gz' % key)
         if not os.path.exists(path):
-            drivers.get('image').download(image_id, path)
+            # Fetched under a name of its own, then renamed into place: two
+            # fetches at once (two threads, two taskmanagers sharing the
+            # cache) each rename a whole copy and neither loses its file.
+            partial = '%s.%s.fetch' % (path, uuidutils.generate_uuid())
+            try:
+                drivers.get('image').download(image_id, partial)
+                os.replace(partial, path)
+            finally:
+                if os.path.exists(partial):
+                    os.unlink(partial)
         return path
 
     def _unpacked(self, image_path: str) -> str:

@@ -81,8 +81,8 @@ def delete_all(trove, instance_ids, timeout: float = 180) -> None:
 
 
 def keep_logs(test, stack) -> None:
-    """At the test's cleanup, copy the logs of the deployment ``stack``
-    (its daemons', its servers' consoles) to the directory
+    """On a failure and at the test's cleanup, copy the logs of the
+    deployment ``stack`` (its daemons', its servers') to the directory
     TROVE_CLONE_KEEP_LOGS names, if set, under the test's name: the
     deployment's own go with it."""
     target = os.environ.get('TROVE_CLONE_KEEP_LOGS')
@@ -96,11 +96,16 @@ def keep_logs(test, stack) -> None:
             if name.endswith(('.log', '.out')):
                 shutil.copy(os.path.join(stack.api.state, name), where)
         for server in servers(stack.state):
-            console = os.path.join(stack.state, 'local', 'servers',
-                                   server['dir_name'], 'console.log')
-            if os.path.exists(console):
-                shutil.copy(console, os.path.join(
-                    where, 'console-%s.log' % server['dir_name']))
+            top = os.path.join(stack.state, 'local', 'servers',
+                               server['dir_name'])
+            for directory, _dirs, names in os.walk(top):
+                for name in names:
+                    if name.endswith('.log'):
+                        shutil.copy(os.path.join(directory, name),
+                                    os.path.join(where, '%s-%s' % (
+                                        server['dir_name'][:8], name)))
+    # On a failure, before the cleanups delete the servers; and at the end.
+    test.addOnException(lambda exc_info: copy())
     test.addCleanup(copy)
 
 

@@ -3,6 +3,7 @@ they hold the guest's configuration (its RPC key, the broker URL)."""
 import os
 import stat
 import subprocess
+import threading
 
 import fixtures
 from oslo_utils import uuidutils
@@ -75,3 +76,45 @@ class HalfMadeServerTest(base.TestCase):
         server['creator'] = dead.pid
         driver._save(server)
         self.assertEqual('ERROR', driver.get(server['id'])['status'])
+
+
+class ImageCacheTest(base.TestCase):
+
+    def test_two_fetches_at_once_both_get_the_image(self) -> None:
+        """Two taskmanagers (or threads) fetching one image: each writes
+        a copy of its own and renames it; neither loses its file (they
+        shared one partial name and the second rename failed)."""
+        driver = local.LocalComputeDriver(
+            self.useFixture(fixtures.TempDir()).path)
+        both = threading.Barrier(2)
+
+        class Images:
+            def get(self, image_id):
+                return {'id': image_id, 'checksum': 'c0ffee'}
+
+            def download(self, image_id, path):
+                with open(path + '.part', 'wb') as target:
+                    target.write(b'image')
+                    both.wait(5)
+                os.replace(path + '.part', path)
+        self.useFixture(fixtures.MonkeyPatch(
+            'trove_clone.drivers.get', lambda kind: Images()))
+        results, errors = [], []
+
+        def fetch():
+            try:
+                results.append(driver._fetch('i'))
+            except Exception as error:  # noqa: B902 - the test looks
+                errors.append(error)
+        threads = [threading.Thread(target=fetch) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        self.assertEqual([], errors)
+        self.assertEqual(1, len(set(results)))
+        with open(results[0], 'rb') as image:
+            self.assertEqual(b'image', image.read())
+        self.assertEqual(['c0ffee.tar.gz'], sorted(
+            name for name in os.listdir(os.path.dirname(results[0]))
+            if name.startswith('c0ffee')))
