@@ -9,6 +9,7 @@ import re
 import secrets
 import shutil
 import subprocess
+import sys
 import time
 
 import fixtures
@@ -78,6 +79,16 @@ def delete_all(trove, instance_ids, timeout: float = 180) -> None:
     if left:
         raise AssertionError('Not deleted within %.0f s: %s'
                              % (timeout, sorted(left)))
+
+
+def report(text: str) -> None:
+    """Figures a reviewer wants to see: to stderr, and appended to the
+    file TROVE_CLONE_TEST_REPORT names, if any."""
+    sys.stderr.write(text + '\n')
+    path = os.environ.get('TROVE_CLONE_TEST_REPORT')
+    if path:
+        with open(path, 'a') as target:
+            target.write(text + '\n')
 
 
 def keep_logs(test, stack) -> None:

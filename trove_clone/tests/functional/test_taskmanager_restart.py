@@ -10,9 +10,7 @@ that fails for real, through the real python-troveclient:
 * twenty flows left unfinished at a restart are resumed beside a new
   create, which is not held up behind them.
 """
-import os
 import random
-import sys
 import time
 
 from trove_clone.drivers.compute import local as local_compute
@@ -25,16 +23,6 @@ WAIT = 180
 KILL_AFTER = ('volume', 'image', 'guest queue', 'server', 'modules',
               'prepare')
 UNFINISHED = 20
-
-
-def report(text: str) -> None:
-    """Figures a reviewer wants to see: to stderr, and appended to the
-    file TROVE_CLONE_TEST_REPORT names, if any."""
-    sys.stderr.write(text + '\n')
-    path = os.environ.get('TROVE_CLONE_TEST_REPORT')
-    if path:
-        with open(path, 'a') as target:
-            target.write(text + '\n')
 
 
 class TaskmanagerRestartTest(deployment.DeploymentTestCase):
@@ -212,8 +200,9 @@ class TaskmanagerRestartTest(deployment.DeploymentTestCase):
 
         new_id, elapsed = self.timed_create(trove, 'new')
         made.append(new_id)
-        report('Create to ACTIVE: %.1f s on the idle deployment, %.1f s '
-               'beside %d resumed flows' % (baseline, elapsed, UNFINISHED))
+        checks.report('Create to ACTIVE: %.1f s on the idle deployment, '
+                      '%.1f s beside %d resumed flows'
+                      % (baseline, elapsed, UNFINISHED))
         self.assertLess(elapsed, 3 * baseline + 20)
 
         for instance_id in waiting:
@@ -223,6 +212,6 @@ class TaskmanagerRestartTest(deployment.DeploymentTestCase):
                              getattr(instance, 'fault', None))
             self.assertEqual(1, len(checks.servers_of(self.state,
                                                       instance_id)))
-        report('All %d resumed creates ACTIVE %.1f s after the restart'
-               % (UNFINISHED, time.monotonic() - restarted))
+        checks.report('All %d resumed creates ACTIVE %.1f s after the '
+                      'restart' % (UNFINISHED, time.monotonic() - restarted))
         self.assertNothingLeft(trove, 'restart-load', made)
