@@ -106,6 +106,9 @@ class TaskmanagerRestartTest(deployment.DeploymentTestCase):
                  if ': task %s -> RUNNING' % task in line and
                  flow_uuid in line]
         self.assertEqual([], again)
+        # ACTIVE comes with the last task; the flow's end just after.
+        checks.wait_until(lambda: checks.flow_state(
+            self.database, flow_uuid) in checks.FINISHED, 30, 'the flow ends')
         self.assertEqual([{'name': 'create_instance', 'uuid': flow_uuid,
                            'state': 'SUCCESS'}],
                          checks.flows_of(self.database, created.id))

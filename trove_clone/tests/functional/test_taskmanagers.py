@@ -186,8 +186,11 @@ class TwoTaskmanagersTest(deployment.DeploymentTestCase):
     def assertRanOnce(self, flow_uuid: str) -> None:
         """No task of the flow succeeded twice, its last task once, and it
         ended SUCCESS."""
+        # An instance shows ACTIVE from the last task; the flow ends after.
+        checks.wait_until(lambda: self.finished(flow_uuid), 30,
+                          'flow %s ends' % flow_uuid)
         succeeded = [event['task'] for event in
-                     checks.task_events(self.logs, flow_uuid)
+                     self.watch.events(flow_uuid)
                      if event['state'] == 'SUCCESS']
         twice = {task for task in succeeded if succeeded.count(task) > 1}
         self.assertEqual(set(), twice, flow_uuid)
