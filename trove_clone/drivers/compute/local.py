@@ -19,6 +19,7 @@ import fcntl
 import ipaddress
 import json
 import os
+import pwd
 import shutil
 import signal
 import subprocess
@@ -54,6 +55,22 @@ def process_alive(pid: int | None) -> bool:
             return stat.read().split(') ')[-1][0] != 'Z'
     except OSError:
         return False
+
+
+def processes_in(directory: str) -> list[int]:
+    """PIDs of the processes working in ``directory`` or below it: a
+    server's agent started by a creator that died before recording it."""
+    found = []
+    for name in os.listdir('/proc'):
+        if not name.isdigit():
+            continue
+        try:
+            cwd = os.readlink('/proc/%s/cwd' % name)
+        except OSError:
+            continue
+        if cwd == directory or cwd.startswith(directory + os.sep):
+            found.append(int(name))
+    return found
 
 
 def stop_group(pid: int | None, timeout: float = 10.0) -> None:
@@ -373,6 +390,16 @@ class LocalComputeDriver(base.ComputeDriver):
 
     def _discard(self, server: dict) -> None:
         self._stop(server)
+        # What a creator that died in the middle started, unrecorded: its
+        # agent would go on taking the instance's messages.
+        own_group = os.getpgid(0)
+        for pid in processes_in(self._dir(server['id'])):
+            try:
+                group = os.getpgid(pid)
+            except ProcessLookupError:
+                continue
+            if group == pid and group != own_group:
+                stop_group(pid)
         if server['volume_id']:
             try:
                 drivers.get('volume').detach(server['volume_id'])
@@ -380,7 +407,12 @@ class LocalComputeDriver(base.ComputeDriver):
                 LOG.exception('Volume %s of server %s stays attached.',
                               server['volume_id'], server['id'])
         shutil.rmtree(self._dir(server['id']), ignore_errors=True)
-        remove_engine_user(server.get('engine_user'))
+        name = server.get('engine_user') or engine_user_name(server['id'])
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            return
+        remove_engine_user(name)
 
     def get(self, server_id: str) -> dict:
         return self._view(self._load(server_id))

@@ -118,3 +118,23 @@ class ImageCacheTest(base.TestCase):
         self.assertEqual(['c0ffee.tar.gz'], sorted(
             name for name in os.listdir(os.path.dirname(results[0]))
             if name.startswith('c0ffee')))
+
+
+class UnrecordedAgentTest(base.TestCase):
+
+    def test_discard_stops_an_agent_its_creator_never_recorded(self):
+        driver = local.LocalComputeDriver(
+            self.useFixture(fixtures.TempDir()).path)
+        server = {'id': uuidutils.generate_uuid(), 'name': 'n',
+                  'volume_id': None, 'pid': None, 'cgroups': [],
+                  'engine_user': None}
+        root = os.path.join(driver._dir(server['id']), 'root')
+        os.makedirs(root)
+        agent = subprocess.Popen(['sleep', '60'], cwd=root,
+                                 start_new_session=True)
+        self.addCleanup(agent.kill)
+        self.assertEqual([agent.pid], local.processes_in(
+            driver._dir(server['id'])))
+        driver._discard(server)
+        self.assertIsNotNone(agent.wait(10))
+        self.assertFalse(os.path.exists(driver._dir(server['id'])))
