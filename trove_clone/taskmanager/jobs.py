@@ -35,6 +35,7 @@ from taskflow.jobs import backends as job_backends
 from taskflow.persistence.backends import impl_sqlalchemy
 from taskflow.persistence import models
 from taskflow import states
+from taskflow import storage
 
 from trove_clone.conf import CONF
 from trove_clone.db import api as db_api
@@ -245,10 +246,23 @@ def _subject(detail: models.FlowDetail) -> str:
         (detail.meta or {}).get('store', {}).get('module_id') or '-'
 
 
+def repaired(detail: models.FlowDetail) -> models.FlowDetail:
+    """The flow detail, loadable: a taskmanager killed while taskflow set
+    up a flow's storage leaves its injector without results, which
+    taskflow cannot load ("'NoneType' object has no attribute 'keys'");
+    its store is injected again from the saved one anyway."""
+    for atom in detail:
+        if atom.name == storage.Storage.injector_name and \
+                atom.results is None:
+            atom.results, atom.state = {}, states.SUCCESS
+    return detail
+
+
 def run(detail: models.FlowDetail, resumed: bool) -> None:
     """Run (or resume) a saved flow here, to its end; the flow's guard
     has reported a failure by the time this returns."""
     store = dict((detail.meta or {}).get('store') or {})
+    repaired(detail)
     try:
         engine = engines.load_from_detail(detail, store=store,
                                           backend=persistence(),
@@ -339,6 +353,9 @@ class Conductor(impl_nonblocking.NonBlockingConductor):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.engines: dict = {}
+
+    def _flow_detail_from_job(self, job):
+        return repaired(super()._flow_detail_from_job(job))
 
     def _engine_from_job(self, job):
         engine = super()._engine_from_job(job)

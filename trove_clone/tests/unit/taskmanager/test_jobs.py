@@ -14,6 +14,7 @@ import time
 import fixtures
 from taskflow import engines
 from taskflow import exceptions as tf_exceptions
+from taskflow.persistence import models
 from taskflow.patterns import linear_flow
 from taskflow import task
 
@@ -107,6 +108,17 @@ class SavedFlowTest(base.TestCase):
         self.assertIn('factory', saved.meta)
         jobs.run(saved, True)
         self.assertEqual(['one', 'two', 'three'], RAN['i-9'])
+
+    def test_a_flow_killed_while_its_storage_was_set_up_runs(self):
+        """Killed while taskflow set the flow's storage up: its injector
+        is saved without results; the flow is resumed all the same."""
+        _book, detail = jobs.save(sample_flow, 'i-10', {'subject': 'i-10'})
+        detail.add(models.TaskDetail('_TaskFlow_INJECTOR', 'injector-10'))
+        with contextlib.closing(jobs.persistence().get_connection()) as c:
+            c.update_flow_details(detail)
+        saved = [d for d in jobs.unfinished() if d.uuid == detail.uuid][0]
+        jobs.run(saved, True)
+        self.assertEqual(['one', 'two', 'three'], RAN['i-10'])
 
     def test_a_locked_database_is_waited_for(self) -> None:
         calls = []
