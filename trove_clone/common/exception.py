@@ -178,6 +178,11 @@ class VolumeSizeTooLarge(OverLimit):
                         'volume size of %(maximum)s GB.')
 
 
+class NoValidHost(TroveError):
+    message_template = ('No valid host: flavor %(flavor)s needs %(ram)d MB '
+                        'of RAM; the host has %(host)d MB.')
+
+
 class AddressPoolExhausted(OverLimit):
     message_template = 'No free address is left in the pool %(pool)s.'
 

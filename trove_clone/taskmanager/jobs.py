@@ -21,8 +21,10 @@ one that was running; tasks are written so that running again is safe.
 import concurrent.futures
 import contextlib
 import datetime
+import random
 import socket
 import threading
+import time
 
 from oslo_log import log as logging
 from oslo_utils import uuidutils
@@ -33,6 +35,7 @@ from taskflow.jobs import backends as job_backends
 from taskflow.persistence.backends import impl_sqlalchemy
 from taskflow.persistence import models
 from taskflow import states
+from taskflow import storage
 
 from trove_clone.conf import CONF
 from trove_clone.db import api as db_api
@@ -57,11 +60,70 @@ def stored_context(context) -> dict:
             if key not in CONTEXT_SECRETS}
 
 
+#: Seconds a write SQLite refused ("database is locked") is tried again.
+LOCKED_RETRY_SECONDS = 60.0
+
+
+def _locked(error: BaseException | None) -> bool:
+    """Whether SQLite refused the write for a lock held by another."""
+    seen = 0
+    while error is not None and seen < 10:
+        if 'database is locked' in str(error):
+            return True
+        error = getattr(error, 'cause', None) or error.__cause__
+        seen += 1
+    return False
+
+
+def _retrying(method):
+    """``method`` of a persistence connection, tried again while SQLite
+    answers "database is locked" (as db_api.retry_on_locked does for
+    our own writes): two transactions that read, then write, cannot both
+    upgrade their locks, and SQLite fails one at once. Without this a
+    flow saved while others run is lost with its cast, and a running
+    flow stops at the step whose state it could not record."""
+    def call(*args, **kwargs):
+        give_up = time.monotonic() + LOCKED_RETRY_SECONDS
+        attempt = 0
+        while True:
+            try:
+                return method(*args, **kwargs)
+            except Exception as error:  # noqa: B902 - re-raised unless locked
+                if not _locked(error) or time.monotonic() > give_up:
+                    raise
+            attempt += 1
+            time.sleep(min(0.5, 0.01 * 2 ** min(attempt, 6)) +
+                       random.random() * 0.02)
+    return call
+
+
+class _RetryingConnection:
+    """A taskflow persistence connection whose calls are retried on a
+    locked SQLite database (see _retrying)."""
+
+    def __init__(self, connection) -> None:
+        self._connection = connection
+
+    def __getattr__(self, name: str):
+        value = getattr(self._connection, name)
+        if name.startswith('_') or not callable(value):
+            return value
+        return _retrying(value)
+
+
+class _Persistence(impl_sqlalchemy.SQLAlchemyBackend):
+
+    def get_connection(self):
+        return _RetryingConnection(_retrying(super().get_connection)())
+
+
 def persistence() -> impl_sqlalchemy.SQLAlchemyBackend:
     """taskflow's SQLAlchemy persistence on the control database (its
-    tables are made by trove-manage db_sync)."""
-    return impl_sqlalchemy.SQLAlchemyBackend(
-        {'connection': CONF.database.connection}, engine=_flow_engine())
+    tables are made by trove-manage db_sync): on SQLite its
+    transactions take the write lock first (_flow_engine), and a write
+    still refused ("database is locked") is tried again (_retrying)."""
+    return _Persistence({'connection': CONF.database.connection},
+                        engine=_flow_engine())
 
 
 def _flow_engine() -> sa.engine.Engine:
@@ -139,12 +201,13 @@ def save(factory, subject: str, store: dict,
     book.meta = {'subject': subject}
     detail = models.FlowDetail(flow.name, uuidutils.generate_uuid())
     detail.meta = {'store': store}
+    # The factory goes in with the flow, in one write: a flow saved
+    # without it (its taskmanager killed between two writes) could never
+    # be resumed, and its instance would wait for it for ever.
+    engines.save_factory_details(detail, factory, (), factory_kwargs or {})
     book.add(detail)
-    backend = persistence()
-    with contextlib.closing(backend.get_connection()) as connection:
+    with contextlib.closing(persistence().get_connection()) as connection:
         connection.save_logbook(book)
-    engines.save_factory_details(detail, factory, (), factory_kwargs or {},
-                                 backend=backend)
     return book, detail
 
 
@@ -185,8 +248,14 @@ def completed(detail: models.FlowDetail) -> list[str]:
             and not atom.name.startswith('_TaskFlow')]
 
 
+#: States of a flow that has not run yet.
+NOT_STARTED = (None, states.PENDING)
+
+
 class FlowLog:
-    """Logs every task transition of one engine (and a resume)."""
+    """Logs every task transition of one engine, and a resume: a flow
+    that ran before (it has completed tasks, or a state of a run) is
+    taken up "after" its completed tasks."""
 
     def __init__(self, engine, detail: models.FlowDetail,
                  subject: str) -> None:
@@ -194,9 +263,10 @@ class FlowLog:
         self.prefix = 'Flow %s (%s) of instance %s' % (
             detail.name, detail.uuid, subject)
         done = completed(detail)
-        if done:
+        if done or detail.state not in NOT_STARTED:
             LOG.info('Resuming flow %s (%s) of instance %s after %s',
-                     detail.name, detail.uuid, subject, ', '.join(done))
+                     detail.name, detail.uuid, subject,
+                     ', '.join(done) or 'no completed task')
 
     def _on_atom(self, state, details) -> None:
         LOG.info('%s: task %s -> %s', self.prefix,
@@ -218,10 +288,23 @@ def _subject(detail: models.FlowDetail) -> str:
         (detail.meta or {}).get('store', {}).get('module_id') or '-'
 
 
+def repaired(detail: models.FlowDetail) -> models.FlowDetail:
+    """The flow detail, loadable: a taskmanager killed while taskflow set
+    up a flow's storage leaves its injector without results, which
+    taskflow cannot load ("'NoneType' object has no attribute 'keys'");
+    its store is injected again from the saved one anyway."""
+    for atom in detail:
+        if atom.name == storage.Storage.injector_name and \
+                atom.results is None:
+            atom.results, atom.state = {}, states.SUCCESS
+    return detail
+
+
 def run(detail: models.FlowDetail, resumed: bool) -> None:
     """Run (or resume) a saved flow here, to its end; the flow's guard
     has reported a failure by the time this returns."""
     store = dict((detail.meta or {}).get('store') or {})
+    repaired(detail)
     try:
         engine = engines.load_from_detail(detail, store=store,
                                           backend=persistence(),
@@ -312,6 +395,9 @@ class Conductor(impl_nonblocking.NonBlockingConductor):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.engines: dict = {}
+
+    def _flow_detail_from_job(self, job):
+        return repaired(super()._flow_detail_from_job(job))
 
     def _engine_from_job(self, job):
         engine = super()._engine_from_job(job)

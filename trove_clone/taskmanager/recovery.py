@@ -57,6 +57,8 @@ def _settle(context, instance_ids: list[str]) -> None:
             continue
         try:
             _settle_one(context, instance_id)
+        except exception.InstanceNotFound:
+            continue    # deleted since the taskmanager started
         except Exception:  # noqa: B902 - one instance must not stop the rest
             LOG.exception('Recovering instance %s failed.', instance_id)
 

@@ -19,6 +19,7 @@ import fcntl
 import ipaddress
 import json
 import os
+import pwd
 import shutil
 import signal
 import subprocess
@@ -54,6 +55,22 @@ def process_alive(pid: int | None) -> bool:
             return stat.read().split(') ')[-1][0] != 'Z'
     except OSError:
         return False
+
+
+def processes_in(directory: str) -> list[int]:
+    """PIDs of the processes working in ``directory`` or below it: a
+    server's agent started by a creator that died before recording it."""
+    found = []
+    for name in os.listdir('/proc'):
+        if not name.isdigit():
+            continue
+        try:
+            cwd = os.readlink('/proc/%s/cwd' % name)
+        except OSError:
+            continue
+        if cwd == directory or cwd.startswith(directory + os.sep):
+            found.append(int(name))
+    return found
 
 
 def stop_group(pid: int | None, timeout: float = 10.0) -> None:
@@ -119,6 +136,24 @@ def remove_engine_user(name: str | None) -> None:
         _user_command(['userdel', name])
     except exception.TroveError:
         LOG.exception('The engine user %s stays.', name)
+
+
+def host_ram_mb() -> int:
+    """This host's physical memory, in MB."""
+    return os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // \
+        (1024 * 1024)
+
+
+def check_fits(flavor: dict) -> None:
+    """A flavor whose RAM this host does not have is refused, as a
+    cloud's scheduler finds no valid host for it.
+
+    :raises: NoValidHost
+    """
+    host = host_ram_mb()
+    if flavor['ram'] > host:
+        raise exception.NoValidHost(flavor=flavor['id'], ram=flavor['ram'],
+                                    host=host)
 
 
 def _link_or_copy(source: str, target: str) -> None:
@@ -194,6 +229,11 @@ class LocalComputeDriver(base.ComputeDriver):
         status = server['status']
         if status == 'ACTIVE' and not process_alive(server.get('pid')):
             status = 'ERROR'
+        # A server whose creating process died before it started never
+        # will: it is a failed build.
+        if status == 'BUILD' and server.get('creator') and \
+                not process_alive(server['creator']):
+            status = 'ERROR'
         return {'id': server['id'], 'name': server['name'],
                 'status': status, 'image_id': server['image_id'],
                 'flavor_id': server['flavor_id'],
@@ -213,7 +253,16 @@ class LocalComputeDriver(base.ComputeDriver):
         key = image.get('checksum') or image_id
         path = os.path.join(self.cache, '%s.tar.gz' % key)
         if not os.path.exists(path):
-            drivers.get('image').download(image_id, path)
+            # Fetched under a name of its own, then renamed into place: two
+            # fetches at once (two threads, two taskmanagers sharing the
+            # cache) each rename a whole copy and neither loses its file.
+            partial = '%s.%s.fetch' % (path, uuidutils.generate_uuid())
+            try:
+                drivers.get('image').download(image_id, partial)
+                os.replace(partial, path)
+            finally:
+                if os.path.exists(partial):
+                    os.unlink(partial)
         return path
 
     def _unpacked(self, image_path: str) -> str:
@@ -310,7 +359,7 @@ class LocalComputeDriver(base.ComputeDriver):
                files: dict[str, str] | None = None,
                user_data: str | None = None,
                metadata: dict[str, str] | None = None) -> dict:
-        drivers.get('flavor').get(flavor_id)
+        check_fits(drivers.get('flavor').get(flavor_id))
         image_path = self._fetch(image_id)
         files = dict(files or {})
         if user_data is not None:
@@ -319,7 +368,7 @@ class LocalComputeDriver(base.ComputeDriver):
                   'image_id': image_id, 'flavor_id': str(flavor_id),
                   'volume_id': volume_id, 'files': files,
                   'metadata': dict(metadata or {}),
-                  'status': 'BUILD', 'pid': None,
+                  'status': 'BUILD', 'pid': None, 'creator': os.getpid(),
                   'created': datetime.datetime.now(
                       datetime.timezone.utc).isoformat()}
         with self._lock():
@@ -341,6 +390,16 @@ class LocalComputeDriver(base.ComputeDriver):
 
     def _discard(self, server: dict) -> None:
         self._stop(server)
+        # What a creator that died in the middle started, unrecorded: its
+        # agent would go on taking the instance's messages.
+        own_group = os.getpgid(0)
+        for pid in processes_in(self._dir(server['id'])):
+            try:
+                group = os.getpgid(pid)
+            except ProcessLookupError:
+                continue
+            if group == pid and group != own_group:
+                stop_group(pid)
         if server['volume_id']:
             try:
                 drivers.get('volume').detach(server['volume_id'])
@@ -348,7 +407,12 @@ class LocalComputeDriver(base.ComputeDriver):
                 LOG.exception('Volume %s of server %s stays attached.',
                               server['volume_id'], server['id'])
         shutil.rmtree(self._dir(server['id']), ignore_errors=True)
-        remove_engine_user(server.get('engine_user'))
+        name = server.get('engine_user') or engine_user_name(server['id'])
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            return
+        remove_engine_user(name)
 
     def get(self, server_id: str) -> dict:
         return self._view(self._load(server_id))
@@ -375,7 +439,7 @@ class LocalComputeDriver(base.ComputeDriver):
 
     def resize(self, server_id: str, flavor_id: str) -> dict:
         server = self._load(server_id)
-        drivers.get('flavor').get(flavor_id)
+        check_fits(drivers.get('flavor').get(flavor_id))
         server['flavor_id'] = str(flavor_id)
         self._write_guest_info(server)
         self._save(server)

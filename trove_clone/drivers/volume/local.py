@@ -35,6 +35,20 @@ def _run(volume_id: str, operation: str, argv: list[str]) -> None:
             reason=(result.stderr or result.stdout).strip()[-300:])
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open('/proc/%d/stat' % pid) as stat:
+            return stat.read().split(') ')[-1][0] != 'Z'
+    except OSError:
+        return False
+
+
 def loop_mounts_work() -> bool:
     """Whether this host lets us loop-mount (root with CAP_SYS_ADMIN)."""
     return os.geteuid() == 0 and shutil.which('mkfs.ext4') is not None \
@@ -75,6 +89,11 @@ class LocalVolumeDriver(base.VolumeDriver):
 
     def _view(self, volume: dict) -> dict:
         view = dict(volume)
+        # A volume whose creating process died before it was made never
+        # will be: it is a failed one.
+        creator = view.pop('creator', None)
+        if view['status'] == 'creating' and creator and not _alive(creator):
+            view['status'] = 'error'
         view['mountpoint'] = self._mountpoint(volume['id']) \
             if volume['attached_to'] else None
         return view
@@ -116,6 +135,7 @@ class LocalVolumeDriver(base.VolumeDriver):
                                                     pool=pool)
             volume = {'id': uuidutils.generate_uuid(), 'name': name,
                       'size': size, 'status': 'creating',
+                      'creator': os.getpid(),
                       'attached_to': None, 'backend': self.backend,
                       'created': datetime.datetime.now(
                           datetime.timezone.utc).isoformat()}

@@ -29,7 +29,11 @@ def get_flavor_flow() -> linear_flow.Flow:
     return linear_flow.Flow('resize_flavor').add(
         db.ActionGuard('resize_flavor'),
         quota.HoldFlavorQuota(),
-        guest.StopDatabase(start_on_revert=False),
+        # Started again by its revert only when the server did not move
+        # (then the revert of the move reboots it, and its agent starts
+        # the database).
+        guest.StopDatabase(start_on_revert=('update flavor',
+                                            'resize server')),
         guest.UpdateFlavor(),
         compute.ResizeServer(),
         db.RecordFlavor(),

@@ -103,6 +103,13 @@ class CreateServer(base.InstanceTask):
         version = db_api.datastore_version_get(context,
                                                row['datastore_version_id'])
         server = find_server(instance_id)
+        if server is not None and server.get('status') == 'ERROR':
+            # A build that failed, or one whose taskmanager died in the
+            # middle of making it: it will never serve; make a new one.
+            LOG.warning('Instance %s: replacing its server %s in ERROR.',
+                        instance_id, server['id'])
+            delete_server(server['id'])
+            server = None
         if server is None:
             files = {guest_tasks.GUEST_CONF: guest_tasks.guest_conf(
                 row, version['manager'], volume_id)}

@@ -186,12 +186,18 @@ def _start_database(context, instance_id: str) -> None:
 
 class StopDatabase(base.InstanceTask):
     """Stop the database cleanly; a guest that does not answer is left to
-    the server stop that follows. The revert starts it again."""
+    the server stop that follows. The revert starts it again:
+    ``start_on_revert`` True (always), or the names of the tasks at
+    whose failure it does. A flavor resize that failed once its server
+    moved has the server moved back and rebooted, and the agent starts
+    the database at its boot (a start_db then would race that boot); one
+    that failed before left the database stopped on a server that still
+    runs, and must start it."""
 
     step = 'stop database'
 
     def __init__(self, name: str | None = None,
-                 start_on_revert: bool = True) -> None:
+                 start_on_revert: bool | tuple[str, ...] = True) -> None:
         super().__init__(name=name)
         self.start_on_revert = start_on_revert
 
@@ -204,9 +210,16 @@ class StopDatabase(base.InstanceTask):
         except base.StepFailed as failure:
             LOG.warning('Instance %s: %s; going on.', instance_id, failure)
 
-    def revert(self, context, instance_id, result, **kwargs):
-        if not self.start_on_revert or \
-                isinstance(result, tf_failure.Failure):
+    def _starts(self, flow_failures: dict | None) -> bool:
+        if isinstance(self.start_on_revert, bool):
+            return self.start_on_revert
+        return any(name in self.start_on_revert
+                   for name in (flow_failures or {}))
+
+    def revert(self, context, instance_id, result, flow_failures=None,
+               **kwargs):
+        if isinstance(result, tf_failure.Failure) or \
+                not self._starts(flow_failures):
             return
         try:
             _start_database(base.context_of(context), instance_id)
@@ -292,11 +305,24 @@ class WaitForAgent(base.InstanceTask):
 
 
 class PostUpgrade(base.InstanceTask):
+    """Have the new image's guest bring the data over, once: a flow
+    resumed after its taskmanager died during this step finds the guest
+    past it (building, healthy, or failed) and leaves the outcome to the
+    wait that follows; asked again, the guest would find its saved copy
+    gone and fail an upgrade that worked."""
+
     step = 'post_upgrade'
 
     def execute(self, context, instance_id, upgrade_info):
         context = base.context_of(context)
         row = db_instances.get(context, instance_id)
+        status = base.run_step(
+            self.step, CONF.agent_call_high_timeout,
+            lambda: base.guest_for(row).get_status(context))['status']
+        if statuses.service_status(status) is not statuses.SHUTDOWN:
+            LOG.info('Instance %s: its guest ran post_upgrade already (it '
+                     'is %s).', instance_id, status)
+            return
         base.run_step(self.step, CONF.usage_timeout,
                       lambda: base.guest_for(row).post_upgrade(
                           context, upgrade_info))

@@ -44,8 +44,15 @@ class CreateVolume(base.InstanceTask):
         if row['volume_id']:
             return row['volume_id']
         # A flow resumed after its taskmanager died between the cloud's
-        # answer and the record finds the volume by its name.
-        volume = find_volume(instance_id) or base.run_step(
+        # answer and the record finds the volume by its name; one it
+        # died in the middle of making (error) is made again.
+        volume = find_volume(instance_id)
+        if volume is not None and volume.get('status') == 'error':
+            LOG.warning('Instance %s: replacing its volume %s in error.',
+                        instance_id, volume['id'])
+            delete_volume(volume['id'])
+            volume = None
+        volume = volume or base.run_step(
             self.step, CONF.volume_time_out,
             lambda: drivers.get('volume').create(row['volume_size'],
                                                  volume_name(instance_id)),

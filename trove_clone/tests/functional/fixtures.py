@@ -237,25 +237,29 @@ class TroveApi(fixtures.Fixture):
 class Daemon(fixtures.Fixture):
     """trove-taskmanager or trove-conductor with an API's configuration
     file; stopped by PID at cleanup. ``restart()`` and ``kill()`` serve the
-    fault tests."""
+    fault tests. ``name`` (the program's by default) names its log files
+    ``<state>/<name>.log`` and ``.out``, so that two of one program can
+    run side by side."""
 
-    def __init__(self, program: str, conf_path: str, state: str) -> None:
+    def __init__(self, program: str, conf_path: str, state: str,
+                 name: str | None = None) -> None:
         super().__init__()
         self.program = program
+        self.name = name or program
         self.conf_path = conf_path
         self.state = state
         self.process: subprocess.Popen | None = None
+        self.log_path = os.path.join(state, '%s.log' % self.name)
 
     def _setUp(self) -> None:
         self.start()
         self.addCleanup(lambda: self.process and stop_process(self.process))
 
     def start(self) -> None:
-        log = open(os.path.join(self.state, '%s.out' % self.program), 'ab')
+        log = open(os.path.join(self.state, '%s.out' % self.name), 'ab')
         self.process = subprocess.Popen(
             [os.path.join(BIN, self.program), '--config-file',
-             self.conf_path, '--log-file',
-             os.path.join(self.state, '%s.log' % self.program)],
+             self.conf_path, '--log-file', self.log_path],
             stdout=log, stderr=log,
             start_new_session=True)
         log.close()

@@ -42,13 +42,16 @@ VERSIONS = {'redis': ('redis', '7.0', 'redis'),
 
 class Deployment(fixtures.Fixture):
     """Everything an instance needs; ``client(project)`` gives a real
-    python-troveclient for a member of ``project``."""
+    python-troveclient for a member of ``project``. ``extra_conf`` goes
+    into trove.conf's DEFAULT section (it may open sections of its own);
+    ``volume_pool_gb`` is the local backend's total volume space."""
 
     def __init__(self, address_pool: str, extra_conf: str = '',
                  datastores: tuple = ('redis',),
                  transport_url: str = TRANSPORT_URL,
-                 keystone: bool = False) -> None:
+                 keystone: bool = False, volume_pool_gb: int = 20) -> None:
         super().__init__()
+        self.volume_pool_gb = volume_pool_gb
         self.use_keystone = keystone
         self.keystone = None
         self.transport_url = transport_url
@@ -76,7 +79,7 @@ class Deployment(fixtures.Fixture):
             self.extra_conf,
             '[local]', 'state_dir = %s/local' % self.state,
             'address_pool = %s' % self.address_pool,
-            'volume_pool_gb = 20',
+            'volume_pool_gb = %d' % self.volume_pool_gb,
             '[DEFAULT]'])
         database = self.useFixture(trove_fixtures.ControlDatabase('sqlite'))
         auth = {}
@@ -238,12 +241,15 @@ class Deployment(fixtures.Fixture):
 
 class DeploymentTestCase(testtools.TestCase):
     """Tests sharing one Deployment per class: ``address_pool`` and
-    ``datastores`` (or ``datastore``) say what to start;
-    ``prepare_deployment`` may register more versions."""
+    ``datastores`` (or ``datastore``) say what to start, ``extra_conf``
+    and ``volume_pool_gb`` how (see Deployment); ``prepare_deployment``
+    may register more versions."""
 
     address_pool = ''
     datastores: tuple = ()
     datastore = ''
+    extra_conf = ''
+    volume_pool_gb = 20
 
     @classmethod
     def setUpClass(cls) -> None:
@@ -251,7 +257,8 @@ class DeploymentTestCase(testtools.TestCase):
         cls.deployment = Deployment(
             cls.address_pool,
             datastores=cls.datastores or ((cls.datastore,) if cls.datastore
-                                          else ()))
+                                          else ()),
+            extra_conf=cls.extra_conf, volume_pool_gb=cls.volume_pool_gb)
         try:
             cls.deployment.setUp()
             cls.prepare_deployment()

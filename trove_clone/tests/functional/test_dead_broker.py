@@ -1,6 +1,9 @@
 """trove-api with no working message broker: a request that casts
 answers 503 in Trove's envelope within seconds, leaves nothing half-made
 (no instance, quota use given back) and trove-api still stops on SIGTERM.
+Every action that casts is tried: create, delete, restart, resize volume
+and flavor, upgrade, configuration attach, detach and a group's change,
+module reapply, and the administrator's reboot, stop and rebuild.
 
 Two brokers that do not work: a port where nothing listens (connections
 refused at once) and a listener that accepts connections and never
@@ -189,6 +192,15 @@ class BrokerDiesUnderAnInstanceTest(testtools.TestCase):
         group = response.json()['configuration']
         self.addCleanup(self.call, 'DELETE', '/configurations/%s'
                         % group['id'])
+        response, _ = self.call('POST', '/modules', {'module': {
+            'name': 'm1', 'module_type': 'ping', 'contents': 'hello'}})
+        self.assertEqual(200, response.status_code, response.text)
+        module_id = response.json()['module']['id']
+        self.addCleanup(self.call, 'DELETE', '/modules/%s' % module_id)
+        # A version to upgrade to, and an image to rebuild from.
+        image_id = self.stack.images[('redis', '7.0')]
+        self.stack.api.manage('datastore_version_update', 'redis', '7.1',
+                              'redis', image_id, '', '1')
         before = self.usage()
 
         self.rabbit.stop()
@@ -206,8 +218,13 @@ class BrokerDiesUnderAnInstanceTest(testtools.TestCase):
                  False),
                 ('PUT', path, {'instance': {'configuration': group['id']}},
                  False),
+                ('PATCH', path, {'instance': {'datastore_version': '7.1'}},
+                 False),
                 ('POST', mgmt, {'reboot': {}}, True),
                 ('POST', mgmt, {'stop': {}}, True),
+                ('POST', mgmt, {'rebuild': {'image_id': image_id}}, True),
+                ('PUT', '/modules/%s/instances' % module_id,
+                 {'reapply': {}}, False),
                 ('DELETE', path, None, False)]:
             response, elapsed = self.call(method, where_to, body,
                                           admin=admin)
@@ -220,6 +237,8 @@ class BrokerDiesUnderAnInstanceTest(testtools.TestCase):
                              where)
             self.assertIsNone(shown.json()['instance'].get('configuration'),
                               where)
+            self.assertEqual('7.0', shown.json()['instance']['datastore'][
+                'version'], where)
         self.assertEqual(before, self.usage())
 
         # Back: once the daemons and the guest consume again (a message
@@ -235,3 +254,33 @@ class BrokerDiesUnderAnInstanceTest(testtools.TestCase):
         self.assertEqual(202, response.status_code, response.text)
         self.wait_for_status(instance_id, 'ACTIVE')
         self.assertEqual(200, self.call('GET', users)[0].status_code)
+        self.detach_and_group_change_answer_503(instance_id, group['id'])
+
+    def detach_and_group_change_answer_503(self, instance_id: str,
+                                           group_id: str) -> None:
+        """With a group attached and the broker stopped again, detaching
+        it and changing its values answer 503 and change nothing."""
+        path = '/instances/%s' % instance_id
+        response, _ = self.call('PUT', path, {'instance': {
+            'configuration': group_id}})
+        self.assertEqual(202, response.status_code, response.text)
+        self.wait_for_status(instance_id, 'ACTIVE')
+        self.rabbit.stop()
+        for method, where_to, body in [
+                ('PUT', path, {'instance': {}}),
+                ('PUT', '/configurations/%s' % group_id, {'configuration': {
+                    'values': {'active-defrag-cycle-max': 40}}})]:
+            response, elapsed = self.call(method, where_to, body)
+            where = '%s %s: %s' % (method, where_to, response.text)
+            self.assertEqual(503, response.status_code, where)
+            self.assertLess(elapsed, ANSWER_BOUND, where)
+            shown, _ = self.call('GET', path)
+            self.assertEqual(group_id, shown.json()['instance'][
+                'configuration']['id'], where)
+            group, _ = self.call('GET', '/configurations/%s' % group_id)
+            self.assertEqual({'active-defrag-cycle-max': 30},
+                             group.json()['configuration']['values'], where)
+        # Back, for the cleanups.
+        self.rabbit.start()
+        test_instance_faults.BrokerRestartTest.wait_for_daemons(
+            self, self.rabbit.url, self.stack.topics, self.stack.api.state)

@@ -1,5 +1,6 @@
 """The local volume driver with the directory backend."""
 import os
+import subprocess
 
 import fixtures
 
@@ -72,3 +73,22 @@ class DirectoryVolumeTest(VolumeContract, contracts.VolumeApiContract,
         volume = self.driver.create(1, 'data-1')
         record = os.path.join(self.driver.root, volume['id'], 'volume.json')
         self.assertEqual(0o600, os.stat(record).st_mode & 0o777)
+
+
+class HalfMadeVolumeTest(base.TestCase):
+
+    def test_a_volume_whose_creator_died_shows_error(self) -> None:
+        driver = local.LocalVolumeDriver(
+            self.useFixture(fixtures.TempDir()).path, 'directory')
+        volume = driver.create(1, 'data-1')
+        record = driver._load(volume['id'])
+        self.assertEqual(os.getpid(), record['creator'])
+        self.assertNotIn('creator', volume)
+        dead = subprocess.Popen(['true'])
+        dead.wait()
+        record.update(status='creating', creator=dead.pid)
+        driver._save(record)
+        self.assertEqual('error', driver.get(volume['id'])['status'])
+        record['creator'] = os.getpid()
+        driver._save(record)
+        self.assertEqual('creating', driver.get(volume['id'])['status'])

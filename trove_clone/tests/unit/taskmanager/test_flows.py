@@ -122,3 +122,25 @@ class GuestConfTest(base.ApiTestCase):
                       'trove_guests\n', text)
         self.assertNotIn('control:pw', text)
         self.assertIn('rpc_clock_skew = 42\n', text)
+
+
+class SettleTest(base.ApiTestCase):
+
+    def test_an_instance_deleted_since_the_start_is_skipped(self) -> None:
+        """Settling goes on past an instance deleted since the start (no
+        error logged), and settles the next one."""
+        settled = []
+
+        def settle_one(context, instance_id):
+            settled.append(instance_id)
+            if instance_id == 'gone':
+                raise exception.InstanceNotFound(instance=instance_id)
+        self.useFixture(fixtures.MonkeyPatch(
+            'trove_clone.taskmanager.recovery._settle_one', settle_one))
+        self.useFixture(fixtures.MonkeyPatch(
+            'trove_clone.taskmanager.recovery.RECOVERY_GRACE', 0))
+        logger = self.useFixture(fixtures.FakeLogger(
+            name='trove_clone.taskmanager.recovery'))
+        recovery._settle(self.context, ['gone', 'next'])
+        self.assertEqual(['gone', 'next'], settled)
+        self.assertNotIn('failed', logger.output)

@@ -13,6 +13,8 @@ import time
 
 import fixtures
 from taskflow import engines
+from taskflow import exceptions as tf_exceptions
+from taskflow.persistence import models
 from taskflow.patterns import linear_flow
 from taskflow import task
 
@@ -71,6 +73,70 @@ class SavedFlowTest(base.TestCase):
         wait_for(lambda: not jobs.unfinished())
         self.assertIn('Resuming flow sample (%s) of instance - after one'
                       % detail.uuid, self.logger.output)
+
+    def test_a_flow_stopped_in_its_first_task_is_resumed_too(self):
+        """A taskmanager killed in a flow's first task leaves it RUNNING
+        with nothing completed: the one that takes it up says so."""
+        _book, detail = jobs.save(sample_flow, 'i-6', {'subject': 'i-6'})
+        detail.state = 'RUNNING'
+        jobs.run(detail, True)
+        self.assertEqual(['one', 'two', 'three'], RAN['i-6'])
+        self.assertIn('Resuming flow sample (%s) of instance - after no '
+                      'completed task' % detail.uuid, self.logger.output)
+
+    def test_a_new_flow_is_not_resumed(self) -> None:
+        jobs.run_now(sample_flow, 'i-7', {'subject': 'i-7'})
+        self.assertEqual(['one', 'two', 'three'], RAN['i-7'])
+        self.assertNotIn('Resuming', self.logger.output)
+
+    def test_a_flow_is_saved_with_its_factory_in_one_write(self) -> None:
+        """A taskmanager killed right after the save leaves a flow that
+        can be rebuilt: the factory is in the first (only) write."""
+        writes = []
+        real = jobs._RetryingConnection.__getattr__
+
+        def spy(connection, name):
+            if name in ('save_logbook', 'update_flow_details'):
+                writes.append(name)
+            return real(connection, name)
+        self.useFixture(fixtures.MonkeyPatch(
+            'trove_clone.taskmanager.jobs._RetryingConnection.__getattr__',
+            spy))
+        _book, detail = jobs.save(sample_flow, 'i-9', {'subject': 'i-9'})
+        self.assertEqual(['save_logbook'], writes)
+        saved = [d for d in jobs.unfinished() if d.uuid == detail.uuid][0]
+        self.assertIn('factory', saved.meta)
+        jobs.run(saved, True)
+        self.assertEqual(['one', 'two', 'three'], RAN['i-9'])
+
+    def test_a_flow_killed_while_its_storage_was_set_up_runs(self):
+        """Killed while taskflow set the flow's storage up: its injector
+        is saved without results; the flow is resumed all the same."""
+        _book, detail = jobs.save(sample_flow, 'i-10', {'subject': 'i-10'})
+        detail.add(models.TaskDetail('_TaskFlow_INJECTOR', 'injector-10'))
+        with contextlib.closing(jobs.persistence().get_connection()) as c:
+            c.update_flow_details(detail)
+        saved = [d for d in jobs.unfinished() if d.uuid == detail.uuid][0]
+        jobs.run(saved, True)
+        self.assertEqual(['one', 'two', 'three'], RAN['i-10'])
+
+    def test_a_locked_database_is_waited_for(self) -> None:
+        calls = []
+
+        def save(value):
+            calls.append(value)
+            if len(calls) < 3:
+                raise tf_exceptions.StorageFailure(
+                    'Failed saving logbook',
+                    sqlite3.OperationalError('database is locked'))
+            return value
+        self.assertEqual('book', jobs._retrying(save)('book'))
+        self.assertEqual(3, len(calls))
+
+        def broken(value):
+            raise tf_exceptions.StorageFailure('Failed', ValueError('no'))
+        self.assertRaises(tf_exceptions.StorageFailure,
+                          jobs._retrying(broken), 'book')
 
     def test_finished_flows_are_forgotten(self) -> None:
         jobs.run_now(sample_flow, 'i-2', {'subject': 'i-2'})

@@ -78,6 +78,7 @@ class _Driver:
                       'mountpoint': '/srv/%s' % record_id}
         else:
             record = {'id': record_id, 'addresses': [], 'flavor_id': args[2],
+                      'status': 'ACTIVE',
                       'metadata': kwargs.get('metadata', {})}
         self.records[record_id] = record
         return record
@@ -206,6 +207,27 @@ class CreateFlowTest(TaskTestCase):
         self.assertNotIn(('compute', 'create'),
                          [call[:2] for call in self.cloud.calls])
 
+    def test_a_resumed_create_replaces_a_server_in_error(self) -> None:
+        """A server the killed taskmanager left half-made (ERROR) is
+        deleted and made again, not used."""
+        self.cloud.servers['s'] = {
+            'id': 's', 'addresses': [], 'status': 'ERROR', 'metadata': {
+                compute_tasks.INSTANCE_TAG: self.instance_id}}
+        server = compute_tasks.CreateServer().execute(
+            self.store['context'], self.instance_id, 'image', None)
+        self.assertNotEqual('s', server)
+        self.assertEqual([server], list(self.cloud.servers))
+        self.assertIn(('compute', 'delete', 's'), self.cloud.calls)
+
+    def test_a_resumed_create_replaces_a_volume_in_error(self) -> None:
+        self.cloud.volumes['v'] = {'id': 'v', 'size': 2, 'status': 'error',
+                                   'name': volume_tasks.volume_name(
+                                       self.instance_id)}
+        volume = volume_tasks.CreateVolume().execute(self.store['context'],
+                                                     self.instance_id)
+        self.assertNotEqual('v', volume)
+        self.assertEqual([volume], list(self.cloud.volumes))
+
     def test_guest_conf_carries_the_flavor_and_volume(self) -> None:
         volume = volume_tasks.CreateVolume().execute(self.store['context'],
                                                      self.instance_id)
@@ -267,6 +289,29 @@ class RevertTest(TaskTestCase):
         self.guest.stop_db.assert_called_once()
         task.revert(self.ctx, self.instance_id, None)
         self.guest.start_db.assert_called_once()
+
+    def test_stop_database_revert_starts_it_at_the_tasks_named(self):
+        task = guest_tasks.StopDatabase(start_on_revert=('resize server',))
+        failure = tf_failure.Failure.from_exception(RuntimeError('x'))
+        task.revert(self.ctx, self.instance_id, None,
+                    flow_failures={'wait': failure})
+        self.guest.start_db.assert_not_called()
+        task.revert(self.ctx, self.instance_id, None,
+                    flow_failures={'resize server': failure})
+        self.guest.start_db.assert_called_once()
+
+    def test_post_upgrade_is_asked_once(self) -> None:
+        """A resumed upgrade does not ask a guest already past
+        post_upgrade again (its saved copy is gone by then)."""
+        task = guest_tasks.PostUpgrade()
+        for status in ('building', 'healthy', 'failed to spawn'):
+            self.guest.get_status.return_value = {'status': status}
+            task.execute(self.ctx, self.instance_id, {'from': '6.2'})
+        self.guest.post_upgrade.assert_not_called()
+        self.guest.get_status.return_value = {'status': 'shutdown'}
+        task.execute(self.ctx, self.instance_id, {'from': '6.2'})
+        self.guest.post_upgrade.assert_called_once_with(mock.ANY,
+                                                        {'from': '6.2'})
 
     def test_update_flavor_revert_sends_the_old_sizes(self) -> None:
         task = guest_tasks.UpdateFlavor()
@@ -358,6 +403,31 @@ class ResizeFlavorFlowTest(TaskTestCase):
         self.assertEqual([('compute', 'resize', row['server_id'], '2'),
                           ('compute', 'resize', row['server_id'], '1')],
                          [c for c in self.cloud.calls if c[1] == 'resize'])
+        # The server moved back reboots: its agent starts the database.
+        self.guest.start_db.assert_not_called()
+
+    def test_a_refused_move_starts_the_database_again(self) -> None:
+        """The cloud refuses the new flavor (no valid host): the server
+        did not move and keeps running; the database the flow stopped is
+        started again, the RAM given back."""
+        compute_tasks.CreateServer().execute(
+            self.store['context'], self.instance_id, 'image', None)
+        db_instances.change_quota(self.context, 'p', {'ram': 1024},
+                                  {'ram': 100000})
+        db_instances.set_task(self.context, self.instance_id,
+                              statuses.RESIZING)
+        self.cloud.fail.add(('compute', 'resize'))
+        seen = self.run_flow(resize_flow.get_flavor_flow(), old_flavor='1',
+                             new_flavor='2')
+        self.assertEqual(['resize server', 'update flavor', 'stop database',
+                          'quota', 'start'], self.reverted(seen))
+        self.guest.stop_db.assert_called_once()
+        self.guest.start_db.assert_called_once()
+        row = self.row()
+        self.assertEqual(('1', statuses.NONE.code),
+                         (row['flavor_id'], row['task_id']))
+        self.assertIn('failed at step resize server', row['fault']['message'])
+        self.assertEqual(512, usage(self.context, 'ram'))
 
 
 class RunStepTest(base.ApiTestCase):
