@@ -1,8 +1,8 @@
 # Timed progress lines for trovestack and its install scripts (sourced).
 #
 #   progress MESSAGE            prints "[  12.3s] MESSAGE"
-#   pip_progress LABEL LOG PROGRAM ARGS...
-#                               runs PROGRAM (pip) with its output appended
+#   pip_progress LABEL LOG VENV/bin/pip ARGS...
+#                               runs that pip with its output appended
 #                               to LOG, printing what it does every 10 s;
 #                               on failure prints the end of LOG
 #
@@ -20,12 +20,18 @@ progress() {
         'BEGIN { printf "[%6.1fs] %s\n", now - started, message }'
 }
 
-pip_state() {  # pip_state LOG: what the last pip run in LOG is doing
-    awk '/^\$ / { collected = 0; installing = 0 }
+installed_count() {  # installed_count VENV: packages installed in VENV
+    find "$1"/lib/python*/site-packages -maxdepth 1 -name '*.dist-info' \
+        2>/dev/null | wc -l
+}
+
+pip_state() {  # pip_state LOG DONE: what the last pip run in LOG is doing
+    awk -v done="$2" '/^\$ / { collected = 0; installing = 0 }
          /^Collecting / { collected++ }
          /^Installing collected packages: / { installing = split($0, names, ",") }
          END {
-             if (installing) printf "installing %d packages\n", installing
+             if (installing) printf "installing %d packages (%d done)\n",
+                 installing, (done > installing ? installing : done)
              else if (collected) printf "%d packages collected\n", collected
              else print "preparing"
          }' "$1"
@@ -38,10 +44,15 @@ pip_progress() {
     echo "\$ $*" >>"$log"
     "$@" >>"$log" 2>&1 &
     local pid=$! status=0 next=$((SECONDS + 10))
+    # PROGRAM is VENV/bin/pip: count what appears in VENV.
+    local venv before
+    venv=$(dirname "$(dirname "$1")")
+    before=$(installed_count "$venv")
     while kill -0 "$pid" 2>/dev/null; do
         sleep 1
         if ((SECONDS >= next)); then
-            progress "$label: $(pip_state "$log")"
+            progress "$label: $(pip_state "$log" \
+                $(($(installed_count "$venv") - before)))"
             next=$((SECONDS + 10))
         fi
     done
