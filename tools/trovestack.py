@@ -52,6 +52,7 @@ Environment:
                               root)
 """
 import argparse
+from concurrent import futures
 import glob
 import hashlib
 import json
@@ -116,13 +117,17 @@ GUEST_ROUTING_KEYS = r'^(guestagent|trove-conductor).*'
 LOCAL_STATE_MAX = 107 - 73
 DAEMONS = ('trove-api', 'trove-taskmanager', 'trove-conductor')
 DEMO = {'project': 'demo', 'username': 'demo'}
-#: The service user trove-api validates tokens as.
+#: The service user trove-api validates tokens as, and the daemons and
+#: trove-manage talk to Glance as.
 SERVICE = {'project': 'service', 'username': 'trove'}
+#: The service user Glance validates tokens as.
+GLANCE_SERVICE = {'project': 'service', 'username': 'glance'}
 CREDENTIALS = os.path.join(STATE, 'credentials')
 #: Variables of the credentials file, by what they are the password of.
 CREDENTIAL_NAMES = {'admin': 'KEYSTONE_ADMIN_PASSWORD',
                     'trove': 'TROVE_SERVICE_PASSWORD',
-                    'demo': 'DEMO_PASSWORD'}
+                    'demo': 'DEMO_PASSWORD',
+                    'glance': 'GLANCE_SERVICE_PASSWORD'}
 
 
 def datastores() -> dict[str, tuple[str, str, str]]:
@@ -149,8 +154,19 @@ def has_databases(datastore: str) -> bool:
     return rules is not None and rules.database_name is not None
 
 
+#: When trovestack began, in seconds since the epoch: the wrapper's clock
+#: (tools/progress.sh) when it set one.
+STARTED = float(os.environ.get('TROVESTACK_STARTED') or time.time())
+
+
 class StackError(RuntimeError):
     """kick-start cannot go on; the message says why."""
+
+
+def say(message: str) -> None:
+    """Print ``[  12.3s] message``: a step of kick-start and the seconds
+    since trovestack began (the format of tools/progress.sh)."""
+    print('[%6.1fs] %s' % (time.time() - STARTED, message), flush=True)
 
 
 # --- processes --------------------------------------------------------------
@@ -270,7 +286,7 @@ def credentials() -> dict[str, str]:
         'file 0600).\n' + ''.join(
             '%s=%s\n' % (name, found[who])
             for who, name in CREDENTIAL_NAMES.items())))
-    print('credentials: new random passwords in %s' % CREDENTIALS)
+    say('credentials: new random passwords in %s' % CREDENTIALS)
     return found
 
 
@@ -290,7 +306,7 @@ def ensure_guest_vhost(vhost: str = GUEST_VHOST, user: str = GUEST_USER,
     URL, or None when rabbitmqctl cannot manage this broker."""
     if not shutil.which('rabbitmqctl') or rabbitmqctl(
             'list_vhosts', check=False).returncode:
-        print('rabbitmqctl is not usable: guests share transport_url.')
+        say('rabbitmqctl is not usable: guests share transport_url.')
         return None
     try:
         with open(password_file) as source:
@@ -321,25 +337,27 @@ def ensure_guest_vhost(vhost: str = GUEST_VHOST, user: str = GUEST_USER,
 
 def start_keystone() -> keystone_service.Keystone:
     """Keystone on KEYSTONE_PORT (started unless running), with the
-    database service in its catalog, the demo project and user and the
-    trove service user."""
+    database and image services in its catalog, the demo project and
+    user and the trove and glance service users."""
     passwords = credentials()
     keystone = keystone_service.Keystone(os.path.join(STATE, 'keystone'),
                                          KEYSTONE_PORT,
                                          admin_password=passwords['admin'])
     if alive('keystone'):
-        print('keystone: running on %s' % keystone.url)
+        say('keystone: running on %s' % keystone.url)
     else:
         check_port_free(KEYSTONE_PORT, 'Keystone',
                         'TROVE_CLONE_KEYSTONE_PORT')
         os.makedirs(keystone.state_dir, exist_ok=True)
         keystone.start()
         record('keystone', keystone.process.pid)
-        print('keystone: started on %s (pid %d)'
-              % (keystone.url, keystone.process.pid))
+        say('keystone: started on %s (pid %d)'
+            % (keystone.url, keystone.process.pid))
     try:
         client = keystone.admin_client()
-        ensure_catalog(client, API_URL + '/v1.0/$(project_id)s')
+        ensure_catalog(client, 'database', 'trove',
+                       API_URL + '/v1.0/$(project_id)s')
+        ensure_catalog(client, 'image', 'glance', GLANCE_URL)
     except ks_exc.Unauthorized:
         raise StackError(
             'The running Keystone refuses the admin password in %s (it was '
@@ -349,15 +367,19 @@ def start_keystone() -> keystone_service.Keystone:
                 passwords['demo'], ['member'])
     ensure_user(client, SERVICE['project'], SERVICE['username'],
                 passwords['trove'], ['admin', 'service'])
+    # Validating tokens needs the service role, nothing more.
+    ensure_user(client, GLANCE_SERVICE['project'],
+                GLANCE_SERVICE['username'], passwords['glance'], ['service'])
+    say('keystone: catalog, demo and service users ready')
     return keystone
 
 
-def ensure_catalog(client, url: str) -> None:
-    """The ``database`` service with public, internal and admin endpoints
-    at ``url`` (created, or moved to ``url``)."""
-    services = client.services.list(type='database')
+def ensure_catalog(client, service_type: str, name: str, url: str) -> None:
+    """The service ``name`` of ``service_type`` with public, internal and
+    admin endpoints at ``url`` (created, or moved to ``url``)."""
+    services = client.services.list(type=service_type)
     service = services[0] if services else client.services.create(
-        'trove', type='database')
+        name, type=service_type)
     for interface in ('public', 'internal', 'admin'):
         endpoints = client.endpoints.list(service=service,
                                           interface=interface)
@@ -390,18 +412,48 @@ def ensure_user(client, project_name: str, username: str, password: str,
 
 
 def start_glance() -> None:
-    """Glance on GLANCE_PORT, unless it runs."""
+    """Glance on GLANCE_PORT with Keystone, unless it runs so (a Glance
+    of an older kick-start, without Keystone, is restarted)."""
+    glance = glance_service.Glance(
+        os.path.join(STATE, 'glance'), GLANCE_PORT, keystone_auth={
+            'auth_url': 'http://127.0.0.1:%d/v3' % KEYSTONE_PORT,
+            'username': GLANCE_SERVICE['username'],
+            'password': credentials()['glance'],
+            'project_name': GLANCE_SERVICE['project']},
+        region=keystone_service.REGION)
     if alive('glance'):
-        print('glance: running on %s' % GLANCE_URL)
-        return
+        if glance_conf_current(glance):
+            say('glance: running on %s' % GLANCE_URL)
+            return
+        say('glance: configuration changed, restarting')
+        stop_recorded('glance')
     check_port_free(GLANCE_PORT, 'Glance', 'TROVE_CLONE_GLANCE_PORT')
-    glance = glance_service.Glance(os.path.join(STATE, 'glance'),
-                                   GLANCE_PORT)
     os.makedirs(glance.state_dir, exist_ok=True)
     glance.start()
     record('glance', glance.process.pid)
-    print('glance: started on %s (pid %d)'
-          % (GLANCE_URL, glance.process.pid))
+    say('glance: started on %s (pid %d)'
+        % (GLANCE_URL, glance.process.pid))
+
+
+def glance_conf_current(glance: glance_service.Glance) -> bool:
+    """Whether the running Glance's configuration is the one it would be
+    started with now."""
+    try:
+        with open(os.path.join(glance.state_dir, 'glance-api.conf')) as conf:
+            return conf.read() == glance.conf_text()
+    except FileNotFoundError:
+        return False
+
+
+def glance_client_as_service() -> glance_client.Client:
+    """python-glanceclient as the trove service user (its images are
+    private to the service project)."""
+    keystone = keystone_service.Keystone(
+        os.path.join(STATE, 'keystone'), KEYSTONE_PORT,
+        admin_password=credentials()['admin'])
+    session = keystone.session(SERVICE['username'], credentials()['trove'],
+                               SERVICE['project'])
+    return glance_client.Client('2', endpoint=GLANCE_URL, session=session)
 
 
 # --- configuration ----------------------------------------------------------
@@ -472,6 +524,17 @@ def conf_text(datastore: str, guest_transport_url: str | None = None
         'address_pool = %s' % ADDRESS_POOL,
         '[glance]',
         'endpoint = %s' % GLANCE_URL,
+        # Glance validates tokens: the daemons and trove-manage reach it as
+        # the trove service user, through the catalog.
+        'auth_type = keystone',
+        '[service_credentials]',
+        'auth_url = http://127.0.0.1:%d/v3' % KEYSTONE_PORT,
+        'username = %s' % SERVICE['username'],
+        'password = %s' % credentials()['trove'],
+        'project_name = %s' % SERVICE['project'],
+        'user_domain_name = Default',
+        'project_domain_name = Default',
+        'region_name = %s' % keystone_service.REGION,
         '[keystone_authtoken]',
         'www_authenticate_uri = http://127.0.0.1:%d/v3' % KEYSTONE_PORT,
         'auth_url = http://127.0.0.1:%d/v3' % KEYSTONE_PORT,
@@ -581,14 +644,15 @@ def start_daemons(conf: str, conf_changed: bool) -> None:
     """Migrate the control database, then start the daemons that do not
     run (all of them again when trove.conf changed)."""
     manage(conf, 'db_sync')
+    say('control database: migrated')
     running = [daemon for daemon in DAEMONS if alive(daemon)]
     if conf_changed and running:
-        print('trove.conf changed: restarting %s' % ', '.join(running))
+        say('trove.conf changed: restarting %s' % ', '.join(running))
         for daemon in running:
             stop_recorded(daemon)
     for daemon in DAEMONS:
         if alive(daemon):
-            print('%s: running (pid %d)' % (daemon, recorded_pid(daemon)))
+            say('%s: running (pid %d)' % (daemon, recorded_pid(daemon)))
             continue
         if daemon == 'trove-api':
             check_port_free(API_PORT, 'trove-api', 'TROVE_CLONE_API_PORT')
@@ -602,7 +666,7 @@ def start_daemons(conf: str, conf_changed: bool) -> None:
         finally:
             log.close()
         record(daemon, child.pid)
-        print('%s: started (pid %d)' % (daemon, child.pid))
+        say('%s: started (pid %d)' % (daemon, child.pid))
         if daemon == 'trove-api':
             wait_for_api(child)
 
@@ -629,7 +693,7 @@ def ensure_flavor(conf: str) -> None:
     ids = [line.split()[0] for line in listing.splitlines()[1:] if line]
     if '1' not in ids:
         manage(conf, 'flavor_create', '1', 'm1.tiny', '512', '1', '1')
-        print('flavor 1 (m1.tiny): created')
+        say('flavor 1 (m1.tiny): created')
 
 
 # --- guest image and datastore ----------------------------------------------
@@ -656,13 +720,14 @@ def upload_image(datastore: str, version: str) -> str:
         engine = 'mysql'
     name = 'trove-guest-%s-%s' % (datastore, version)
     tags = ['trove', datastore]
-    client = glance_client.Client('2', endpoint=GLANCE_URL,
-                                  token='trovestack')
+    client = glance_client_as_service()
     image_id = find_image(client, name, tags)
     if image_id:
-        print('image %s: in Glance (%s)' % (name, image_id))
+        say('image %s: in Glance (%s)' % (name, image_id))
         return image_id
     output = os.path.join(STATE, 'images')
+    say('image %s: building it with tools/build-guest-image %s %s'
+        % (name, engine, version))
     result = subprocess.run(
         [sys.executable, os.path.join(ROOT, 'tools', 'build-guest-image'),
          engine, version, '--output', output],
@@ -670,14 +735,14 @@ def upload_image(datastore: str, version: str) -> str:
     if result.returncode:
         raise StackError('tools/build-guest-image %s %s failed: %s' % (
             engine, version, result.stderr.strip()))
-    print('built %s' % result.stdout.strip())
+    say('built %s' % result.stdout.strip())
     path = os.path.join(output, '%s-%s.tar.gz' % (engine, version))
     image = client.images.create(name=name, visibility='private',
                                  disk_format='qcow2',
                                  container_format='bare', tags=tags)
     with open(path, 'rb') as data:
         client.images.upload(image['id'], data)
-    print('image %s: uploaded to Glance (%s)' % (name, image['id']))
+    say('image %s: uploaded to Glance (%s)' % (name, image['id']))
     return image['id']
 
 
@@ -687,14 +752,14 @@ def register_datastore(conf: str, datastore: str, version: str,
     version, as the Trove guides do, with its configuration rules."""
     manager = DATASTORES[datastore][2]
     manage(conf, 'datastore_update', datastore, '')
-    print(manage(conf, 'datastore_version_update', datastore, version,
-                 manager, image_id, '', '1'))
-    print(manage(conf, 'datastore_update', datastore, version))
+    say(manage(conf, 'datastore_version_update', datastore, version,
+               manager, image_id, '', '1'))
+    say(manage(conf, 'datastore_update', datastore, version))
     rules = os.path.join(ROOT, 'trove_clone', 'templates', datastore,
                          'validation-rules.json')
     if os.path.exists(rules):
-        print(manage(conf, 'db_load_datastore_config_parameters',
-                     datastore, version, rules))
+        say(manage(conf, 'db_load_datastore_config_parameters',
+                   datastore, version, rules))
 
 
 # --- commands ---------------------------------------------------------------
@@ -705,6 +770,10 @@ def install_env() -> dict:
     env = dict(os.environ)
     if 'PYTHON' in env and not shutil.which(env['PYTHON']):
         del env['PYTHON']
+    # Their timed lines count from trovestack's start; pip's output goes
+    # to the deployment's logs.
+    env['TROVESTACK_STARTED'] = repr(STARTED)
+    env.setdefault('TROVE_CLONE_INSTALL_LOGS', LOGS)
     return env
 
 
@@ -715,7 +784,8 @@ def usage_text(datastore: str, version: str, conf: str, openrc: str) -> str:
         '\ntrove_clone is up with %(ds)s %(v)s as the default datastore.\n'
         'Configuration %(conf)s, logs in %(logs)s,\n'
         'servers and volumes in %(local)s.\n'
-        'Passwords (Keystone admin, trove service user, demo) in '
+        'Passwords (Keystone admin, trove and glance service users, demo) '
+        'in '
         '%(credentials)s (mode 0600).\n\n'
         'Create an instance and connect to it:\n\n'
         '  source %(openrc)s\n'
@@ -741,8 +811,13 @@ def kick_start(datastore: str, version: str | None) -> int:
     version = version or DATASTORES[datastore][1]
     install_missing()
     os.makedirs(STATE, exist_ok=True)
-    start_keystone()
-    start_glance()
+    credentials()  # made once, before the two threads read them
+    # Glance needs Keystone only to validate the tokens of requests: it
+    # starts (its database migrated) while Keystone starts.
+    with futures.ThreadPoolExecutor(max_workers=1) as pool:
+        glance = pool.submit(start_glance)
+        start_keystone()
+        glance.result()
     conf, changed = write_conf(datastore, ensure_guest_vhost())
     os.makedirs(local_state_dir(), exist_ok=True)
     start_daemons(conf, changed)
@@ -750,6 +825,7 @@ def kick_start(datastore: str, version: str | None) -> int:
     image_id = upload_image(datastore, version)
     register_datastore(conf, datastore, version, image_id)
     openrc = write_openrc()
+    say('kick-start done')
     print(usage_text(datastore, version, conf, openrc))
     return 0
 
@@ -819,9 +895,13 @@ GROUPS = {
 def install_missing() -> None:
     """Install the services and the Keystone and Glance virtualenvs that
     are missing (the wrapper installed this checkout already)."""
-    for script in ('install-services', 'install-openstack-services'):
-        subprocess.run([os.path.join(ROOT, 'tools', script)], check=True,
-                       env=install_env())
+    services = subprocess.run(
+        [os.path.join(ROOT, 'tools', 'install-services')], check=True,
+        env=install_env(), stdout=subprocess.PIPE, text=True)
+    say('system services: %s' % ', '.join(services.stdout.splitlines()))
+    # It prints its own timed lines.
+    subprocess.run([os.path.join(ROOT, 'tools', 'install-openstack-services')],
+                   check=True, env=install_env())
 
 
 def install() -> int:

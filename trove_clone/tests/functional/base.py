@@ -72,14 +72,23 @@ class DeploymentTestCase(testtools.TestCase):
 
     @classmethod
     def _start_deployment(cls) -> None:
-        cls.glance = cls._use(glance_service.GlanceFixture()).glance
         database = cls._use(trove_fixtures.ControlDatabase(cls.backend))
         cls.keystone = cls._use(keystone_service.KeystoneFixture(
             cls.token_expiration)).keystone
+        # Glance with Keystone and its default policy, as trovestack runs
+        # it: the admin publicizes images (seed 000).
+        glance_user = cls.keystone.create_project_user(
+            'service', 'glance', 'glance-pw', role='service')
+        cls.glance = cls._use(glance_service.GlanceFixture(keystone_auth={
+            'auth_url': cls.keystone.url, 'username': 'glance',
+            'password': glance_user['password'],
+            'project_name': 'service'})).glance
+        cls.keystone.register_service('image', 'glance', cls.glance.url)
         cls.api = cls._use(trove_fixtures.TroveApi(
             database.url, auth_strategy='keystone',
             glance_endpoint=cls.glance.url, keystone_url=cls.keystone.url,
-            keystone_password=cls.keystone.admin_password))
+            keystone_password=cls.keystone.admin_password,
+            glance_keystone=True))
         cls.keystone.register_service(
             'database', 'trove', cls.api.endpoint + '/v1.0/$(project_id)s')
         cls.alice = cls.keystone.create_project_user(
@@ -106,16 +115,31 @@ class DeploymentTestCase(testtools.TestCase):
         return run_cli(self, self.cli_env(user), argv, expect_failure)
 
     def upload_image(self, name: str, *tags: str) -> str:
-        """Seed 001's ``openstack image create``; returns the image id."""
-        argv = [os.path.join(BIN, 'openstack'), '--os-auth-type', 'none',
-                '--os-endpoint', self.glance.url, 'image', 'create', name,
-                '--private', '--disk-format', 'qcow2', '--container-format',
-                'bare', '--file', GUEST_IMAGE, '--property',
-                'hw_rng_model=virtio']
+        """Seed 001's ``openstack image create`` as the cloud admin;
+        returns the image id."""
+        argv = ['image', 'create', name, '--private', '--disk-format',
+                'qcow2', '--container-format', 'bare', '--file',
+                GUEST_IMAGE, '--property', 'hw_rng_model=virtio']
         for tag in tags:
             argv += ['--tag', tag]
-        argv += ['-f', 'value', '-c', 'id']
-        result = subprocess.run(argv, capture_output=True, text=True,
-                                timeout=120)
+        return self.cli(self.admin, 'openstack', *argv, '-f', 'value',
+                        '-c', 'id').strip()
+
+    def upload_public_image(self, name: str) -> str:
+        """Seed 000's ``openstack image create NAME --disk-format qcow2
+        --container-format bare --public < FILE`` as the admin, exactly
+        as printed; returns the image id."""
+        with open(GUEST_IMAGE, 'rb') as image_file:
+            result = subprocess.run(
+                [os.path.join(BIN, 'openstack'), 'image', 'create', name,
+                 '--disk-format', 'qcow2', '--container-format', 'bare',
+                 '--public'], stdin=image_file, env=self.cli_env(self.admin),
+                capture_output=True, text=True, timeout=120)
         self.assertEqual(0, result.returncode, result.stderr)
-        return result.stdout.strip()
+        fields = {}
+        for line in result.stdout.splitlines():
+            cells = [cell.strip() for cell in line.strip('|').split('|')]
+            if len(cells) == 2:
+                fields[cells[0]] = cells[1]
+        self.assertEqual('public', fields.get('visibility'), result.stdout)
+        return fields['id']

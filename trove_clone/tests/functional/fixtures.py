@@ -161,8 +161,12 @@ class TroveApi(fixtures.Fixture):
                  glance_endpoint: str | None = None,
                  keystone_url: str | None = None,
                  keystone_password: str = '',
-                 extra_conf: str = '', host: str = '127.0.0.1') -> None:
+                 extra_conf: str = '', host: str = '127.0.0.1',
+                 glance_keystone: bool = False) -> None:
         super().__init__()
+        # Glance validates tokens: reach it as Keystone's admin, the
+        # endpoint from the catalog.
+        self.glance_keystone = glance_keystone
         self.host = host
         self.database_url = database_url
         self.auth_strategy = auth_strategy
@@ -202,6 +206,12 @@ class TroveApi(fixtures.Fixture):
                  'connection = %s' % self.database_url]
         if self.glance_endpoint:
             lines += ['[glance]', 'endpoint = %s' % self.glance_endpoint]
+        if self.glance_keystone:
+            lines += ['auth_type = keystone', '[service_credentials]',
+                      'auth_url = %s' % self.keystone_url,
+                      'username = admin',
+                      'password = %s' % self.keystone_password,
+                      'project_name = admin']
         if self.keystone_url:
             parsed = urllib.parse.urlparse(self.keystone_url)
             lines += ['[keystone_authtoken]',

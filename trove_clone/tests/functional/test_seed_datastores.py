@@ -40,7 +40,7 @@ class _SeedWalkthrough(base.DeploymentTestCase):
         self.seed_001()
 
     def seed_000(self) -> None:
-        glance_id = self.upload_image('mysql-5.5')
+        glance_id = self.upload_public_image('mysql-5.5')
         self.assertIn("Datastore 'mysql' updated",
                       self.manage('datastore_update', 'mysql', ''))
         self.assertEqual(

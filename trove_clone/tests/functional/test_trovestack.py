@@ -106,11 +106,13 @@ class TroveStackTest(testtools.TestCase):
                 recorded[name] = int(pid_file.read())
         return recorded
 
-    def openrc_env(self) -> dict[str, str]:
-        """The environment after ``source openrc`` (the demo user)."""
+    def openrc_env(self, *args: str) -> dict[str, str]:
+        """The environment after ``source openrc [ARGS]`` (the demo user,
+        ``admin``: the admin)."""
         openrc = os.path.join(self.state, 'openrc')
         result = subprocess.run(
-            ['bash', '-c', '. "$0" >/dev/null && env -0', openrc],
+            ['bash', '-c', '. "$0" "$@" >/dev/null && env -0', openrc,
+             *args],
             env=self.env, capture_output=True, text=True, timeout=30,
             check=True)
         return dict(item.split('=', 1) for item in
@@ -196,6 +198,9 @@ class TroveStackTest(testtools.TestCase):
                       '--users app:app-password', output)
         pids = self.recorded()
         self.assertEqual(SERVICES, set(pids))
+        # Each step is shown with its time.
+        self.assertRegex(output, r'(?m)^\[ *\d+\.\ds\] keystone: started on ')
+        self.assertRegex(output, r'(?m)^\[ *\d+\.\ds\] kick-start done$')
         for daemon in ('trove-api', 'trove-taskmanager', 'trove-conductor'):
             self.assertTrue(os.path.exists(os.path.join(
                 self.state, 'logs', daemon + '.log')), daemon)
@@ -212,8 +217,9 @@ class TroveStackTest(testtools.TestCase):
             passwords = dict(line.strip().split('=', 1) for line in source
                              if '=' in line)
         self.assertEqual({'KEYSTONE_ADMIN_PASSWORD', 'TROVE_SERVICE_PASSWORD',
-                          'DEMO_PASSWORD'}, set(passwords))
-        self.assertEqual(3, len(set(passwords.values())))
+                          'DEMO_PASSWORD', 'GLANCE_SERVICE_PASSWORD'},
+                         set(passwords))
+        self.assertEqual(4, len(set(passwords.values())))
         self.assertNotIn('secret', passwords.values())
         env = self.openrc_env()
         self.assertEqual('demo', env['OS_USERNAME'])
@@ -222,6 +228,24 @@ class TroveStackTest(testtools.TestCase):
         # which configuration.
         self.assertIn('up to date', self.cli(env, 'trove-manage',
                                              'db_version').stdout)
+        # Seed 000, step 2, as the admin: Glance has Keystone and its
+        # default policy, so the admin publicizes an image; the demo
+        # member may not.
+        admin = self.openrc_env('admin')
+        self.assertEqual('admin', admin['OS_USERNAME'])
+        with open(base.GUEST_IMAGE, 'rb') as image_file:
+            created = subprocess.run(
+                ['openstack', 'image', 'create', 'mysql-5.5', '--disk-format',
+                 'qcow2', '--container-format', 'bare', '--public'],
+                stdin=image_file, env=admin, capture_output=True, text=True,
+                timeout=180)
+        self.assertEqual(0, created.returncode, created.stderr)
+        self.assertRegex(created.stdout, r'\| visibility +\| public +\|')
+        refused = self.cli(env, 'openstack', 'image', 'create', 'demo-5.5',
+                           '--disk-format', 'qcow2', '--container-format',
+                           'bare', '--public', check=False)
+        self.assertNotEqual(0, refused.returncode)
+        self.assertIn('publicize_image', refused.stderr)
         # Seed 004: glance-manage db ... against this deployment's Glance.
         version = self.cli(env, 'glance-manage', 'db', 'version').stdout
         self.assertRegex(version.strip().splitlines()[-1],

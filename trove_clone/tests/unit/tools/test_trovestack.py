@@ -2,8 +2,10 @@
 STATE/credentials (0600), reused on a rerun, written into a 0600
 trove.conf; no fixed password anywhere."""
 import importlib.util
+import io
 import os
 import stat
+import time
 from unittest import mock
 
 import fixtures
@@ -43,8 +45,9 @@ class CredentialsTest(testtools.TestCase):
         passwords = self.trovestack.credentials()
         path = os.path.join(self.state, 'credentials')
         self.assertEqual(0o600, mode(path))
-        self.assertEqual({'admin', 'trove', 'demo'}, set(passwords))
-        self.assertEqual(3, len(set(passwords.values())))
+        self.assertEqual({'admin', 'trove', 'demo', 'glance'},
+                         set(passwords))
+        self.assertEqual(4, len(set(passwords.values())))
         for password in passwords.values():
             self.assertGreaterEqual(len(password), 20)
             self.assertNotIn(password, ('secret', 'demo-password'))
@@ -68,6 +71,63 @@ class CredentialsTest(testtools.TestCase):
         self.assertNotIn('secret', text)
         # Unchanged on a rerun, so that kick-start restarts nothing.
         self.assertFalse(self.trovestack.write_conf('redis')[1])
+
+    def test_conf_reaches_glance_as_the_service_user(self) -> None:
+        self.trovestack.local_state_dir = lambda: os.path.join(
+            self.state, 'local')
+        with open(self.trovestack.write_conf('redis')[0]) as conf:
+            text = conf.read()
+        glance = text.split('[glance]\n', 1)[1].split('\n[', 1)[0]
+        self.assertIn('auth_type = keystone', glance)
+        service = text.split('[service_credentials]\n', 1)[1].split(
+            '\n[', 1)[0]
+        self.assertIn('username = trove\n', service)
+        self.assertIn('project_name = service\n', service)
+        self.assertIn('auth_url = http://127.0.0.1:', service)
+        self.assertIn('password = %s\n'
+                      % self.trovestack.credentials()['trove'], service)
+
+    def test_glance_runs_with_keystone(self) -> None:
+        paste = os.path.join(self.state, 'paste.ini')
+        self.useFixture(fixtures.MockPatchObject(
+            self.trovestack.glance_service.Glance, '_paste_ini',
+            lambda glance: paste))
+        glance = self.trovestack.glance_service.Glance(
+            os.path.join(self.state, 'glance'), 1, keystone_auth={
+                'auth_url': 'http://127.0.0.1:2/v3', 'username': 'glance',
+                'password': self.trovestack.credentials()['glance'],
+                'project_name': 'service'})
+        text = glance.conf_text()
+        self.assertIn('flavor = keystone\n', text)
+        self.assertIn('[keystone_authtoken]\n', text)
+        self.assertIn('password = %s\n'
+                      % self.trovestack.credentials()['glance'], text)
+        # Glance's default policy, not the legacy rules.
+        self.assertNotIn('enforce_new_defaults', text)
+        self.assertNotIn('enforce_scope', text)
+        self.assertFalse(self.trovestack.glance_conf_current(glance))
+        # The functional tests' Glance without Keystone: no roles, legacy
+        # rules.
+        anonymous = self.trovestack.glance_service.Glance(
+            os.path.join(self.state, 'anonymous'), 1).conf_text()
+        self.assertIn('flavor = \n', anonymous)
+        self.assertIn('enforce_new_defaults = false\n', anonymous)
+        self.assertNotIn('[keystone_authtoken]', anonymous)
+
+
+class SayTest(testtools.TestCase):
+    """kick-start's lines carry the seconds since trovestack began."""
+
+    def test_elapsed_from_the_wrapper_clock(self) -> None:
+        self.useFixture(fixtures.EnvironmentVariable(
+            'TROVESTACK_STARTED', '%f' % (time.time() - 12.3)))
+        trovestack = load_trovestack(self.useFixture(
+            fixtures.TempDir()).path)
+        output = io.StringIO()
+        self.useFixture(fixtures.MonkeyPatch('sys.stdout', output))
+        trovestack.say('keystone: started')
+        self.assertRegex(output.getvalue(),
+                         r'^\[  1[23]\.\ds\] keystone: started\n$')
 
 
 class GuestVhostTest(testtools.TestCase):
