@@ -74,6 +74,7 @@ from glanceclient import exc as glance_exc
 from keystoneauth1 import exceptions as ks_exc
 
 from trove_clone.common import engines
+from trove_clone.common import processes
 from trove_clone.common import secrets as trove_secrets
 from trove_clone.localstack import glance as glance_service
 from trove_clone.localstack import keystone as keystone_service
@@ -171,21 +172,8 @@ def say(message: str) -> None:
 
 # --- processes --------------------------------------------------------------
 
-def pid_alive(pid: int | None) -> bool:
-    """Whether ``pid`` runs (a zombie, dead but not reaped, does not)."""
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open('/proc/%d/stat' % pid) as proc_stat:
-            return proc_stat.read().rsplit(') ', 1)[-1][:1] != 'Z'
-    except OSError:
-        return True
+#: Whether a pid runs (a zombie, dead but not reaped, does not).
+pid_alive = processes.alive
 
 
 def recorded_pid(name: str) -> int | None:

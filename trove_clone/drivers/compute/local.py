@@ -31,6 +31,7 @@ from oslo_log import log as logging
 from oslo_utils import uuidutils
 
 from trove_clone.common import exception
+from trove_clone.common import processes
 from trove_clone.common import secrets
 from trove_clone.conf import CONF
 from trove_clone import drivers
@@ -43,18 +44,8 @@ GUEST_CONF = 'etc/trove/trove-guestagent.conf'
 USER_DATA = 'var/lib/cloud/user-data'
 
 
-def process_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        with open('/proc/%d/stat' % pid) as stat:
-            return stat.read().split(') ')[-1][0] != 'Z'
-    except OSError:
-        return False
+#: Whether a server's (or its creator's) process runs.
+process_alive = processes.alive
 
 
 def processes_in(directory: str) -> list[int]:

@@ -18,6 +18,7 @@ from oslo_log import log as logging
 from oslo_utils import uuidutils
 
 from trove_clone.common import exception
+from trove_clone.common import processes
 from trove_clone.common import secrets
 from trove_clone.conf import CONF
 from trove_clone.drivers.volume import base
@@ -33,20 +34,6 @@ def _run(volume_id: str, operation: str, argv: list[str]) -> None:
         raise exception.VolumeOperationFailed(
             volume=volume_id, operation=operation,
             reason=(result.stderr or result.stdout).strip()[-300:])
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open('/proc/%d/stat' % pid) as stat:
-            return stat.read().split(') ')[-1][0] != 'Z'
-    except OSError:
-        return False
 
 
 def loop_mounts_work() -> bool:
@@ -92,7 +79,8 @@ class LocalVolumeDriver(base.VolumeDriver):
         # A volume whose creating process died before it was made never
         # will be: it is a failed one.
         creator = view.pop('creator', None)
-        if view['status'] == 'creating' and creator and not _alive(creator):
+        if view['status'] == 'creating' and creator and \
+                not processes.alive(creator):
             view['status'] = 'error'
         view['mountpoint'] = self._mountpoint(volume['id']) \
             if volume['attached_to'] else None

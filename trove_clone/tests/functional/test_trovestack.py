@@ -19,6 +19,7 @@ import fixtures
 import redis
 import testtools
 
+from trove_clone.common import processes
 from trove_clone.tests.functional import base
 from trove_clone.tests.functional import fixtures as trove_fixtures
 
@@ -29,19 +30,6 @@ ADDRESS_NETWORK = '127.77.236.0/24'
 SERVICES = {'keystone', 'glance', 'trove-api', 'trove-taskmanager',
             'trove-conductor'}
 WAIT = 300
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie does not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        with open('/proc/%d/stat' % pid) as stat:
-            return stat.read().rsplit(') ', 1)[-1][:1] != 'Z'
-    except OSError:
-        return False
 
 
 def free_ports(count: int) -> list[int]:
@@ -293,5 +281,5 @@ class TroveStackTest(testtools.TestCase):
         stopped = self.trovestack('stop')
         for name, pid in pids.items():
             self.assertIn('%s: stopped' % name, stopped)
-            self.assertFalse(pid_alive(pid), name)
+            self.assertFalse(processes.alive(pid), name)
         self.assertEqual({}, self.recorded())
