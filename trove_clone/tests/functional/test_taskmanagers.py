@@ -122,7 +122,12 @@ class TwoTaskmanagersTest(deployment.DeploymentTestCase):
         """Flow uuid -> the jobboard name of its claim's owner."""
         found = {}
         for job in self.board.iterjobs(ensure_fresh=True):
-            owner = self.board.find_owner(job)
+            try:
+                owner = self.board.find_owner(job)
+            except TypeError:
+                # taskflow's Redis board reads the owner key after seeing
+                # it exist; a claim released in between decodes None.
+                continue
             if owner:
                 found[job.details.get('flow_uuid')] = owner
         return found

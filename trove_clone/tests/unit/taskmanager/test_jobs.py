@@ -94,9 +94,13 @@ class SavedFlowTest(base.TestCase):
         can be rebuilt: the factory is in the first (only) write."""
         writes = []
         real = jobs._RetryingConnection.__getattr__
+        # Only this thread's: flows of earlier tests may still be
+        # finishing in the executors' threads of this process.
+        this_thread = threading.get_ident()
 
         def spy(connection, name):
-            if name in ('save_logbook', 'update_flow_details'):
+            if name in ('save_logbook', 'update_flow_details') and \
+                    threading.get_ident() == this_thread:
                 writes.append(name)
             return real(connection, name)
         self.useFixture(fixtures.MonkeyPatch(
