@@ -305,24 +305,11 @@ class WaitForAgent(base.InstanceTask):
 
 
 class PostUpgrade(base.InstanceTask):
-    """Have the new image's guest bring the data over, once: a flow
-    resumed after its taskmanager died during this step finds the guest
-    past it (building, healthy, or failed) and leaves the outcome to the
-    wait that follows; asked again, the guest would find its saved copy
-    gone and fail an upgrade that worked."""
-
     step = 'post_upgrade'
 
     def execute(self, context, instance_id, upgrade_info):
         context = base.context_of(context)
         row = db_instances.get(context, instance_id)
-        status = base.run_step(
-            self.step, CONF.agent_call_high_timeout,
-            lambda: base.guest_for(row).get_status(context))['status']
-        if statuses.service_status(status) is not statuses.SHUTDOWN:
-            LOG.info('Instance %s: its guest ran post_upgrade already (it '
-                     'is %s).', instance_id, status)
-            return
         base.run_step(self.step, CONF.usage_timeout,
                       lambda: base.guest_for(row).post_upgrade(
                           context, upgrade_info))

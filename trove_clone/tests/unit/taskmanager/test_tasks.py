@@ -300,19 +300,6 @@ class RevertTest(TaskTestCase):
                     flow_failures={'resize server': failure})
         self.guest.start_db.assert_called_once()
 
-    def test_post_upgrade_is_asked_once(self) -> None:
-        """A resumed upgrade does not ask a guest already past
-        post_upgrade again (its saved copy is gone by then)."""
-        task = guest_tasks.PostUpgrade()
-        for status in ('building', 'healthy', 'failed to spawn'):
-            self.guest.get_status.return_value = {'status': status}
-            task.execute(self.ctx, self.instance_id, {'from': '6.2'})
-        self.guest.post_upgrade.assert_not_called()
-        self.guest.get_status.return_value = {'status': 'shutdown'}
-        task.execute(self.ctx, self.instance_id, {'from': '6.2'})
-        self.guest.post_upgrade.assert_called_once_with(mock.ANY,
-                                                        {'from': '6.2'})
-
     def test_update_flavor_revert_sends_the_old_sizes(self) -> None:
         task = guest_tasks.UpdateFlavor()
         task.execute(self.ctx, self.instance_id, '2')
