@@ -51,6 +51,7 @@ class Manager:
         self.engine = None
         self.manager_name: str | None = None
         self._lock = threading.Lock()
+        self._upgrade_lock = threading.Lock()
         self._conductor = None
         self._modules = module_manager.ModuleManager()
 
@@ -223,6 +224,19 @@ class Manager:
         return info
 
     def post_upgrade(self, context, upgrade_info: dict) -> None:
+        """Bring the saved data over to this image's engine, once: asked
+        again (a taskmanager resumed the upgrade after dying during this
+        call), it waits for the first call and then does nothing."""
+        with self._upgrade_lock:
+            prepared = state.load() or {}
+            if not prepared.get('upgrade_pending') and \
+                    self.status == 'healthy':
+                LOG.info('post_upgrade asked again after it finished: '
+                         'nothing to do.')
+                return
+            self._post_upgrade(upgrade_info)
+
+    def _post_upgrade(self, upgrade_info: dict) -> None:
         self.engine = loader.lifecycle(self.manager_name)
         self._set_status('building')
         try:

@@ -51,3 +51,34 @@ class HeartbeatTest(base.TestCase):
         self.assertEqual('new', self.conductor.beats[-1]['service_status'])
         self.assertEqual({'status': 'new', 'error': None},
                          self.agent.get_status(None))
+
+
+class PostUpgradeOnceTest(base.TestCase):
+    """post_upgrade asked again once it finished (a resumed upgrade flow)
+    does nothing: the saved copy it would look for is gone."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.volume = self.useFixture(fixtures.TempDir()).path
+        self.conf.config(guest_volume=self.volume)
+        self.agent = manager.Manager('instance-1')
+        self.agent._conductor = RecordingConductor()
+        self.agent.manager_name = 'redis'
+        self.calls = []
+        self.useFixture(fixtures.MonkeyPatch(
+            'trove_clone.guestagent.manager.Manager._post_upgrade',
+            lambda agent, info: (self.calls.append(info),
+                                 manager.state.save('redis'),
+                                 agent._set_status('healthy'))))
+
+    def test_second_call_after_the_first_finished_does_nothing(self):
+        manager.state.save('redis', upgrade_pending=True)
+        self.agent.post_upgrade(None, {'copy': 'x'})
+        self.agent.post_upgrade(None, {'copy': 'x'})
+        self.assertEqual([{'copy': 'x'}], self.calls)
+
+    def test_pending_upgrade_runs(self) -> None:
+        manager.state.save('redis', upgrade_pending=True)
+        self.agent._set_status('healthy')
+        self.agent.post_upgrade(None, {'copy': 'y'})
+        self.assertEqual([{'copy': 'y'}], self.calls)
