@@ -281,8 +281,15 @@ class PreUpgrade(base.InstanceTask):
                                  context, target))
 
 
+#: Guest statuses of an agent still starting (or bringing data over):
+#: post_upgrade must not be asked before it has read its saved state.
+BOOTING = ('new', 'building')
+
+
 class WaitForAgent(base.InstanceTask):
-    """Wait until the (rebuilt) server's guest agent answers."""
+    """Wait until the (rebuilt) server's guest agent answers and has
+    booted (read its saved state; a post_upgrade asked by a flow before
+    this one died has finished)."""
 
     step = 'rebuild'
 
@@ -297,11 +304,15 @@ class WaitForAgent(base.InstanceTask):
         while True:
             try:
                 guest.ping(context)
-                return
+                if guest.get_status(context)['status'] not in BOOTING:
+                    return
+                if time.monotonic() > give_up:
+                    raise base.StepFailed('rebuild', 'the guest agent did '
+                                          'not finish starting')
             except exception.TroveError as error:
                 if time.monotonic() > give_up:
                     raise base.StepFailed('rebuild', error.message)
-                time.sleep(CONF.state_poll_interval)
+            time.sleep(CONF.state_poll_interval)
 
 
 class PostUpgrade(base.InstanceTask):
