@@ -1,0 +1,1 @@
+"""Backup storage: where backup streams are kept (see ``base.py``)."""
