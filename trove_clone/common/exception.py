@@ -432,3 +432,35 @@ class ConfigurationAlreadyExists(BadRequest):
 
 class RPCRefused(Forbidden):
     message_template = 'Refused RPC %(method)s: %(reason)s.'
+
+
+# --- backups (issue 15) -------------------------------------------------------
+
+class BackupNotFound(NotFound):
+    message_template = 'Backup %(backup)s cannot be found.'
+
+
+class BackupFileNotFound(NotFound):
+    message_template = ('Backup file in %(location)s was not found in the '
+                        'object storage.')
+
+
+class BackupStorageError(TroveError):
+    message_template = 'Backup storage failed: %(reason)s'
+
+
+class BackupNotCompleteError(Conflict):
+    message_template = ('Unable to create instance because backup '
+                        '%(backup_id)s is not completed. Actual state: '
+                        '%(state)s.')
+
+
+class RestoreBackupIntegrityError(Conflict):
+    message_template = ('Backup %(backup_id)s cannot be restored: '
+                        '%(reason)s')
+
+
+class BackupTooLarge(Forbidden):
+    message_template = ('Backup is too large for given flavor or volume. '
+                        'Backup size: %(backup_size)s GBs. Available size: '
+                        '%(disk_size)s GBs.')
