@@ -4,6 +4,7 @@ import itertools
 from oslo_config import cfg
 
 from trove_clone.conf import api
+from trove_clone.conf import backup
 from trove_clone.conf import database
 from trove_clone.conf import default
 from trove_clone.conf import drivers
@@ -18,7 +19,7 @@ from trove_clone.conf import taskflow
 from trove_clone.conf import taskmanager
 from trove_clone.conf import upgrade_levels
 
-_MODULES = (api, default, drivers, guest, modules, quota, rpc, database,
+_MODULES = (api, backup, default, drivers, guest, modules, quota, rpc, database,
             glance, local, service_credentials, taskflow, taskmanager,
             upgrade_levels)
 
