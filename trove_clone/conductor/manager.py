@@ -13,7 +13,9 @@ from trove_clone.common import secrets
 from trove_clone.common import rpc
 from trove_clone.common import statuses
 from trove_clone.conductor import rpcapi
+from trove_clone.db import backups as db_backups
 from trove_clone.db import instances as db_instances
+from trove_clone.services import backups as backup_service
 
 LOG = logging.getLogger(__name__)
 
@@ -42,7 +44,8 @@ class Manager:
             self._keys[instance_id] = key
         return key
 
-    def _open(self, instance_id: str, payload: dict, sent: float) -> dict:
+    def _open(self, instance_id: str, payload: dict, sent: float,
+              method: str = 'heartbeat') -> dict:
         """The payload, unsealed with the instance's key.
 
         :raises: crypto.UnsealError when it does not decrypt, or was not
@@ -56,7 +59,7 @@ class Manager:
         if envelope.is_envelope(payload):
             opened = envelope.Opener(
                 key, rpcapi.target(instance_id), self._replays).open(
-                    payload, 'heartbeat')
+                    payload, method)
             if opened.args.get('sent') != sent or \
                     not isinstance(opened.args.get('payload'), dict):
                 raise envelope.EnvelopeRefused('the sealed time differs')
@@ -95,3 +98,42 @@ class Manager:
                                              sent):
             LOG.debug('Stale heartbeat of %s (sent %s) dropped.',
                       instance_id, sent)
+
+    def update_backup(self, context, instance_id: str, backup_id: str,
+                      payload: dict, sent: float) -> None:
+        """Record what a guest reports of a backup of its instance: only
+        when sealed with that instance's key, for a backup of that
+        instance still running, and newer than the last report."""
+        try:
+            opened = self._open(instance_id, payload, sent,
+                                'update_backup')
+        except exception.InstanceNotFound:
+            LOG.debug('Backup report of deleted instance %s dropped.',
+                      instance_id)
+            return
+        except crypto.UnsealError as error:
+            LOG.warning('Backup report for instance %s rejected: %s.',
+                        instance_id, error)
+            return
+        except envelope.EnvelopeRefused as refused:
+            LOG.warning('Backup report for instance %s rejected: %s.',
+                        instance_id, refused.reason)
+            return
+        if opened.get('backup_id', backup_id) != backup_id:
+            LOG.warning('Backup report for instance %s rejected: it was '
+                        'sealed for another backup.', instance_id)
+            return
+        try:
+            values = backup_service.report_values(opened)
+        except ValueError as error:
+            LOG.warning('Report of backup %s of instance %s dropped: %s.',
+                        backup_id, instance_id, error)
+            return
+        if db_backups.record_report(context, backup_id, instance_id, values,
+                                    sent):
+            LOG.info('Backup %s of instance %s: %s.', backup_id,
+                     instance_id, values['state'])
+        else:
+            LOG.info('Report of backup %s (%s, sent %s) dropped: not a '
+                     'running backup of instance %s, or stale.', backup_id,
+                     values['state'], sent, instance_id)

@@ -19,9 +19,9 @@ from trove_clone.conf import taskflow
 from trove_clone.conf import taskmanager
 from trove_clone.conf import upgrade_levels
 
-_MODULES = (api, backup, default, drivers, guest, modules, quota, rpc, database,
-            glance, local, service_credentials, taskflow, taskmanager,
-            upgrade_levels)
+_MODULES = (api, backup, default, drivers, guest, modules, quota, rpc,
+            database, glance, local, service_credentials, taskflow,
+            taskmanager, upgrade_levels)
 
 
 def list_opts() -> list:

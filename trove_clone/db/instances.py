@@ -189,24 +189,35 @@ def begin_action(context, instance_id: str, task: statuses.Task,
     """Start ``task`` if the instance can take an action now: no task (or
     RESTART_REQUIRED), server ACTIVE, a service status that allows
     actions. One caller wins; the others get False."""
-    allowed = [status.code for status in statuses.ACTION_ALLOWED]
     with _facade.writer.using(context) as session:
-        table = Instance.__table__
-        service_table = ServiceStatus.__table__
-        ready = sa.exists().where(
-            service_table.c.instance_id == table.c.id,
-            service_table.c.status_id.in_(allowed))
-        now = models.utcnow()
-        changed = session.execute(table.update().where(
-            table.c.id == instance_id, table.c.deleted.is_(False),
-            table.c.task_id.in_((statuses.NONE.code,
-                                 statuses.RESTART_REQUIRED.code)),
-            table.c.server_status == 'ACTIVE', ready).values(
-            task_id=task.code, task_description=task.description,
-            task_start_time=now, updated=now)).rowcount == 1
-        if changed and service is not None:
-            _set_service(session, instance_id, service)
-        return changed
+        return begin_action_in(session, instance_id, task, service)
+
+
+def begin_action_in(session, instance_id: str, task: statuses.Task,
+                    service: statuses.ServiceStatus | None = None,
+                    project_id: str | None = None) -> bool:
+    """begin_action within the caller's transaction ``session`` (and,
+    with ``project_id``, only for an instance of that project)."""
+    allowed = [status.code for status in statuses.ACTION_ALLOWED]
+    table = Instance.__table__
+    service_table = ServiceStatus.__table__
+    ready = sa.exists().where(
+        service_table.c.instance_id == table.c.id,
+        service_table.c.status_id.in_(allowed))
+    now = models.utcnow()
+    statement = table.update().where(
+        table.c.id == instance_id, table.c.deleted.is_(False),
+        table.c.task_id.in_((statuses.NONE.code,
+                             statuses.RESTART_REQUIRED.code)),
+        table.c.server_status == 'ACTIVE', ready).values(
+        task_id=task.code, task_description=task.description,
+        task_start_time=now, updated=now)
+    if project_id is not None:
+        statement = statement.where(table.c.tenant_id == project_id)
+    changed = session.execute(statement).rowcount == 1
+    if changed and service is not None:
+        _set_service(session, instance_id, service)
+    return changed
 
 
 @db_api.retry_on_locked

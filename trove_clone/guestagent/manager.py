@@ -310,6 +310,21 @@ class Manager:
     def is_root_enabled(self, context) -> bool:
         return self._capability('accounts').is_root_enabled()
 
+    # --- backups -------------------------------------------------------------
+    def create_backup(self, context, backup_info: dict) -> None:
+        """Placeholder until the guest's backup capability lands (bk-guest
+        replaces it): the backup is reported FAILED at once, so that the
+        taskmanager gives the instance back without waiting for its
+        backup_timeout."""
+        if self._conductor is None:
+            self._conductor = conductor_rpcapi.ConductorAPI(
+                key=CONF.instance_rpc_encr_key or None)
+        self._conductor.update_backup(
+            trove_context.admin_context(), self.instance_id,
+            backup_info['id'], {'state': 'FAILED', 'reason': 'This guest '
+                                'agent cannot take backups.'},
+            time.time())
+
 
 def boot(agent: Manager) -> None:
     """Start the engine an earlier prepare left on the volume, if any."""

@@ -13,6 +13,7 @@ from trove_clone.conf import CONF
 from trove_clone.db import instances as db_instances
 from trove_clone.taskmanager import flows  # noqa: F401 - the package
 from trove_clone.taskmanager.flows import actions
+from trove_clone.taskmanager.flows import backup
 from trove_clone.taskmanager.flows import configuration
 from trove_clone.taskmanager.flows import create
 from trove_clone.taskmanager.flows import delete
@@ -107,3 +108,16 @@ class Manager:
             'md5': md5, 'include_clustered': include_clustered,
             'batch_size': batch_size, 'batch_delay': batch_delay,
             'force': force})
+
+    def create_backup(self, context, backup_id: str,
+                      instance_id: str) -> None:
+        LOG.info('Backing up instance %s (backup %s).', instance_id,
+                 backup_id)
+        _instance_flow(context, backup.get_create_flow, instance_id,
+                       backup_id=backup_id)
+
+    def delete_backup(self, context, backup_id: str) -> None:
+        LOG.info('Deleting backup %s.', backup_id)
+        jobs.submit(backup.get_delete_flow, backup_id, {
+            'context': jobs.stored_context(context),
+            'backup_id': backup_id})

@@ -8,6 +8,7 @@ Version history:
 * 1.2 - apply_configuration (cast).
 * 1.3 - upgrade (cast).
 * 1.4 - reapply_module (cast).
+* 1.5 - create_backup, delete_backup (casts).
 * 2.0 - every call and cast carries one argument, ``envelope``: the
   method, the taskmanager's topic, the time, a time to live, a nonce, the
   context and the arguments, sealed with the deployment's key
@@ -121,3 +122,15 @@ class TaskManagerAPI:
             context, 'reapply_module', '1.4', module_id=module_id, md5=md5,
             include_clustered=include_clustered, batch_size=batch_size,
             batch_delay=batch_delay, force=force)
+
+    def create_backup(self, context, backup_id: str,
+                      instance_id: str) -> None:
+        """Take the backup the API recorded (NEW) of an instance in
+        BACKING_UP (since 1.5)."""
+        self._cast(context, 'create_backup', '1.5', backup_id=backup_id,
+                   instance_id=instance_id)
+
+    def delete_backup(self, context, backup_id: str) -> None:
+        """Delete a backup's stored object and row, and those of the
+        incremental backups that depend on it (since 1.5)."""
+        self._cast(context, 'delete_backup', '1.5', backup_id=backup_id)

@@ -14,6 +14,7 @@ from trove_clone.db import configurations as db_configurations
 from trove_clone.db import instances as db_instances
 from trove_clone.db import modules as db_modules
 from trove_clone import drivers
+from trove_clone.services import backups as backup_service
 from trove_clone.services import modules as module_service
 from trove_clone.taskmanager.tasks import base
 
@@ -121,9 +122,14 @@ class Prepare(base.InstanceTask):
             return
         version = db_api.datastore_version_get(context,
                                                row['datastore_version_id'])
+        backup_info = None
+        if request.get('backup_id'):
+            backup_info = base.run_step(
+                self.step, 30, lambda: backup_service.restore_info(
+                    context, request['backup_id']))
         base.run_step(self.step, 30, lambda: base.guest_for(row).prepare(
             context, version['manager'], request.get('databases'),
-            request.get('users'), modules))
+            request.get('users'), modules, backup_info=backup_info))
 
 
 class WaitForService(base.InstanceTask):

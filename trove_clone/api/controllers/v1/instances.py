@@ -5,6 +5,7 @@ import pecan
 from pecan import expose
 
 from trove_clone.api.controllers import base
+from trove_clone.api.controllers.v1 import backups
 from trove_clone.api.controllers.v1 import instance_accounts
 from trove_clone.api.controllers.v1 import instance_modules
 from trove_clone.api import hooks
@@ -126,6 +127,7 @@ class InstanceController:
         self.configuration = InstanceConfigurationController(instance_id)
         self.modules = instance_modules.InstanceModulesController(
             instance_id)
+        self.backups = backups.InstanceBackupsController(instance_id)
 
     @expose(generic=True, content_type=base.JSON)
     def index(self):
