@@ -16,10 +16,12 @@ from trove_clone.common import secrets
 from trove_clone.common import statuses
 from trove_clone.conf import CONF
 from trove_clone.db import api as db_api
+from trove_clone.db import backups as db_backups
 from trove_clone.db import instances as db_instances
 from trove_clone.db import modules as db_modules
 from trove_clone import drivers
 from trove_clone.services import accounts
+from trove_clone.services import backups as backup_service
 from trove_clone.services import configurations
 from trove_clone.services import datastores
 from trove_clone.services import flavors
@@ -295,6 +297,33 @@ def _placement(context, spec: dict, primary: dict | None
     return version, flavor, size, volume_type
 
 
+def check_restore(context, restore_point: dict, version: dict,
+                  size: int | None, flavor: dict) -> str:
+    """The backup a create request restores (``restorePoint.backupRef``),
+    after Trove's checks: it (and its chain) is COMPLETED, of the same
+    datastore, and fits the new volume (or the flavor's disk).
+
+    :raises: BackupNotFound (404); BackupNotCompleteError (409);
+        BadRequest (400) for another datastore's backup; BackupTooLarge
+        (403)
+    """
+    backup_id = backup_service.instance_id_of(restore_point['backupRef'])
+    backup = backup_service.get(context, backup_id, context.project_id)
+    backup_service.chain(context, backup_id)
+    theirs = backup['datastore_version']
+    if theirs is None or theirs['datastore_id'] != version['datastore_id']:
+        raise exception.BadRequest(
+            'The datastore from which backup %s was taken, %s, does not '
+            'match the destination datastore of %s.' % (
+                backup_id, theirs['datastore_name'] if theirs else '(gone)',
+                version['datastore_name']))
+    room = size if size else flavor.get('disk')
+    if room and (backup['size'] or 0) > room:
+        raise exception.BackupTooLarge(backup_size=backup['size'],
+                                       disk_size=room)
+    return backup_id
+
+
 def create(context, spec: dict, tasks: Tasks) -> dict:
     """Check a create request, count its quota, record the instance and
     cast its creation; returns the instance as get() does.
@@ -313,9 +342,10 @@ def create(context, spec: dict, tasks: Tasks) -> dict:
             operation='replication (creating a replica of %s, datastore %s '
             'version %s)' % (primary['id'], version['datastore_name'],
                              version['name']))
+    backup_id = None
     if spec.get('restorePoint'):
-        raise exception.NotImplementedYet(
-            operation='creating an instance with restorePoint')
+        backup_id = check_restore(context, spec['restorePoint'], version,
+                                  size, flavor)
     databases = accounts.check_databases(manager,
                                          spec.get('databases') or [])
     users = accounts.check_users(manager, spec.get('users') or [])
@@ -356,6 +386,8 @@ def create(context, spec: dict, tasks: Tasks) -> dict:
                                   module['md5'])
     request = {'databases': databases, 'users': users,
                'modules': [module['id'] for module in modules]}
+    if backup_id:
+        request['backup_id'] = backup_id
     try:
         tasks.create_instance(context, instance_id, request)
     except exception.MessagingUnavailable as error:
@@ -623,13 +655,18 @@ def server_and_volume(row: dict) -> tuple[dict | None, dict | None]:
 
 
 def reset_status(context, row: dict) -> None:
-    """Admin: no task, service status unknown until the next heartbeat."""
+    """Admin: no task, service status unknown until the next heartbeat;
+    running backups FAILED (as in Trove)."""
     db_instances.set_task(context, row['id'], statuses.NONE)
+    db_backups.fail_running(context, row['id'], 'An administrator reset '
+                            'the status of the instance.')
     db_instances.set_service_status(context, row['id'], statuses.UNKNOWN)
 
 
 def reset_task_status(context, row: dict) -> None:
     db_instances.set_task(context, row['id'], statuses.NONE)
+    db_backups.fail_running(context, row['id'], 'An administrator reset '
+                            'the task of the instance.')
 
 
 def rebuild(context, row: dict, image_id: str, tasks: Tasks) -> None:
