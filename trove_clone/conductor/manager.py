@@ -105,6 +105,11 @@ class Manager:
         when sealed with that instance's key, for a backup of that
         instance still running, and newer than the last report."""
         try:
+            if self._key(instance_id) is not None and \
+                    not envelope.is_envelope(payload):
+                # Reports came after envelopes: none is sealed the 1.1
+                # way, whose token names no method.
+                raise crypto.UnsealError('the report is not an envelope')
             opened = self._open(instance_id, payload, sent,
                                 'update_backup')
         except exception.InstanceNotFound:
