@@ -212,14 +212,6 @@ def mark_deleted(context, backup_id: str) -> bool:
         return changed
 
 
-def count_using_version(context, version_id: str) -> int:
-    """Backups (not deleted) of a datastore version."""
-    with _facade.reader.using(context) as session:
-        return session.query(Backup).filter(
-            Backup.datastore_version_id == version_id,
-            Backup.deleted.is_(False)).count()
-
-
 # --- backup strategies -------------------------------------------------------
 
 @db_api.retry_on_locked

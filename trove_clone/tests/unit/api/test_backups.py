@@ -1,10 +1,15 @@
 """The backups API: create rules, quota, BACKUP status, lists, delete,
 strategies and restore checks (the taskmanager recorded, not run)."""
+import base64
+import os
+
 import fixtures
 
+from trove_clone.common import exception
 from trove_clone.common import statuses
 from trove_clone.db import backups as db_backups
 from trove_clone.db import instances as db_instances
+from trove_clone.services import deployment_secrets
 from trove_clone.services import quotas
 from trove_clone.tests.unit.api import base
 from trove_clone.tests.unit.api import test_instances
@@ -316,3 +321,34 @@ class BackupApiTest(base.ApiTestCase):
         self.assertIn(('create_instance', new_id, {
             'databases': [], 'users': [], 'modules': [],
             'backup_id': small}), self.tasks.calls)
+
+    def test_a_version_with_backups_is_not_deleted(self) -> None:
+        instance_id = self.active_instance()
+        backup_id = self.taken(instance_id)
+        db_instances.mark_deleted(self.context, instance_id)
+        path = '/mgmt/datastore-versions/%s' % self.version['id']
+        response = self.send('DELETE', path, status=400, admin=True)
+        self.assertIn('1 backups were taken with it',
+                      response.json['badRequest']['message'])
+        self.assertEqual(backup_id, self.get(
+            '/backups/%s' % backup_id).json['backup']['id'])
+
+
+class BackupKeyTest(base.ApiTestCase):
+
+    def test_generated_once_private_and_checked(self) -> None:
+        path = self.useFixture(fixtures.TempDir()).join('backup.key')
+        self.conf.config(backup_key_file=path)
+        self.assertRaises(exception.DeploymentSecretMissing,
+                          deployment_secrets.backup_key)
+        key = deployment_secrets.backup_key(create=True)
+        self.assertEqual(32, len(base64.b64decode(key, validate=True)))
+        self.assertEqual(0o600, os.stat(path).st_mode & 0o777)
+        self.assertEqual(key, deployment_secrets.backup_key(create=True))
+        self.assertIsNone(deployment_secrets.ensure_backup_key())
+        self.conf.config(backup_aes_key='c2hvcnQ=')
+        self.assertRaises(exception.DeploymentSecretMissing,
+                          deployment_secrets.backup_key)
+        configured = base64.b64encode(b'k' * 32).decode('ascii')
+        self.conf.config(backup_aes_key=configured)
+        self.assertEqual(configured, deployment_secrets.backup_key())
