@@ -84,7 +84,7 @@ class BackupApiTest(deployment.DeploymentTestCase):
             'openstack', 'database', 'backup', 'create', name,
             '--instance', self.instance_id, '-f', 'json'))
 
-    # --- the tests ------------------------------------------------------------
+    # --- the tests -----------------------------------------------------------
 
     def test_failed_backup_gives_the_instance_back(self) -> None:
         created = self.backup('fails')
