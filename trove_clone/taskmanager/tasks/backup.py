@@ -9,6 +9,7 @@ import time
 from oslo_log import log as logging
 from taskflow import task
 
+from trove_clone.common import context as trove_context
 from trove_clone.common import exception
 from trove_clone.common import notification
 from trove_clone.common import statuses
@@ -200,7 +201,11 @@ def _doomed(context, backup_id: str) -> list[dict]:
 
 def storage_for(context, row: dict):
     """The storage driver of a stored backup (the storage it was
-    written to), built as the guest built it."""
+    written to), built as the guest built it: for the backup's project
+    (an administrator deleting it reaches that project's account)."""
+    if context.project_id != row['tenant_id']:
+        context = trove_context.TroveContext.from_dict(
+            context.to_dict(), project_id=row['tenant_id'])
     return backup_storage.load(backup_service.backup_storage_options(
         context, driver=row['storage_driver']))
 

@@ -182,7 +182,9 @@ class BackupFlowTest(_BackupTestCase):
         jobs.run_now(backup_flow.get_delete_flow, full['id'], {
             'context': jobs.stored_context(self.context),
             'backup_id': full['id']})
-        self.assertEqual(2, len(self.storage.deleted))
+        self.assertEqual(['local:///c/obj', 'local:///c/obj'],
+                         self.storage.deleted)
+        self.assertEqual('local', self.storage.options[0]['driver'])
         for backup_id in (full['id'], child['id']):
             self.assertRaises(exception.BackupNotFound, db_backups.get,
                               self.context, backup_id)
