@@ -6,6 +6,7 @@ what its point had, by the tenant's user the backup brought along.
 
 Skipped while the guest agent has no backup capability (the guest side
 of issue 15)."""
+import os
 import time
 
 import psycopg
@@ -165,3 +166,35 @@ class BackupEndToEndTest(deployment.DeploymentTestCase):
 
     def test_redis(self) -> None:
         self.round_trip('redis')
+
+    def test_a_corrupted_backup_is_not_restored(self) -> None:
+        source = self.create('redis', 'bk-corrupt')
+        self.write('redis', source, 'kept')
+        backup = self.backup(source, 'to-corrupt')
+        # The local storage's object (backups beside trove.conf), one
+        # byte changed in the middle.
+        scheme = 'local:///'
+        self.assertTrue(backup.locationRef.startswith(scheme))
+        path = os.path.join(
+            os.path.dirname(self.deployment.api.conf_path), 'backups',
+            backup.locationRef[len(scheme):])
+        with open(path, 'r+b') as stored:
+            stored.seek(os.path.getsize(path) // 2)
+            byte = stored.read(1)
+            stored.seek(-1, os.SEEK_CUR)
+            stored.write(bytes([byte[0] ^ 0xff]))
+        restored = self.trove.instances.create(
+            'restored-corrupt', '1', volume={'size': 1}, datastore='redis',
+            restorePoint={'backupRef': backup.id})
+        self.addCleanup(self.deployment.delete_and_wait, restored.id)
+        deadline = time.monotonic() + WAIT
+        while True:
+            instance = self.trove.instances.get(restored.id)
+            if instance.status == 'ERROR':
+                break
+            self.assertNotIn(instance.status, ('ACTIVE', 'HEALTHY'),
+                             'a corrupted backup was restored')
+            self.assertLess(time.monotonic(), deadline, instance.status)
+            time.sleep(0.3)
+        fault = self.trove.instances.get(restored.id).fault
+        self.assertIn(backup.id, fault['details'] + fault['message'])
