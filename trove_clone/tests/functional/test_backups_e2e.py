@@ -13,6 +13,7 @@ import psycopg
 import pymysql
 import redis
 import testtools
+from troveclient import exceptions
 
 from trove_clone.common import engines
 from trove_clone.tests.functional import instances as deployment
@@ -61,9 +62,17 @@ class BackupEndToEndTest(deployment.DeploymentTestCase):
             self.assertLess(time.monotonic(), deadline, instance.status)
             time.sleep(0.3)
 
-    def backup(self, instance_id: str, name: str, incremental: bool = False):
+    def backup(self, instance_id: str, name: str, incremental: bool = False,
+               check_busy: bool = False):
         backup = self.trove.backups.create(name, instance_id,
                                            incremental=incremental)
+        if check_busy:
+            # While it runs the instance shows BACKUP and refuses actions
+            # (a mariadb-backup lasts seconds: no race with its end).
+            self.assertEqual('BACKUP',
+                             self.trove.instances.get(instance_id).status)
+            self.assertRaises(exceptions.UnprocessableEntity,
+                              self.trove.instances.restart, instance_id)
         deadline = time.monotonic() + WAIT
         while backup.status in ('NEW', 'BUILDING', 'SAVING'):
             self.assertLess(time.monotonic(), deadline, backup.status)
@@ -132,7 +141,8 @@ class BackupEndToEndTest(deployment.DeploymentTestCase):
     def round_trip(self, datastore: str) -> None:
         source = self.create(datastore, 'bk-%s' % datastore)
         self.write(datastore, source, 'a-before-full')
-        full = self.backup(source, 'full')
+        full = self.backup(source, 'full',
+                           check_busy=datastore == 'mariadb')
         self.assertIsNone(full.parent_id)
         self.write(datastore, source, 'b-before-incremental')
         points = [(full, ['a-before-full'])]
