@@ -16,6 +16,7 @@ from trove_clone.db import instances as db_instances
 from trove_clone.services import quotas
 from trove_clone.taskmanager.flows import backup as backup_flow
 from trove_clone.taskmanager import jobs
+from trove_clone.taskmanager import recovery
 from trove_clone.tests.unit.api import base
 
 
@@ -140,6 +141,33 @@ class BackupFlowTest(_BackupTestCase):
                          info['parent'])
         self.assertEqual(self.guest.infos[0]['encryption_key'],
                          info['encryption_key'])
+
+    def test_notifications(self) -> None:
+        sent = []
+        self.useFixture(fixtures.MonkeyPatch(
+            'trove_clone.common.notification.notify',
+            lambda context, event, payload, error=False: sent.append(
+                (event, payload.get('backup_id'), error))))
+        backup_id = self.record()
+        self.run_backup(backup_id)
+        self.assertEqual([('dbaas.backup_create.start', backup_id, False),
+                          ('trove.backup.create', backup_id, False),
+                          ('dbaas.backup_create.end', backup_id, False)],
+                         sent)
+        del sent[:]
+        self.guest.reports = [{'state': 'FAILED', 'reason': 'no'}]
+        failed = self.record()
+        self.run_backup(failed)
+        self.assertEqual([('dbaas.backup_create.start', failed, False),
+                          ('dbaas.backup_create.error', failed, True)], sent)
+
+    def test_a_lost_flow_fails_the_backup(self) -> None:
+        backup_id = self.record()
+        recovery._settle_one(self.context, self.instance_id)
+        row = db_backups.get(self.context, backup_id)
+        self.assertEqual('FAILED', row['state'])
+        self.assertIn('taskmanager stopped', row['fail_reason'])
+        self.assertEqual(statuses.NONE.code, self.task())
 
     def test_guest_failure_gives_the_instance_back(self) -> None:
         self.guest.reports = [{'state': 'BUILDING'}, {
