@@ -44,6 +44,8 @@ def hba_conf() -> str:
         '# engine: changes made here are lost.',
         '# TYPE  DATABASE  USER      ADDRESS    METHOD',
         'local   all       %s  peer map=%s' % (SUPERUSER, IDENT_MAP),
+        # pg_basebackup of the agent's backups.
+        'local   replication  %s  peer map=%s' % (SUPERUSER, IDENT_MAP),
         'host    all       all       0.0.0.0/0  scram-sha-256',
         'host    all       all       ::/0       scram-sha-256',
     ]) + '\n'
