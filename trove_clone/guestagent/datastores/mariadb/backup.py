@@ -31,12 +31,14 @@ from trove_clone.guestagent.capabilities import lifecycle as base
 CHECKPOINTS = 'xtrabackup_checkpoints'
 #: How long a prepare, a move-back or the bootstrap may take.
 TOOL_TIMEOUT = 3600
-#: The agent's account after a restore, as mariadb-install-db made it.
+#: The agent's account after a restore, as mariadb-install-db makes it:
+#: every privilege, no password, the OS user root over the socket. A
+#: ``--bootstrap`` run checks no privileges and loads no grant tables
+#: (ALTER USER is refused there): the row is written as it is stored.
 RESET_AGENT_ACCOUNT = """\
-FLUSH PRIVILEGES;
-CREATE OR REPLACE USER 'root'@'localhost' IDENTIFIED VIA unix_socket;
-GRANT ALL PRIVILEGES ON *.* TO 'root'@'localhost' WITH GRANT OPTION;
-GRANT PROXY ON ''@'%' TO 'root'@'localhost' WITH GRANT OPTION;
+REPLACE INTO mysql.global_priv (Host, User, Priv) VALUES ('localhost',
+ 'root', '{"access":18446744073709551615,"plugin":"mysql_native_password",\
+"authentication_string":"invalid","auth_or":[{},{"plugin":"unix_socket"}]}');
 """
 
 

@@ -192,6 +192,15 @@ class MariadbBackupTest(_BackupTest):
             cursor.execute('CREATE DATABASE appdb')
             cursor.execute("CREATE USER 'app'@'%' IDENTIFIED BY 'app-pw'")
             cursor.execute("GRANT ALL ON appdb.* TO 'app'@'%'")
+            # What a tenant with root could leave in the backup: the
+            # agent's account with another password (read at the next
+            # start only). A restore must make it the agent's again.
+            cursor.execute(
+                "UPDATE mysql.global_priv SET Priv = '{\"access\":0,"
+                "\"plugin\":\"mysql_native_password\","
+                "\"authentication_string\":\"*0000000000000000000000000"
+                "000000000000000\"}' WHERE User = 'root' AND "
+                "Host = 'localhost'")
         with self.app().cursor() as cursor:
             cursor.execute('CREATE TABLE t (id INT PRIMARY KEY, '
                            'v VARCHAR(40)) ENGINE=InnoDB')
@@ -207,8 +216,9 @@ class MariadbBackupTest(_BackupTest):
                          incremental['metadata']['backup_type'])
         self.assertEqual(full['metadata']['to_lsn'],
                          incremental['metadata']['from_lsn'])
-        self.assertGreater(incremental['metadata']['to_lsn'],
-                           full['metadata']['to_lsn'])
+        # to_lsn is the checkpoint's, which may not have moved.
+        self.assertGreater(incremental['metadata']['last_lsn'],
+                           full['metadata']['last_lsn'])
 
         restored = self.restore([full])
         self.assertEqual(first, self.rows())
