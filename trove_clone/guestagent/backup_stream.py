@@ -276,7 +276,11 @@ class Writer:
         """The thread ends with a broken pipe once its reader is gone."""
 
 
-def save(producer: 'Command | Writer', storage, container: str, name: str,
+#: What writes a backup stream: a program, or Python code in a thread.
+Producer = Command | Writer
+
+
+def save(producer: Producer, storage, container: str, name: str,
          key: bytes, metadata: dict | None = None) -> dict:
     """Stream ``producer``'s output, compressed and encrypted, into object
     ``name`` of ``container``.
@@ -357,8 +361,12 @@ class Reader:
         """The thread ends once zstd, its writer, is gone."""
 
 
+#: What reads a restored stream: a program, or Python code in a thread.
+Consumer = Command | Reader
+
+
 def restore(storage, location: str, checksum: str | None, key: bytes,
-            consumer: 'Command | Reader', backup_id: str = '') -> None:
+            consumer: Consumer, backup_id: str = '') -> None:
     """Read the object at ``location``, verify it and feed its plaintext
     to ``consumer`` (which extracts it into a scratch directory).
 

@@ -84,8 +84,8 @@ class LocalStorage(base.BackupStorage):
         return path
 
     def _container_dir(self, container: str) -> str:
-        os.makedirs(self.root, mode=0o700, exist_ok=True)
         path = self._path(container)
+        os.makedirs(self.root, mode=0o700, exist_ok=True)
         try:
             os.mkdir(path, 0o700)
         except FileExistsError:
@@ -100,8 +100,8 @@ class LocalStorage(base.BackupStorage):
     def save(self, container: str, name: str,
              chunks: typing.Iterable[bytes],
              metadata: dict | None = None) -> dict:
-        target = os.path.join(self._container_dir(container),
-                              check_name('object', name))
+        check_name('object', name)
+        target = os.path.join(self._container_dir(container), name)
         directory = os.path.dirname(target)
         temporary = os.path.join(directory, '.%s.%s.part' % (
             name, os.urandom(6).hex()))

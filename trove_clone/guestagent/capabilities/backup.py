@@ -116,8 +116,7 @@ class Backup:
 
     # --- create ----------------------------------------------------------
 
-    def producer(self, info: dict) -> 'backup_stream.Command | ' \
-                                       'backup_stream.Writer':
+    def producer(self, info: dict) -> backup_stream.Producer:
         """What writes the backup stream, the engine running; for an
         incremental backup, since ``info['parent']``."""
         raise NotImplementedError
@@ -168,8 +167,8 @@ class Backup:
 
     # --- restore -----------------------------------------------------------
 
-    def extractor(self, entry: dict, directory: str) -> \
-            'backup_stream.Command | backup_stream.Reader':
+    def extractor(self, entry: dict,
+                  directory: str) -> backup_stream.Consumer:
         """What extracts the stream of the chain's ``entry`` into
         ``directory`` (empty, the engine's user's)."""
         raise NotImplementedError
