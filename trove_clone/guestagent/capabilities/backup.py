@@ -173,6 +173,24 @@ class Backup:
         ``directory`` (empty, the engine's user's)."""
         raise NotImplementedError
 
+    def check_chain(self, chain: list[dict]) -> None:
+        """Raise BackupFailed before anything is read when ``chain`` is
+        not one this engine restores: an object of another format (the
+        ``format`` its metadata records), incrementals where the engine
+        has none. Engines add their own checks."""
+        if not chain:
+            raise BackupFailed(reason='the restore names no backup')
+        if len(chain) > 1 and not self.incremental:
+            raise BackupFailed(reason=self.incremental_reason)
+        for entry in chain:
+            recorded = (entry.get('metadata') or {}).get('format')
+            if recorded and recorded != self.stream_format:
+                raise BackupFailed(
+                    reason='backup %s is a %s stream, not one of the %s '
+                           'datastore (%s)' % (entry.get('id'), recorded,
+                                               self.datastore,
+                                               self.stream_format))
+
     def install(self, chain: list[dict], directories: list[str]) -> None:
         """Make the data directory from the extracted ``directories`` (in
         the chain's order), owned by the engine's user, with the agent's
@@ -191,10 +209,7 @@ class Backup:
         chain = list(backup_info.get('chain') or [])
         backup_id = backup_info.get('id') or (chain[-1].get('id')
                                               if chain else '')
-        if not chain:
-            raise BackupFailed(reason='the restore names no backup')
-        if len(chain) > 1 and not self.incremental:
-            raise BackupFailed(reason=self.incremental_reason)
+        self.check_chain(chain)
         key = backup_stream.decode_key(
             backup_info.get('encryption_key') or '')
         storage = backup_storage.load(backup_info.get('storage') or {})

@@ -103,6 +103,23 @@ class MariadbBackup(backup.Backup):
             [self.program('mbstream', 'mbstream'), '-x', '-C', directory],
             'mbstream', cwd=directory, **self.engine._privileges())
 
+    def check_chain(self, chain: list[dict]) -> None:
+        """Also: a full backup first, then incrementals each starting
+        where the one before ended (when their metadata says)."""
+        super().check_chain(chain)
+        facts = [entry.get('metadata') or {} for entry in chain]
+        if facts[0].get('backup_type', 'full-backuped') != 'full-backuped':
+            raise backup.BackupFailed(reason='the chain does not start with '
+                                             'a full backup')
+        for before, entry, after in zip(facts, chain[1:], facts[1:]):
+            if 'from_lsn' in after and 'to_lsn' in before and \
+                    after['from_lsn'] != before['to_lsn']:
+                raise backup.BackupFailed(
+                    reason='incremental backup %s starts at LSN %s, its '
+                           'parent ends at %s' % (entry.get('id'),
+                                                  after['from_lsn'],
+                                                  before['to_lsn']))
+
     def _tool(self, argv: list[str], what: str, **kwargs) -> None:
         result = subprocess.run(argv, capture_output=True, text=True,
                                 timeout=TOOL_TIMEOUT,

@@ -137,3 +137,40 @@ class RedisTest(_EngineTest):
              'encryption_key': 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdH'
                                'h8='})
         self.assertIn('not empty', error.message)
+
+
+class ChainTest(_EngineTest):
+    """A chain is checked before anything is read."""
+
+    lifecycle_class = mariadb_lifecycle.MariadbLifecycle
+    programs = {'server': '/usr/sbin/mariadbd'}
+
+    def check(self, capability, chain: list) -> str:
+        return self.assertRaises(backup.BackupFailed, capability.check_chain,
+                                 chain).message
+
+    def test_mariadb_chains(self) -> None:
+        capability = mariadb.MariadbBackup(self.engine)
+        full = {'id': 'f', 'metadata': {'format': 'xbstream',
+                                        'backup_type': 'full-backuped',
+                                        'to_lsn': 100}}
+        incremental = {'id': 'i', 'metadata': {
+            'format': 'xbstream', 'backup_type': 'incremental',
+            'from_lsn': 100, 'to_lsn': 200}}
+        capability.check_chain([full, incremental])
+        self.assertIn('does not start with a full backup',
+                      self.check(capability, [incremental]))
+        self.assertIn('incremental backup i starts at LSN 100, its parent '
+                      'ends at 200',
+                      self.check(capability, [full, incremental,
+                                              incremental]))
+        self.assertIn('no backup', self.check(capability, []))
+
+    def test_another_datastore_or_incrementals_are_refused(self) -> None:
+        capability = redis.RedisBackup(redis_lifecycle.RedisLifecycle(
+            '/image', '192.0.2.9', self.engine.data_dir, {}, 512))
+        self.assertIn('backup f is a xbstream stream, not one of the redis '
+                      'datastore', self.check(capability, [
+                          {'id': 'f', 'metadata': {'format': 'xbstream'}}]))
+        self.assertIn('not supported', self.check(capability, [
+            {'id': 'f'}, {'id': 'i'}]))
