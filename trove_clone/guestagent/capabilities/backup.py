@@ -88,6 +88,8 @@ class Backup:
     datastore: str = ''
     #: What the stream is (recorded in the metadata as ``format``).
     stream_format: str = ''
+    #: What an incremental backup's stream is, when not the same.
+    incremental_format: str = ''
     #: Whether incremental backups are supported.
     incremental: bool = False
     #: Why not, when they are not.
@@ -110,9 +112,15 @@ class Backup:
     def work_dir(self) -> str:
         return os.path.join(self.volume_dir, WORK_DIR)
 
+    def format_of(self, info: dict) -> str:
+        """The stream format of the backup ``info`` describes."""
+        if info.get('incremental') and self.incremental_format:
+            return self.incremental_format
+        return self.stream_format
+
     def object_name(self, info: dict) -> str:
         """The object of the backup in its container."""
-        return '%s.%s.zst.enc' % (info['id'], self.stream_format)
+        return '%s.%s.zst.enc' % (info['id'], self.format_of(info))
 
     # --- create ----------------------------------------------------------
 
@@ -154,9 +162,9 @@ class Backup:
                 self.object_name(info), key,
                 metadata={'backup_id': info['id'],
                           'datastore': self.datastore,
-                          'format': self.stream_format,
+                          'format': self.format_of(info),
                           'parent_id': (info.get('parent') or {}).get('id')})
-            metadata = dict(self.metadata(info), format=self.stream_format)
+            metadata = dict(self.metadata(info), format=self.format_of(info))
         finally:
             remove(self.work_dir)
         LOG.info('Backup %s stored at %s (%d bytes).', info['id'],
@@ -182,14 +190,14 @@ class Backup:
             raise BackupFailed(reason='the restore names no backup')
         if len(chain) > 1 and not self.incremental:
             raise BackupFailed(reason=self.incremental_reason)
-        for entry in chain:
+        for number, entry in enumerate(chain):
             recorded = (entry.get('metadata') or {}).get('format')
-            if recorded and recorded != self.stream_format:
+            wanted = self.format_of({'incremental': number > 0})
+            if recorded and recorded != wanted:
                 raise BackupFailed(
                     reason='backup %s is a %s stream, not one of the %s '
                            'datastore (%s)' % (entry.get('id'), recorded,
-                                               self.datastore,
-                                               self.stream_format))
+                                               self.datastore, wanted))
 
     def install(self, chain: list[dict], directories: list[str]) -> None:
         """Make the data directory from the extracted ``directories`` (in

@@ -249,7 +249,14 @@ class PostgresqlBackupTest(_BackupTest):
                              password='app-pw', dbname='appdb') as app:
             return app.execute('SELECT id, v FROM t ORDER BY id').fetchall()
 
-    def test_full_restore_and_refusals(self) -> None:
+    def insert(self, *rows) -> None:
+        with psycopg.connect(host=self.address, port=5432, user='app',
+                             password='app-pw', dbname='appdb',
+                             autocommit=True) as app:
+            for row in rows:
+                app.execute('INSERT INTO t VALUES (%s, %s)', row)
+
+    def test_full_incremental_restore_and_refusals(self) -> None:
         self.engine.prepare()
         with self.engine.connect() as connection:
             connection.execute("CREATE ROLE app LOGIN PASSWORD 'app-pw'")
@@ -258,21 +265,31 @@ class PostgresqlBackupTest(_BackupTest):
                              password='app-pw', dbname='appdb',
                              autocommit=True) as app:
             app.execute('CREATE TABLE t (id int PRIMARY KEY, v text)')
-            app.execute("INSERT INTO t VALUES (1, 'one'), (2, 'two')")
+        first, second, third = [(1, 'one'), (2, 'two')], [(3, 'three')], \
+            [(4, 'four')]
+        self.insert(*first)
         full = self.create('full-1')
-        self.assertIn('wal_end', full['metadata'])
-        with psycopg.connect(host=self.address, port=5432, user='app',
-                             password='app-pw', dbname='appdb',
-                             autocommit=True) as app:
-            app.execute("INSERT INTO t VALUES (3, 'three')")
-        error = self.assertRaises(
-            backup.BackupFailed, self.create, 'incr-1', full)
-        self.assertIn('not supported', error.message)
+        self.assertEqual('pg_basebackup-tar', full['metadata']['format'])
+        self.insert(*second)
+        incremental = self.create('incr-1', parent=full)
+        self.assertEqual('pg_wal-tar', incremental['metadata']['format'])
+        self.assertEqual(full['metadata']['wal_end'],
+                         incremental['metadata']['wal_start'])
+        self.insert(*third)
+        incremental2 = self.create('incr-2', parent=incremental)
+        # The slot moved on: the WAL since the full backup is gone.
+        error = self.assertRaises(backup.BackupFailed, self.create,
+                                  'incr-x', full)
+        self.assertIn('no longer kept', error.message)
 
-        restored = self.restore([full])
-        self.assertEqual([(1, 'one'), (2, 'two')], self.rows())
-        self.assertTrue(restored.is_healthy())
-        restored.stop()
+        for chain, rows in (([full], first),
+                            ([full, incremental], first + second),
+                            ([full, incremental, incremental2],
+                             first + second + third)):
+            restored = self.restore(chain)
+            self.assertEqual(rows, self.rows())
+            self.assertTrue(restored.is_healthy())
+            restored.stop()
 
-        self.corrupt(full)
-        self.assert_refused([full], 'corrupt')
+        self.corrupt(incremental)
+        self.assert_refused([full, incremental], 'corrupt')

@@ -1,4 +1,5 @@
 """The engines' backup command lines and what they record."""
+import collections
 import os
 
 import fixtures
@@ -14,6 +15,7 @@ from trove_clone.guestagent.datastores.postgresql import lifecycle as \
 from trove_clone.guestagent.datastores.redis import backup as redis
 from trove_clone.guestagent.datastores.redis import lifecycle as \
     redis_lifecycle
+from trove_clone.guestagent.datastores import templating
 from trove_clone.tests.unit import base
 
 
@@ -98,13 +100,45 @@ class PostgresqlTest(_EngineTest):
                 'timeline 1\npg_basebackup: write-ahead log end point: '
                 '0/2000100\n'))
 
-    def test_incrementals_fail_with_the_reason(self) -> None:
+    def test_an_incremental_needs_its_parents_wal_end(self) -> None:
         error = self.assertRaises(
             backup.BackupFailed,
-            postgresql.PostgresqlBackup(self.engine).create,
-            {'id': 'b2', 'incremental': True, 'parent': {'id': 'b1'}})
-        self.assertIn('incremental backups are not supported for the '
-                      'postgresql datastore', error.message)
+            postgresql.PostgresqlBackup(self.engine).wal_since,
+            {'id': 'b1', 'metadata': {'format': 'pg_basebackup-tar'}})
+        self.assertIn('parent backup b1 has no recorded WAL end',
+                      error.message)
+
+    def test_chains(self) -> None:
+        capability = postgresql.PostgresqlBackup(self.engine)
+        full = {'id': 'f', 'metadata': {'format': 'pg_basebackup-tar',
+                                        'wal_end': '0/3000100'}}
+        incremental = {'id': 'i', 'metadata': {'format': 'pg_wal-tar',
+                                               'wal_start': '0/3000100',
+                                               'wal_end': '0/5000000'}}
+        capability.check_chain([full, incremental])
+        self.assertEqual('i.pg_wal-tar.zst.enc', capability.object_name(
+            {'id': 'i', 'incremental': True}))
+        for chain, reason in (
+                ([incremental], 'backup i is a pg_wal-tar stream, not one '
+                                'of the postgresql datastore'),
+                ([full, full], 'backup f is a pg_basebackup-tar stream'),
+                ([full, incremental, incremental],
+                 'incremental backup i starts at WAL 0/3000100, its parent '
+                 'ends at 0/5000000')):
+            self.assertIn(reason, self.assertRaises(
+                backup.BackupFailed, capability.check_chain, chain).message)
+
+    def test_the_slot_keeps_at_most_a_quarter_of_the_volume(self) -> None:
+        usage = collections.namedtuple('usage', 'total used free')
+        self.useFixture(fixtures.MonkeyPatch(
+            'shutil.disk_usage', lambda path: usage(8 * 2 ** 30, 0, 0)))
+        self.assertEqual(2048, self.engine.wal_retention_mb())
+        self.assertIn('max_slot_wal_keep_size = 2048MB',
+                      templating.render('postgresql',
+                                        self.engine._context()))
+        self.useFixture(fixtures.MonkeyPatch(
+            'shutil.disk_usage', lambda path: usage(2 ** 26, 0, 0)))
+        self.assertEqual(64, self.engine.wal_retention_mb())
 
 
 class RedisTest(_EngineTest):
