@@ -6,12 +6,21 @@ client exactly as it was; a corrupted or truncated object, or the wrong
 key, is refused before the new data directory is touched."""
 import base64
 import os
+import subprocess
+import sys
+import tarfile
+import time
 
+import fixtures
+from oslo_config import fixture as config_fixture
 import psycopg
 import pymysql
 import redis
+import testtools
 
+from trove_clone.common import context as trove_context
 from trove_clone.common import exception
+from trove_clone.conf import CONF
 from trove_clone.drivers import backup_storage
 from trove_clone.guestagent.capabilities import backup
 from trove_clone.guestagent.capabilities import lifecycle as lifecycle_base
@@ -22,6 +31,7 @@ from trove_clone.guestagent.datastores.postgresql import lifecycle as \
 from trove_clone.guestagent.datastores.redis import lifecycle as \
     redis_lifecycle
 from trove_clone.guestagent.datastores import loader
+from trove_clone.guestagent import manager as guest_manager
 from trove_clone.tests.functional.guestagent import test_lifecycle
 
 _LifecycleTest = test_lifecycle.RedisLifecycleTest.__bases__[0]
@@ -293,3 +303,116 @@ class PostgresqlBackupTest(_BackupTest):
 
         self.corrupt(incremental)
         self.assert_refused([full, incremental], 'corrupt')
+
+
+class BackupConductor:
+    """Keeps the heartbeats and backup reports instead of sending them."""
+
+    def __init__(self) -> None:
+        self.reports: list[tuple] = []
+
+    def heartbeat(self, context, instance_id, payload, sent) -> None:
+        pass
+
+    def update_backup(self, context, instance_id, backup_id, payload,
+                      sent) -> None:
+        self.reports.append((backup_id, payload))
+
+
+class AgentBackupTest(testtools.TestCase):
+    """Through the guest agent's RPC methods: create_backup reports
+    BUILDING then COMPLETED, and a new agent's prepare(backup_info)
+    restores it before its engine starts, with the users of the request
+    created on top."""
+
+    address = ADDRESS % 4
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.work = self.useFixture(fixtures.TempDir()).path
+        os.chmod(self.work, 0o755)
+        result = subprocess.run(
+            [sys.executable, test_lifecycle.BUILDER, 'redis', '7.0',
+             '--output', self.work], capture_output=True, text=True,
+            timeout=900)
+        self.assertEqual(0, result.returncode, result.stderr)
+        self.root = os.path.join(self.work, 'root')
+        with tarfile.open(result.stdout.split(':')[0]) as archive:
+            archive.extractall(self.root, filter='tar')
+        self.conf = self.useFixture(config_fixture.Config(CONF))
+        self.context = trove_context.admin_context()
+
+    def agent(self, volume: str) -> guest_manager.Manager:
+        os.makedirs(os.path.join(self.work, volume))
+        self.conf.config(guest_root=self.root,
+                         guest_volume=os.path.join(self.work, volume),
+                         guest_address=self.address, guest_ram_mb=512)
+        agent = guest_manager.Manager('agent-backup')
+        agent._conductor = BackupConductor()
+        self.addCleanup(lambda: agent.engine and agent.engine.stop())
+        return agent
+
+    def wait(self, condition, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+
+    def test_create_backup_then_prepare_from_it(self) -> None:
+        agent = self.agent('volume')
+        agent.prepare(self.context, 'redis', users=[
+            {'name': 'app', 'password': 'app-pw'}])
+        self.wait(lambda: agent.status != 'building')
+        self.assertEqual('healthy', agent.status, agent.error)
+        app = redis.Redis(host=self.address, username='app',
+                          password='app-pw', socket_timeout=5)
+        self.addCleanup(app.close)
+        app.set('k', 'v')
+        storage = {'driver': 'local',
+                   'root': os.path.join(self.work, 'storage')}
+        key = base64.b64encode(os.urandom(32)).decode()
+        agent.create_backup(self.context, {
+            'id': 'b1', 'instance_id': 'i1', 'name': 'b1',
+            'datastore': 'redis', 'datastore_version': '7.0',
+            'incremental': False, 'parent': None, 'storage': storage,
+            'container': CONTAINER, 'encryption_key': key})
+        reports = agent._conductor.reports
+        self.wait(lambda: len(reports) == 2)
+        self.assertEqual(('b1', {'state': 'BUILDING'}), reports[0])
+        done = reports[1][1]
+        self.assertEqual('COMPLETED', done['state'], done)
+        self.assertEqual('redis-rdb-tar', done['metadata']['format'])
+        agent.create_backup(self.context, {
+            'id': 'b2', 'incremental': True, 'parent': dict(done, id='b1'),
+            'storage': storage, 'container': CONTAINER,
+            'encryption_key': key})
+        self.wait(lambda: len(reports) == 4)
+        self.assertEqual('FAILED', reports[3][1]['state'])
+        self.assertIn('not supported', reports[3][1]['reason'])
+        agent.engine.stop()
+
+        restored = self.agent('volume2')
+        restored.prepare(self.context, 'redis', users=[
+            {'name': 'other', 'password': 'other-pw'}], backup_info={
+                'id': 'b1', 'datastore': 'redis',
+                'datastore_version': '7.0',
+                'chain': [{'id': 'b1', 'location': done['location'],
+                           'checksum': done['checksum'],
+                           'metadata': done['metadata']}],
+                'storage': storage, 'encryption_key': key})
+        self.wait(lambda: restored.status != 'building')
+        self.assertEqual('healthy', restored.status, restored.error)
+        self.assertEqual(b'v', app.get('k'))
+        self.assertEqual(['app', 'other'], sorted(
+            user['name'] for user in restored.list_users(self.context)))
+
+        failed = self.agent('volume3')
+        restored.engine.stop()
+        failed.prepare(self.context, 'redis', backup_info={
+            'id': 'b1', 'chain': [{'id': 'b1', 'location': done['location'],
+                                   'checksum': '0' * 32}],
+            'storage': storage, 'encryption_key': key})
+        self.wait(lambda: failed.status != 'building')
+        self.assertEqual('failed to spawn', failed.status)
+        self.assertIn('Backup b1 cannot be restored: its checksum is',
+                      failed.error)
