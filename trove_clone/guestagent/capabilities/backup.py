@@ -169,7 +169,9 @@ class Backup:
             remove(self.work_dir)
         LOG.info('Backup %s stored at %s (%d bytes).', info['id'],
                  stored['location'], stored['size'])
-        return {'size': round(stored['size'] / GB, 6),
+        # Not rounded: a small backup (a few KB of Redis) is still more
+        # than 0 GB.
+        return {'size': stored['size'] / GB,
                 'location': stored['location'],
                 'checksum': stored['checksum'], 'metadata': metadata}
 

@@ -382,6 +382,8 @@ class AgentBackupTest(testtools.TestCase):
         done = reports[1][1]
         self.assertEqual('COMPLETED', done['state'], done)
         self.assertEqual('redis-rdb-tar', done['metadata']['format'])
+        # A few hundred bytes, still more than 0 GB.
+        self.assertGreater(done['size'], 0)
         agent.create_backup(self.context, {
             'id': 'b2', 'incremental': True, 'parent': dict(done, id='b1'),
             'storage': storage, 'container': CONTAINER,

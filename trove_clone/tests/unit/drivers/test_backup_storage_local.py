@@ -98,3 +98,35 @@ class LocalStorageTest(base.TestCase):
         self.assertRaises(exception.BackupStorageError, self.storage.save,
                           'evil', 'o', iter([b'x']))
         self.assertEqual([], os.listdir(outside))
+
+    def test_a_write_error_is_a_storage_error_and_leaves_nothing(self):
+        def no_space(fd):
+            raise OSError(28, 'No space left on device')
+
+        self.useFixture(fixtures.MonkeyPatch('os.fsync', no_space))
+        error = self.assertRaises(exception.BackupStorageError,
+                                  self.storage.save, 'c', 'o',
+                                  iter([b'x']))
+        self.assertIn('writing c/o failed: No space left on device',
+                      error.message)
+        self.assertEqual([], os.listdir(os.path.join(self.root, 'c')))
+
+    def test_a_container_that_is_a_file_is_refused(self) -> None:
+        os.makedirs(self.root)
+        with open(os.path.join(self.root, 'c'), 'w'):
+            pass
+        self.assertRaises(exception.BackupStorageError, self.storage.save,
+                          'c', 'o', iter([b'x']))
+
+    def test_broken_metadata(self) -> None:
+        result = self.storage.save('c', 'o', iter([b'x']))
+        path = os.path.join(self.root, 'c', 'o')
+        with open(path + '.meta.json', 'w') as meta:
+            meta.write('{not json')
+        self.assertRaises(exception.BackupStorageError,
+                          self.storage.metadata, result['location'])
+        with open(path + '.meta.json', 'w') as meta:
+            meta.write('{}')
+        os.remove(path)
+        self.assertRaises(exception.BackupFileNotFound,
+                          self.storage.metadata, result['location'])
