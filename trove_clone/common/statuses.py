@@ -92,6 +92,12 @@ ACTION_ALLOWED = (RUNNING, SHUTDOWN, CRASHED, BLOCKED, HEALTHY,
 GUEST_READY = ('ACTIVE', 'HEALTHY', 'RESTART_REQUIRED')
 
 
+#: How the message of a fault a guest reports about its engine (stopped,
+#: did not start) begins; such faults are cleared once the engine is
+#: healthy again.
+ENGINE_FAULT_PREFIX = 'The database stopped'
+
+
 def service_status(description: str) -> ServiceStatus:
     """The status a guest reports by its description (UNKNOWN if none)."""
     return SERVICE_STATUSES.get(description, UNKNOWN)
