@@ -341,12 +341,22 @@ class Lifecycle(abc.ABC):
         """Start the engine on existing data."""
 
     def stop(self, timeout: float = 120.0) -> None:
-        """Stop the engine cleanly (its data is consistent afterwards)."""
+        """Stop the engine cleanly (its data is consistent afterwards).
+        One that has not stopped after ``timeout`` seconds is killed (a
+        MariaDB waiting for space on a full volume never finishes its
+        shutdown): its crash recovery brings the data back at its next
+        start, on a volume that was grown meanwhile."""
         if not self.is_running():
             return
         self._stopping = True
         self.process.send_signal(self.stop_signal)
-        self.process.wait(timeout)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            LOG.warning('The engine (pid %d) did not stop in %d s: '
+                        'killing it.', self.process.pid, timeout)
+            self.process.kill()
+            self.process.wait()
 
     def is_running(self) -> bool:
         """Whether the engine process exists."""
