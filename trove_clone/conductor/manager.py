@@ -114,13 +114,10 @@ class Manager:
                              status: statuses.ServiceStatus,
                              payload: dict) -> None:
         """The guest's word on its engine: the fault of an engine that
-        stopped (recorded once), cleared when it is healthy again."""
+        stopped or cannot write (recorded once), cleared when it is
+        healthy again and the guest reports no fault."""
         fault = payload.get('engine_fault')
-        if status is statuses.HEALTHY:
-            if db_instances.clear_engine_faults(context, instance_id):
-                LOG.info('Instance %s: its engine runs again; its fault is '
-                         'cleared.', instance_id)
-        elif isinstance(fault, dict) and \
+        if isinstance(fault, dict) and \
                 isinstance(fault.get('message'), str) and \
                 isinstance(fault.get('details'), str):
             if db_instances.add_engine_fault(context, instance_id,
@@ -128,6 +125,10 @@ class Manager:
                                              fault['details'][:20000]):
                 LOG.warning('Instance %s: %s', instance_id,
                             fault['message'])
+        elif status is statuses.HEALTHY:
+            if db_instances.clear_engine_faults(context, instance_id):
+                LOG.info('Instance %s: its engine runs again; its fault is '
+                         'cleared.', instance_id)
 
     def _autogrow(self, context, instance_id: str, used) -> None:
         """Storage autogrow (services/autogrow.py), when it is on."""

@@ -457,11 +457,11 @@ def replace_wrapped_key(context, instance_id: str, old: str,
 def add_engine_fault(context, instance_id: str, message: str,
                      details: str) -> bool:
     """Record the fault a guest reports about its engine (its message
-    begins with statuses.ENGINE_FAULT_PREFIX, added when it does not),
-    unless the instance's last fault says the same already (a guest
-    repeats it with each heartbeat, add_fault_once). Returns whether it
-    was recorded."""
-    if not message.startswith(statuses.ENGINE_FAULT_PREFIX):
+    begins with one of statuses.GUEST_FAULT_PREFIXES; ENGINE_FAULT_PREFIX
+    is added when it does not), unless the instance's last fault says the
+    same already (a guest repeats it with each heartbeat, add_fault_once).
+    Returns whether it was recorded."""
+    if not message.startswith(statuses.GUEST_FAULT_PREFIXES):
         message = '%s: %s' % (statuses.ENGINE_FAULT_PREFIX, message)
     return add_fault_once(context, instance_id, message, details)
 
@@ -486,14 +486,16 @@ def add_fault_once(context, instance_id: str, message: str,
 def _engine_faults(session, instance_id: str):
     return session.query(models.InstanceFault).filter(
         models.InstanceFault.instance_id == instance_id,
-        models.InstanceFault.message.startswith(
-            statuses.ENGINE_FAULT_PREFIX, autoescape=True))
+        sa.or_(*(models.InstanceFault.message.startswith(
+            prefix, autoescape=True)
+            for prefix in statuses.GUEST_FAULT_PREFIXES)))
 
 
 @db_api.retry_on_locked
 def clear_engine_faults(context, instance_id: str) -> int:
     """Remove the faults a guest reported about its engine (it runs
-    again); other faults stay. Returns how many were removed."""
+    again, on a volume with room); other faults stay. Returns how many
+    were removed."""
     with _facade.reader.using(context) as session:
         if _engine_faults(session, instance_id).first() is None:
             return 0

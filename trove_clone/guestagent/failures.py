@@ -6,6 +6,8 @@ heartbeats; the conductor records it as the instance's fault and clears it
 once the engine is healthy again. The details carry the engine's last log
 lines. When the data volume is (nearly) full, or the engine's log says it
 ran out of space, the fault says the volume is full and how to grow it.
+An engine that still runs on a full volume, its writes failing or waiting
+(:func:`describe_full_volume`), is reported the same way.
 """
 import signal
 
@@ -39,6 +41,34 @@ def volume_is_full(used_percent: float | None, lines: list[str]) -> bool:
         return False
     return used_percent >= FULL_PERCENT or (
         used_percent >= NEARLY_FULL_PERCENT and mentions_no_space(lines))
+
+
+def describe_full_volume(instance_id: str, manager: str,
+                         log_lines: list[str], used_percent: float,
+                         log_path: str = '') -> dict | None:
+    """The fault of an engine that runs on a full volume: its writes fail
+    or wait (a MariaDB waits in its binary log for someone to free space).
+    None unless the volume is FULL_PERCENT used and the engine's log says
+    a write failed for want of space."""
+    if used_percent < FULL_PERCENT or not mentions_no_space(log_lines):
+        return None
+    message = ('%s: the database cannot write (no space left on device). '
+               'Grow the volume: %s.' % (
+                   statuses.VOLUME_FULL_FAULT_PREFIX,
+                   GROW_COMMANDS[0] % {'id': instance_id}))
+    head = ['The %s engine runs but its writes fail or wait: its data '
+            'volume is %.0f%% full, no space left on device.'
+            % (manager, used_percent),
+            'Grow the volume:'] + [
+        '  ' + command % {'id': instance_id} for command in GROW_COMMANDS]
+    return {'message': message[:255],
+            'details': '\n'.join(head + _log_part(log_lines, log_path))}
+
+
+def _log_part(log_lines: list[str], log_path: str) -> list[str]:
+    return ['Last lines of the engine log%s:' % (
+        ' (%s)' % log_path if log_path else '')] + (
+        log_lines or ['(the log is empty or cannot be read)'])
 
 
 def exit_words(returncode: int | None) -> str:
@@ -83,7 +113,5 @@ def describe(instance_id: str, manager: str, returncode: int | None,
         head = ['%s.' % what]
         if used_percent is not None:
             head.append('Its data volume is %.0f%% full.' % used_percent)
-    tail = ['Last lines of the engine log%s:' % (
-        ' (%s)' % log_path if log_path else '')] + (
-        log_lines or ['(the log is empty or cannot be read)'])
-    return {'message': message[:255], 'details': '\n'.join(head + tail)}
+    return {'message': message[:255],
+            'details': '\n'.join(head + _log_part(log_lines, log_path))}

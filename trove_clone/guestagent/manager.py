@@ -11,7 +11,8 @@ and the agent reports ``crashed`` with an ``engine_fault``: why it stopped
 (its last log lines; a full data volume and how to grow it, see
 failures.py). An engine that does not start at boot reports ``shutdown``
 with such a fault. The fault goes with every heartbeat until the engine
-runs again.
+runs again. An engine that runs on a full volume whose writes fail or wait
+(its log says so) is reported with a fault too, while it stays healthy.
 """
 import threading
 import time
@@ -89,15 +90,22 @@ class Manager:
         payload = {'service_status': self._health()}
         if self.error:
             payload['error'] = self.error[-2000:]
-        if self.fault:
-            payload['engine_fault'] = self.fault
         used = state.volume_used_percent()
+        fault = self.fault
         if used is not None:
             payload['volume_used_percent'] = used
             if used >= VOLUME_WARNING_PERCENT:
                 LOG.warning('The data volume is %.0f%% full: resize the '
                             'volume before the database runs out of '
                             'space.', used)
+            if fault is None and payload['service_status'] == 'healthy' \
+                    and used >= failures.FULL_PERCENT:
+                fault = failures.describe_full_volume(
+                    self.instance_id, self.manager_name or '',
+                    self.engine.engine_log_lines(), used,
+                    self.engine.log_path)
+        if fault:
+            payload['engine_fault'] = fault
         self._conductor_api().heartbeat(trove_context.admin_context(),
                                         self.instance_id, payload,
                                         time.time())

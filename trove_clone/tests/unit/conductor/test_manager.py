@@ -237,6 +237,15 @@ class EngineFaultTest(base.ApiTestCase):
         self.beat('healthy', 4.0)
         self.assertEqual(['Resize failed at step x'], self.faults())
 
+    def test_a_healthy_engine_on_a_full_volume_keeps_its_fault(self):
+        fault = {'message': '%s: the database cannot write'
+                 % statuses.VOLUME_FULL_FAULT_PREFIX, 'details': 'd'}
+        self.beat('healthy', 1.0, engine_fault=fault)
+        self.beat('healthy', 2.0, engine_fault=fault)
+        self.assertEqual([fault['message']], self.faults())
+        self.beat('healthy', 3.0)
+        self.assertEqual([], self.faults())
+
     def test_message_gets_the_prefix_and_junk_is_ignored(self) -> None:
         self.beat('crashed', 1.0, engine_fault={'message': 'boom',
                                                 'details': 'd'})

@@ -68,6 +68,22 @@ class DescribeTest(testtools.TestCase):
         self.assertIn('(the log is empty or cannot be read)',
                       empty['details'])
 
+    def test_an_engine_running_on_a_full_volume(self) -> None:
+        waiting = ['[Warning] mariadbd: Disk is full writing '
+                   "'./mysql-bin.000001' (Errcode: 28 \"No space left on "
+                   'device"). Waiting for someone to free space...']
+        fault = failures.describe_full_volume(INSTANCE, 'mariadb', waiting,
+                                              99.0)
+        self.assertTrue(fault['message'].startswith(
+            statuses.VOLUME_FULL_FAULT_PREFIX))
+        self.assertIn('resize volume %s' % INSTANCE, fault['message'])
+        self.assertIn('runs but its writes fail or wait', fault['details'])
+        self.assertTrue(fault['details'].endswith(waiting[0]))
+        self.assertIsNone(failures.describe_full_volume(
+            INSTANCE, 'mariadb', ['all is well'], 99.0))
+        self.assertIsNone(failures.describe_full_volume(
+            INSTANCE, 'mariadb', waiting, 90.0))
+
     def test_exit_words(self) -> None:
         self.assertEqual('exited with status 0', failures.exit_words(0))
         self.assertEqual('was killed by signal 9 (SIGKILL)',
@@ -221,6 +237,19 @@ class AgentReportsCrashTest(base.TestCase):
         self.assertEqual(beat['engine_fault'],
                          self.conductor.beats[-1]['engine_fault'])
         self.agent._set_status('healthy')
+        self.assertNotIn('engine_fault', self.conductor.beats[-1])
+
+    def test_a_healthy_engine_on_a_full_volume_reports_it(self) -> None:
+        self.agent.status = 'healthy'
+        self.agent.engine.is_healthy = lambda: True
+        manager.report(self.agent)
+        beat = self.conductor.beats[-1]
+        self.assertEqual('healthy', beat['service_status'])
+        self.assertTrue(beat['engine_fault']['message'].startswith(
+            statuses.VOLUME_FULL_FAULT_PREFIX))
+        # Nothing once the log has no word of a failed write.
+        self.agent.engine.lines = ['ready for connections']
+        manager.report(self.agent)
         self.assertNotIn('engine_fault', self.conductor.beats[-1])
 
     def test_an_engine_that_dies_while_starting_is_left_to_its_starter(
