@@ -35,6 +35,10 @@ from trove_clone.guestagent import state
 LOG = logging.getLogger(__name__)
 FAILED = 'failed to spawn'
 CRASHED = 'crashed'
+#: Seconds an engine exit waits before it is reported: the signal that
+#: stops the whole server (agent and engine) may reach the agent after the
+#: engine has exited.
+EXIT_GRACE = 0.5
 #: From this use of its data volume on, the guest warns at every heartbeat.
 VOLUME_WARNING_PERCENT = 90.0
 
@@ -65,6 +69,7 @@ class Manager:
         self.engine = None
         self.manager_name: str | None = None
         self._lock = threading.Lock()
+        self._shutting_down = threading.Event()
         self._upgrade_lock = threading.Lock()
         self._conductor = None
         self._modules = module_manager.ModuleManager()
@@ -220,11 +225,17 @@ class Manager:
             self.engine.engine_log_lines(), state.volume_used_percent(),
             self.engine.log_path)
 
+    def shutting_down(self) -> None:
+        """The agent was asked to stop (its server stops): the engine,
+        which got the same signal, does not count as crashed."""
+        self._shutting_down.set()
+
     def _engine_exited(self, returncode: int) -> None:
         """The engine exited on its own (it was reaped): when it was
         serving, report ``crashed`` and why. An engine that dies while it
-        starts is reported by whoever started it."""
-        if self.status != 'healthy':
+        starts is reported by whoever started it; one that stops with the
+        agent's server is not reported."""
+        if self._shutting_down.wait(EXIT_GRACE) or self.status != 'healthy':
             return
         fault = self._engine_fault(returncode)
         LOG.error('%s\n%s', fault['message'], fault['details'])

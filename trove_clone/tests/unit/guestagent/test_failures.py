@@ -252,6 +252,13 @@ class AgentReportsCrashTest(base.TestCase):
         manager.report(self.agent)
         self.assertNotIn('engine_fault', self.conductor.beats[-1])
 
+    def test_an_engine_stopped_with_its_server_is_not_reported(self):
+        self.agent.status = 'healthy'
+        self.agent.shutting_down()
+        self.agent._engine_exited(0)
+        self.assertEqual([], self.conductor.beats)
+        self.assertEqual('healthy', self.agent.status)
+
     def test_an_engine_that_dies_while_starting_is_left_to_its_starter(
             self) -> None:
         self.agent.status = 'building'
