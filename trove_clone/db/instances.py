@@ -458,27 +458,38 @@ def add_engine_fault(context, instance_id: str, message: str,
                      details: str) -> bool:
     """Record the fault a guest reports about its engine (its message
     begins with one of statuses.GUEST_FAULT_PREFIXES; ENGINE_FAULT_PREFIX
-    is added when it does not), unless the instance's last fault says the
-    same already (a guest repeats it with each heartbeat, add_fault_once).
-    Returns whether it was recorded."""
+    is added when it does not). A guest repeats it with each heartbeat:
+    when the instance's last fault has the same message, its details are
+    brought up to date (the engine's log moves on) and nothing is added.
+    Returns whether a fault was added."""
     if not message.startswith(statuses.GUEST_FAULT_PREFIXES):
         message = '%s: %s' % (statuses.ENGINE_FAULT_PREFIX, message)
-    return add_fault_once(context, instance_id, message, details)
+    return _add_fault_unless_last(context, instance_id, message, details,
+                                  same_message_updates=True)
 
 
-@db_api.retry_on_locked
 def add_fault_once(context, instance_id: str, message: str,
                    details: str) -> bool:
     """Record a fault unless the instance's last fault has the same
     message and details. Returns whether it was recorded."""
+    return _add_fault_unless_last(context, instance_id, message, details)
+
+
+@db_api.retry_on_locked
+def _add_fault_unless_last(context, instance_id: str, message: str,
+                           details: str,
+                           same_message_updates: bool = False) -> bool:
     fault = _fault(instance_id, message, details)
     with _facade.writer.using(context) as session:
         last = session.query(models.InstanceFault).filter_by(
             instance_id=instance_id).order_by(
             models.InstanceFault.created.desc()).first()
-        if last is not None and last.message == fault.message and \
-                last.details == fault.details:
-            return False
+        if last is not None and last.message == fault.message:
+            if last.details == fault.details:
+                return False
+            if same_message_updates:
+                last.details = fault.details
+                return False
         session.add(fault)
         return True
 

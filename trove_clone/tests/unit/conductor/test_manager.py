@@ -241,8 +241,11 @@ class EngineFaultTest(base.ApiTestCase):
         fault = {'message': '%s: the database cannot write'
                  % statuses.VOLUME_FULL_FAULT_PREFIX, 'details': 'd'}
         self.beat('healthy', 1.0, engine_fault=fault)
-        self.beat('healthy', 2.0, engine_fault=fault)
+        # The engine's log moves on: the one fault follows it.
+        self.beat('healthy', 2.0, engine_fault=dict(fault, details='d2'))
         self.assertEqual([fault['message']], self.faults())
+        self.assertEqual('d2', db_instances.get(
+            self.context, self.instance_id)['fault']['details'])
         self.beat('healthy', 3.0)
         self.assertEqual([], self.faults())
 
