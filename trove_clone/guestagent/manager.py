@@ -225,11 +225,6 @@ class Manager:
             self.engine.engine_log_lines(), state.volume_used_percent(),
             self.engine.log_path)
 
-    def shutting_down(self) -> None:
-        """The agent was asked to stop (its server stops): the engine,
-        which got the same signal, does not count as crashed."""
-        self._shutting_down.set()
-
     def _engine_exited(self, returncode: int) -> None:
         """The engine exited on its own (it was reaped): when it was
         serving, report ``crashed`` and why. An engine that dies while it
@@ -440,3 +435,9 @@ def boot(agent: Manager) -> None:
 def report(agent: Manager) -> None:
     """One periodic heartbeat."""
     agent._report()
+
+
+def shutting_down(agent: Manager) -> None:
+    """The agent was asked to stop (its server stops): its engine, which
+    got the same signal, does not count as crashed."""
+    agent._shutting_down.set()

@@ -254,7 +254,7 @@ class AgentReportsCrashTest(base.TestCase):
 
     def test_an_engine_stopped_with_its_server_is_not_reported(self):
         self.agent.status = 'healthy'
-        self.agent.shutting_down()
+        manager.shutting_down(self.agent)
         self.agent._engine_exited(0)
         self.assertEqual([], self.conductor.beats)
         self.assertEqual('healthy', self.agent.status)
