@@ -1,10 +1,18 @@
 """Server side of the guest agent RPC API (thin: log and delegate).
 
 Service statuses use Trove's descriptions: ``new``, ``building``,
-``healthy``, ``shutdown``, ``failed to spawn``. The agent tells the
-conductor at once when its status changes (the moment the engine answers
-after a prepare, say) and every ``agent_heartbeat_time`` seconds with the
-engine's real health.
+``healthy``, ``shutdown``, ``crashed``, ``failed to spawn``. The agent
+tells the conductor at once when its status changes (the moment the engine
+answers after a prepare, say) and every ``agent_heartbeat_time`` seconds
+with the engine's real health.
+
+An engine that exits on its own is reaped at once (lifecycle's watcher)
+and the agent reports ``crashed`` with an ``engine_fault``: why it stopped
+(its last log lines; a full data volume and how to grow it, see
+failures.py). An engine that does not start at boot reports ``shutdown``
+with such a fault. The fault goes with every heartbeat until the engine
+runs again. An engine that runs on a full volume whose writes fail or wait
+(its log says so) is reported with a fault too, while it stays healthy.
 """
 import threading
 import time
@@ -19,12 +27,18 @@ from trove_clone.conductor import rpcapi as conductor_rpcapi
 from trove_clone.conf import CONF
 from trove_clone.guestagent.capabilities import backup as backup_capability
 from trove_clone.guestagent.datastores import loader
+from trove_clone.guestagent import failures
 from trove_clone.guestagent.modules import manager as module_manager
 from trove_clone.guestagent import rpcapi
 from trove_clone.guestagent import state
 
 LOG = logging.getLogger(__name__)
 FAILED = 'failed to spawn'
+CRASHED = 'crashed'
+#: Seconds an engine exit waits before it is reported: the signal that
+#: stops the whole server (agent and engine) may reach the agent after the
+#: engine has exited.
+EXIT_GRACE = 0.5
 #: From this use of its data volume on, the guest warns at every heartbeat.
 VOLUME_WARNING_PERCENT = 90.0
 
@@ -49,9 +63,13 @@ class Manager:
         self.instance_id = instance_id
         self.status = 'new'
         self.error: str | None = None
+        #: Why the engine stopped (``{'message', 'details'}``), reported
+        #: with each heartbeat while it does not run.
+        self.fault: dict | None = None
         self.engine = None
         self.manager_name: str | None = None
         self._lock = threading.Lock()
+        self._shutting_down = threading.Event()
         self._upgrade_lock = threading.Lock()
         self._conductor = None
         self._modules = module_manager.ModuleManager()
@@ -78,18 +96,28 @@ class Manager:
         if self.error:
             payload['error'] = self.error[-2000:]
         used = state.volume_used_percent()
+        fault = self.fault
         if used is not None:
             payload['volume_used_percent'] = used
             if used >= VOLUME_WARNING_PERCENT:
                 LOG.warning('The data volume is %.0f%% full: resize the '
                             'volume before the database runs out of '
                             'space.', used)
+            if fault is None and payload['service_status'] == 'healthy' \
+                    and used >= failures.FULL_PERCENT:
+                fault = failures.describe_full_volume(
+                    self.instance_id, self.manager_name or '',
+                    self.engine.engine_log_lines(), used,
+                    self.engine.log_path)
+        if fault:
+            payload['engine_fault'] = fault
         self._conductor_api().heartbeat(trove_context.admin_context(),
                                         self.instance_id, payload,
                                         time.time())
 
-    def _set_status(self, status: str, error: str | None = None) -> None:
-        self.status, self.error = status, error
+    def _set_status(self, status: str, error: str | None = None,
+                    fault: dict | None = None) -> None:
+        self.status, self.error, self.fault = status, error, fault
         try:
             self._report()
         except Exception:  # noqa: B902 - the periodic heartbeat retries
@@ -121,8 +149,7 @@ class Manager:
                  modules: list, backup_info: dict | None = None) -> None:
         self._set_status('building')
         try:
-            self.engine = loader.lifecycle(manager)
-            self.manager_name = manager
+            self._load_engine(manager)
             if backup_info:
                 # Into the empty volume, before the engine first starts.
                 self._capability('backup').restore(backup_info)
@@ -167,8 +194,7 @@ class Manager:
             return
         self.status = 'building'
         try:
-            self.engine = loader.lifecycle(prepared['manager'])
-            self.manager_name = prepared['manager']
+            self._load_engine(prepared['manager'])
             if prepared.get('upgrade_pending'):
                 # The new image's engine starts in post_upgrade, once the
                 # old data has been brought over.
@@ -177,9 +203,38 @@ class Manager:
             self.engine.start()
         except Exception as error:  # noqa: B902 - reported, not raised
             LOG.exception('Starting the engine at boot failed.')
-            self._set_status('shutdown', str(error))
+            self._set_status('shutdown', str(error),
+                             self._engine_fault(None))
             return
         self._set_status('healthy')
+
+    def _load_engine(self, manager: str) -> None:
+        """Make ``manager``'s lifecycle the engine, its unexpected exits
+        reported by :meth:`_engine_exited`."""
+        self.engine = loader.lifecycle(manager)
+        self.manager_name = manager
+        self.engine.on_unexpected_exit = self._engine_exited
+
+    def _engine_fault(self, returncode: int | None) -> dict | None:
+        """Why the engine stopped (failures.describe), None without an
+        engine."""
+        if self.engine is None:
+            return None
+        return failures.describe(
+            self.instance_id, self.manager_name or '', returncode,
+            self.engine.engine_log_lines(), state.volume_used_percent(),
+            self.engine.log_path)
+
+    def _engine_exited(self, returncode: int) -> None:
+        """The engine exited on its own (it was reaped): when it was
+        serving, report ``crashed`` and why. An engine that dies while it
+        starts is reported by whoever started it; one that stops with the
+        agent's server is not reported."""
+        if self._shutting_down.wait(EXIT_GRACE) or self.status != 'healthy':
+            return
+        fault = self._engine_fault(returncode)
+        LOG.error('%s\n%s', fault['message'], fault['details'])
+        self._set_status(CRASHED, fault['message'], fault)
 
     def get_status(self, context) -> dict:
         return {'status': self._health() if self.engine else self.status,
@@ -247,7 +302,7 @@ class Manager:
             self._post_upgrade(upgrade_info)
 
     def _post_upgrade(self, upgrade_info: dict) -> None:
-        self.engine = loader.lifecycle(self.manager_name)
+        self._load_engine(self.manager_name)
         self._set_status('building')
         try:
             self._capability('upgrade').post_upgrade(upgrade_info)
@@ -380,3 +435,9 @@ def boot(agent: Manager) -> None:
 def report(agent: Manager) -> None:
     """One periodic heartbeat."""
     agent._report()
+
+
+def shutting_down(agent: Manager) -> None:
+    """The agent was asked to stop (its server stops): its engine, which
+    got the same signal, does not count as crashed."""
+    agent._shutting_down.set()
