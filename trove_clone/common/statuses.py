@@ -97,6 +97,17 @@ ACTION_ALLOWED = (RUNNING, SHUTDOWN, CRASHED, BLOCKED, HEALTHY,
 GUEST_READY = ('ACTIVE', 'HEALTHY', 'RESTART_REQUIRED')
 
 
+#: How the message of a fault a guest reports about its engine (stopped,
+#: did not start) begins.
+ENGINE_FAULT_PREFIX = 'The database stopped'
+#: How the message of the fault of a guest whose engine runs on a full
+#: volume (its writes fail or wait) begins.
+VOLUME_FULL_FAULT_PREFIX = 'The data volume is full'
+#: The faults a guest reports (and the conductor clears once the engine is
+#: healthy and the guest reports none).
+GUEST_FAULT_PREFIXES = (ENGINE_FAULT_PREFIX, VOLUME_FULL_FAULT_PREFIX)
+
+
 def service_status(description: str) -> ServiceStatus:
     """The status a guest reports by its description (UNKNOWN if none)."""
     return SERVICE_STATUSES.get(description, UNKNOWN)

@@ -1,10 +1,18 @@
 """Server side of the guest agent RPC API (thin: log and delegate).
 
 Service statuses use Trove's descriptions: ``new``, ``building``,
-``healthy``, ``shutdown``, ``failed to spawn``. The agent tells the
-conductor at once when its status changes (the moment the engine answers
-after a prepare, say) and every ``agent_heartbeat_time`` seconds with the
-engine's real health.
+``healthy``, ``shutdown``, ``crashed``, ``failed to spawn``. The agent
+tells the conductor at once when its status changes (the moment the engine
+answers after a prepare, say) and every ``agent_heartbeat_time`` seconds
+with the engine's real health.
+
+An engine that exits on its own is reaped at once (lifecycle's watcher)
+and the agent reports ``crashed`` with an ``engine_fault``: why it stopped
+(its last log lines; a full data volume and how to grow it, see
+failures.py). An engine that does not start at boot reports ``shutdown``
+with such a fault. The fault goes with every heartbeat until the engine
+runs again. An engine that runs on a full volume whose writes fail or wait
+(its log says so) is reported with a fault too, while it stays healthy.
 """
 import threading
 import time
@@ -17,13 +25,20 @@ from trove_clone.common import exception
 from trove_clone.common import rpc
 from trove_clone.conductor import rpcapi as conductor_rpcapi
 from trove_clone.conf import CONF
+from trove_clone.guestagent.capabilities import backup as backup_capability
 from trove_clone.guestagent.datastores import loader
+from trove_clone.guestagent import failures
 from trove_clone.guestagent.modules import manager as module_manager
 from trove_clone.guestagent import rpcapi
 from trove_clone.guestagent import state
 
 LOG = logging.getLogger(__name__)
 FAILED = 'failed to spawn'
+CRASHED = 'crashed'
+#: Seconds an engine exit waits before it is reported: the signal that
+#: stops the whole server (agent and engine) may reach the agent after the
+#: engine has exited.
+EXIT_GRACE = 0.5
 #: From this use of its data volume on, the guest warns at every heartbeat.
 VOLUME_WARNING_PERCENT = 90.0
 
@@ -48,12 +63,18 @@ class Manager:
         self.instance_id = instance_id
         self.status = 'new'
         self.error: str | None = None
+        #: Why the engine stopped (``{'message', 'details'}``), reported
+        #: with each heartbeat while it does not run.
+        self.fault: dict | None = None
         self.engine = None
         self.manager_name: str | None = None
         self._lock = threading.Lock()
+        self._shutting_down = threading.Event()
         self._upgrade_lock = threading.Lock()
         self._conductor = None
         self._modules = module_manager.ModuleManager()
+        #: The id of the backup being taken, None when none is.
+        self._backup_id: str | None = None
 
     # --- reporting ---------------------------------------------------------
 
@@ -63,26 +84,40 @@ class Manager:
             status = 'shutdown'
         return status
 
-    def _report(self) -> None:
-        """Send a heartbeat with the engine's real health."""
+    def _conductor_api(self) -> conductor_rpcapi.ConductorAPI:
         if self._conductor is None:
             self._conductor = conductor_rpcapi.ConductorAPI(
                 key=CONF.instance_rpc_encr_key or None)
+        return self._conductor
+
+    def _report(self) -> None:
+        """Send a heartbeat with the engine's real health."""
         payload = {'service_status': self._health()}
         if self.error:
             payload['error'] = self.error[-2000:]
         used = state.volume_used_percent()
+        fault = self.fault
         if used is not None:
             payload['volume_used_percent'] = used
             if used >= VOLUME_WARNING_PERCENT:
                 LOG.warning('The data volume is %.0f%% full: resize the '
                             'volume before the database runs out of '
                             'space.', used)
-        self._conductor.heartbeat(trove_context.admin_context(),
-                                  self.instance_id, payload, time.time())
+            if fault is None and payload['service_status'] == 'healthy' \
+                    and used >= failures.FULL_PERCENT:
+                fault = failures.describe_full_volume(
+                    self.instance_id, self.manager_name or '',
+                    self.engine.engine_log_lines(), used,
+                    self.engine.log_path)
+        if fault:
+            payload['engine_fault'] = fault
+        self._conductor_api().heartbeat(trove_context.admin_context(),
+                                        self.instance_id, payload,
+                                        time.time())
 
-    def _set_status(self, status: str, error: str | None = None) -> None:
-        self.status, self.error = status, error
+    def _set_status(self, status: str, error: str | None = None,
+                    fault: dict | None = None) -> None:
+        self.status, self.error, self.fault = status, error, fault
         try:
             self._report()
         except Exception:  # noqa: B902 - the periodic heartbeat retries
@@ -99,23 +134,25 @@ class Manager:
         return rpcapi.RPC_API_VERSION
 
     def prepare(self, context, manager: str, databases: list | None = None,
-                users: list | None = None,
-                modules: list | None = None) -> None:
+                users: list | None = None, modules: list | None = None,
+                backup_info: dict | None = None) -> None:
         with self._lock:
             if self.status not in ('new', FAILED):
                 LOG.warning('prepare ignored: the guest is %s', self.status)
                 return
             self.status, self.error = 'building', None
         threading.Thread(target=self._prepare, args=(
-            manager, databases or [], users or [], modules or []),
-            name='prepare', daemon=True).start()
+            manager, databases or [], users or [], modules or [],
+            backup_info), name='prepare', daemon=True).start()
 
     def _prepare(self, manager: str, databases: list, users: list,
-                 modules: list) -> None:
+                 modules: list, backup_info: dict | None = None) -> None:
         self._set_status('building')
         try:
-            self.engine = loader.lifecycle(manager)
-            self.manager_name = manager
+            self._load_engine(manager)
+            if backup_info:
+                # Into the empty volume, before the engine first starts.
+                self._capability('backup').restore(backup_info)
             self.engine.prepare()
             if databases or users:
                 accounts = self._capability('accounts')
@@ -157,8 +194,7 @@ class Manager:
             return
         self.status = 'building'
         try:
-            self.engine = loader.lifecycle(prepared['manager'])
-            self.manager_name = prepared['manager']
+            self._load_engine(prepared['manager'])
             if prepared.get('upgrade_pending'):
                 # The new image's engine starts in post_upgrade, once the
                 # old data has been brought over.
@@ -167,9 +203,38 @@ class Manager:
             self.engine.start()
         except Exception as error:  # noqa: B902 - reported, not raised
             LOG.exception('Starting the engine at boot failed.')
-            self._set_status('shutdown', str(error))
+            self._set_status('shutdown', str(error),
+                             self._engine_fault(None))
             return
         self._set_status('healthy')
+
+    def _load_engine(self, manager: str) -> None:
+        """Make ``manager``'s lifecycle the engine, its unexpected exits
+        reported by :meth:`_engine_exited`."""
+        self.engine = loader.lifecycle(manager)
+        self.manager_name = manager
+        self.engine.on_unexpected_exit = self._engine_exited
+
+    def _engine_fault(self, returncode: int | None) -> dict | None:
+        """Why the engine stopped (failures.describe), None without an
+        engine."""
+        if self.engine is None:
+            return None
+        return failures.describe(
+            self.instance_id, self.manager_name or '', returncode,
+            self.engine.engine_log_lines(), state.volume_used_percent(),
+            self.engine.log_path)
+
+    def _engine_exited(self, returncode: int) -> None:
+        """The engine exited on its own (it was reaped): when it was
+        serving, report ``crashed`` and why. An engine that dies while it
+        starts is reported by whoever started it; one that stops with the
+        agent's server is not reported."""
+        if self._shutting_down.wait(EXIT_GRACE) or self.status != 'healthy':
+            return
+        fault = self._engine_fault(returncode)
+        LOG.error('%s\n%s', fault['message'], fault['details'])
+        self._set_status(CRASHED, fault['message'], fault)
 
     def get_status(self, context) -> dict:
         return {'status': self._health() if self.engine else self.status,
@@ -237,7 +302,7 @@ class Manager:
             self._post_upgrade(upgrade_info)
 
     def _post_upgrade(self, upgrade_info: dict) -> None:
-        self.engine = loader.lifecycle(self.manager_name)
+        self._load_engine(self.manager_name)
         self._set_status('building')
         try:
             self._capability('upgrade').post_upgrade(upgrade_info)
@@ -310,20 +375,56 @@ class Manager:
     def is_root_enabled(self, context) -> bool:
         return self._capability('accounts').is_root_enabled()
 
-    # --- backups -------------------------------------------------------------
+    # --- backups -----------------------------------------------------------
+
     def create_backup(self, context, backup_info: dict) -> None:
-        """Placeholder until the guest's backup capability lands (bk-guest
-        replaces it): the backup is reported FAILED at once, so that the
-        taskmanager gives the instance back without waiting for its
-        backup_timeout."""
-        if self._conductor is None:
-            self._conductor = conductor_rpcapi.ConductorAPI(
-                key=CONF.instance_rpc_encr_key or None)
-        self._conductor.update_backup(
-            trove_context.admin_context(), self.instance_id,
-            backup_info['id'], {'state': 'FAILED', 'reason': 'This guest '
-                                'agent cannot take backups.'},
-            time.time())
+        """Take the backup ``backup_info`` describes in a thread (the
+        agent goes on answering and sending heartbeats), one at a time;
+        its progress and end go to the conductor (update_backup)."""
+        backup_id = (backup_info or {}).get('id')
+        with self._lock:
+            running = self._backup_id
+            if running is None:
+                self._backup_id = backup_id
+        if running is not None:
+            LOG.warning('Backup %s refused: backup %s is running.',
+                        backup_id, running)
+            self._report_backup(backup_id, {
+                'state': 'FAILED', 'reason': 'Another backup (%s) of the '
+                'instance is running.' % running})
+            return
+        threading.Thread(target=self._create_backup, args=(backup_info,),
+                         name='backup', daemon=True).start()
+
+    def _create_backup(self, backup_info: dict) -> None:
+        backup_id = backup_info.get('id')
+        try:
+            self._report_backup(backup_id, {'state': 'BUILDING'})
+            LOG.info('Taking backup %s.', backup_id)
+            result = self._capability('backup').create(backup_info)
+            self._report_backup(backup_id, dict(result, state='COMPLETED'))
+        except exception.TroveError as error:
+            LOG.error('Backup %s failed: %s', backup_id, error.message)
+            self._report_backup(backup_id, {
+                'state': 'FAILED',
+                'reason': backup_capability.one_line(error.message)})
+        except Exception as error:  # noqa: B902 - reported, not raised
+            LOG.exception('Backup %s failed.', backup_id)
+            self._report_backup(backup_id, {
+                'state': 'FAILED', 'reason': backup_capability.one_line(
+                    '%s: %s' % (type(error).__name__, error))})
+        finally:
+            with self._lock:
+                self._backup_id = None
+
+    def _report_backup(self, backup_id: str, payload: dict) -> None:
+        try:
+            self._conductor_api().update_backup(
+                trove_context.admin_context(), self.instance_id, backup_id,
+                payload, time.time())
+        except Exception:  # noqa: B902 - the taskmanager times out
+            LOG.exception('Reporting backup %s (%s) failed.', backup_id,
+                          payload.get('state'))
 
 
 def boot(agent: Manager) -> None:
@@ -334,3 +435,9 @@ def boot(agent: Manager) -> None:
 def report(agent: Manager) -> None:
     """One periodic heartbeat."""
     agent._report()
+
+
+def shutting_down(agent: Manager) -> None:
+    """The agent was asked to stop (its server stops): its engine, which
+    got the same signal, does not count as crashed."""
+    agent._shutting_down.set()

@@ -171,12 +171,15 @@ class PostgresqlAccessTest(_WorkDir):
         self.assertNotIn('md5', text)
         for rule in rules:
             if rule[0] == 'local':
-                self.assertEqual(['local', 'all', 'postgres', 'peer',
-                                  'map=trove'], rule)
+                # The superuser, by peer: its sessions and the
+                # pg_basebackup of backups.
+                self.assertIn(rule[1], ('all', 'replication'))
+                self.assertEqual(['postgres', 'peer', 'map=trove'],
+                                 rule[2:])
             else:
                 self.assertEqual('host', rule[0])
                 self.assertEqual('scram-sha-256', rule[-1])
-        self.assertEqual(1, sum(rule[0] == 'local' for rule in rules))
+        self.assertEqual(2, sum(rule[0] == 'local' for rule in rules))
 
     def test_ident_maps_the_agent_and_the_engine_user(self) -> None:
         text = postgresql.ident_conf(['root', 'trove-1234', 'root'])
