@@ -5,7 +5,10 @@ from oslo_config import cfg
 
 backup_opts = [
     cfg.StrOpt('storage_strategy', default='local',
-               choices=['local', 'swift'],
+               choices=[('local', 'a directory of the control host, '
+                                  'backup_local_dir'),
+                        ('swift', 'OpenStack Swift, or Ceph RGW\'s Swift '
+                                  'API')],
                help='Where backups are stored: "local", a directory on the '
                     'control host (backup_local_dir), or "swift", an '
                     'OpenStack Swift (or Ceph RGW Swift API) object store. '
