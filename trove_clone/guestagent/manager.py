@@ -100,22 +100,26 @@ class Manager:
 
     def prepare(self, context, manager: str, databases: list | None = None,
                 users: list | None = None,
-                modules: list | None = None) -> None:
+                modules: list | None = None,
+                allowed_cidrs: list | None = None) -> None:
         with self._lock:
             if self.status not in ('new', FAILED):
                 LOG.warning('prepare ignored: the guest is %s', self.status)
                 return
             self.status, self.error = 'building', None
         threading.Thread(target=self._prepare, args=(
-            manager, databases or [], users or [], modules or []),
-            name='prepare', daemon=True).start()
+            manager, databases or [], users or [], modules or [],
+            allowed_cidrs or []), name='prepare', daemon=True).start()
 
     def _prepare(self, manager: str, databases: list, users: list,
-                 modules: list) -> None:
+                 modules: list, allowed_cidrs: list) -> None:
         self._set_status('building')
         try:
             self.engine = loader.lifecycle(manager)
             self.manager_name = manager
+            # Kept before the first start, so that the engine's socket is
+            # filtered from the moment it listens.
+            self.engine.update_access(allowed_cidrs)
             self.engine.prepare()
             if databases or users:
                 accounts = self._capability('accounts')
@@ -192,6 +196,10 @@ class Manager:
 
     def get_filesystem_stats(self, context) -> dict:
         return state.filesystem_stats()
+
+    def update_access(self, context, allowed_cidrs: list) -> None:
+        LOG.info('Allowing clients from %s.', allowed_cidrs or 'anywhere')
+        self._require_engine().update_access(allowed_cidrs)
 
     def _require_engine(self):
         if self.engine is None:

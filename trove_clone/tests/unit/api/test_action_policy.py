@@ -49,7 +49,7 @@ CASES = [
     ('detach without a group (PUT)', 'PUT', INSTANCE,
      {'instance': {'configuration': None}}, 400, 400),
     ('access (PUT)', 'PUT', INSTANCE,
-     {'instance': {'access': {'is_public': True}}}, 501, 501),
+     {'instance': {'access': {'is_public': True}}}, 202, 202),
     ('replica_of (PUT)', 'PUT', INSTANCE, {'instance': {'replica_of': 'x'}},
      501, 501),
     ('replica_of (PATCH)', 'PATCH', INSTANCE,
