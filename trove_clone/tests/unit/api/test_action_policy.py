@@ -50,6 +50,8 @@ CASES = [
      {'instance': {'configuration': None}}, 400, 400),
     ('access (PUT)', 'PUT', INSTANCE,
      {'instance': {'access': {'is_public': True}}}, 202, 202),
+    ('access (PATCH)', 'PATCH', INSTANCE,
+     {'instance': {'access': {'allowed_cidrs': ['10.0.0.0/8']}}}, 202, 202),
     ('replica_of (PUT)', 'PUT', INSTANCE, {'instance': {'replica_of': 'x'}},
      501, 501),
     ('replica_of (PATCH)', 'PATCH', INSTANCE,
