@@ -180,10 +180,11 @@ class NovaComputeDriver(base.ComputeDriver):
     def update_access(self, server_id: str, is_public: bool,
                       allowed_cidrs: list[str], ports: list[int]) -> None:
         """As Trove: the server's ports get a security group of their own
-        (and no other; its egress stays open) whose ingress rules are the database ports from each CIDR (from
-        anywhere without CIDRs); a port that must not be public loses its
-        floating IPs. A floating IP is never made here: this backend has
-        no public network option (doc/instance-access.md)."""
+        (and no other; its egress stays open) whose ingress rules are the
+        database ports from each CIDR (from anywhere without CIDRs); a
+        port that must not be public loses its floating IPs. A floating
+        IP is never made here: this backend has no public network option
+        (doc/instance-access.md)."""
         self._server(server_id)
         group = self._security_group(server_id)
         rules = self._neutron('get', 'security-group-rules?security_group_'
