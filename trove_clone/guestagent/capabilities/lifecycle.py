@@ -271,7 +271,9 @@ class Lifecycle(abc.ABC):
         """
         old = self.allowed_cidrs()
         source_filter.save(self.agent_dir, cidrs)
-        if not self.is_running():
+        # Nothing was filtered and nothing is to be: the socket is left
+        # alone (no pidfd_getfd needed).
+        if not self.is_running() or not (cidrs or old):
             return
         try:
             applied = source_filter.apply(self.process.pid, self.address,
