@@ -8,7 +8,8 @@ and attaches a classic BPF program to it (``SO_ATTACH_FILTER``). The
 kernel runs the program on each packet that reaches the socket; a SYN
 from an address outside the CIDRs is dropped, so the client's connect
 times out as it does behind a security group. Connections accepted from
-then on inherit the program. Nothing runs in user space per connection
+then on inherit the program; the established connections from
+elsewhere are closed (:func:`cut_others`). Nothing runs in user space per connection
 or per packet, and the same code serves every engine (MariaDB,
 PostgreSQL, Redis): none of them has to know.
 
@@ -26,8 +27,10 @@ import ctypes
 import ipaddress
 import json
 import os
+import shutil
 import socket
 import struct
+import subprocess
 
 from trove_clone.common import exception
 
@@ -193,6 +196,32 @@ def apply(pid: int, address: str, port: int, cidrs: list[str]) -> bool:
         return True
     finally:
         listener.close()
+
+
+def cut_others(address: str, port: int, cidrs: list[str]) -> int:
+    """Close the engine's established connections (``address:port``)
+    from sources outside ``cidrs`` (and not ``address`` itself), as a
+    security group change cuts them: the filter only sees new ones.
+    Through ``ss -K`` (the kernel's SOCK_DESTROY, root only). Returns how
+    many were closed.
+
+    :raises SourceFilterError: when they cannot be closed (no ``ss``, not
+        root)
+    """
+    program = shutil.which('ss')
+    if program is None:
+        raise SourceFilterError('ss (iproute2) is missing.')
+    allowed = ['dst', address + '/32']
+    for network in map(ipaddress.ip_network, normalized(cidrs)):
+        if network.version == 4:
+            allowed += ['or', 'dst', str(network)]
+    result = subprocess.run(
+        [program, '-K', '-H', '-t', 'state', 'established', 'src',
+         '%s:%d' % (address, port), 'and', 'not', '('] + allowed + [')'],
+        capture_output=True, text=True, timeout=30)
+    if result.returncode:
+        raise SourceFilterError('ss -K failed: %s' % result.stderr.strip())
+    return len(result.stdout.splitlines())
 
 
 def load(agent_dir: str) -> list[str]:

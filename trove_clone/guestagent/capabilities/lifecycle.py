@@ -285,6 +285,17 @@ class Lifecycle(abc.ABC):
             source_filter.save(self.agent_dir, old)
             raise EngineError('The engine does not listen on %s:%d.'
                               % (self.address, self.port))
+        if cidrs:
+            try:
+                closed = source_filter.cut_others(self.address, self.port,
+                                                  cidrs)
+            except (source_filter.SourceFilterError, OSError,
+                    subprocess.SubprocessError) as error:
+                LOG.warning('Connections from outside %s stay open until '
+                            'they close: %s', cidrs, error)
+            else:
+                LOG.info('Closed %d connection(s) from outside %s.',
+                         closed, cidrs)
 
     # --- the capability ----------------------------------------------------
 

@@ -3,7 +3,8 @@
 and at create. A client whose source address is outside the allowed CIDRs
 cannot connect to the engine (PostgreSQL through psycopg, MariaDB through
 PyMySQL, Redis through redis-py); one inside can; a restart keeps the
-rule; allowing everything again lets 127.0.0.1 back in; bad CIDRs are a
+rule; a connection open from a source no longer allowed is closed;
+allowing everything again lets 127.0.0.1 back in; bad CIDRs are a
 400 naming the field, with nothing changed; ``instance show`` has the
 access."""
 import json
@@ -155,7 +156,12 @@ class InstanceAccessTest(deployment.DeploymentTestCase):
         self.assertNotIn('allowed_cidrs',
                          self.trove.instances.get(redis_id).access)
 
-        # Through the openstack client: only the allowed CIDR now.
+        # Through the openstack client: only the allowed CIDR now. A
+        # connection open from 127.0.0.1 is closed, as by a security group.
+        held = psycopg.connect(host=postgresql.ip[0], user=USER,
+                               password=PASSWORD, dbname='appdb',
+                               connect_timeout=3)
+        self.addCleanup(held.close)
         self.cli('database', 'instance', 'update', postgresql_id,
                  '--is-private', '--allowed-cidr', ALLOWED_CIDR)
         self.trove.instances.update(redis_id, is_public=False,
@@ -168,6 +174,8 @@ class InstanceAccessTest(deployment.DeploymentTestCase):
         self.assertEqual((False, [ALLOWED_CIDR]),
                          (shown['public'], shown['allowed_cidrs']))
         self.assertFalse(self.postgresql_works(postgresql.ip[0]))
+        self.assertRaises(psycopg.OperationalError, held.execute,
+                          'SELECT 1')
         self.assertTrue(tcp_reaches(postgresql.ip[0], 5432, ALLOWED_SOURCE))
         self.assertFalse(self.redis_works(instance.ip[0]))
         self.assertTrue(tcp_reaches(instance.ip[0], 6379, ALLOWED_SOURCE))

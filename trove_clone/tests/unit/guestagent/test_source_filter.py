@@ -76,6 +76,31 @@ class SourceFilterTest(base.TestCase):
         source_filter.apply(os.getpid(), ADDRESS, self.port, [])
         self.assertTrue(reaches(self.port, '127.0.0.1'))
 
+    def test_established_connections_from_outside_are_closed(self):
+        if os.geteuid() != 0:
+            self.skipTest('ss -K (SOCK_DESTROY) needs root')
+        connections = {}
+        for source in ('127.0.0.1', '127.77.150.200', ADDRESS):
+            client = socket.socket()
+            self.addCleanup(client.close)
+            client.bind((source, 0))
+            client.connect((ADDRESS, self.port))
+            accepted, _peer = self.listener.accept()
+            self.addCleanup(accepted.close)
+            connections[source] = (client, accepted)
+        self.assertEqual(1, source_filter.cut_others(
+            ADDRESS, self.port, ['127.77.150.192/28', '::/0']))
+        alive = set()
+        for source, (client, accepted) in connections.items():
+            accepted.settimeout(0.5)
+            try:
+                client.sendall(b'x')
+                if accepted.recv(1) == b'x':
+                    alive.add(source)
+            except OSError:
+                pass
+        self.assertEqual({'127.77.150.200', ADDRESS}, alive)
+
     def test_nothing_listening_yet(self) -> None:
         self.assertFalse(source_filter.apply(os.getpid(), ADDRESS,
                                              self.port + 1, ['10.0.0.0/8']))
