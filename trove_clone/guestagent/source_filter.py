@@ -9,9 +9,9 @@ kernel runs the program on each packet that reaches the socket; a SYN
 from an address outside the CIDRs is dropped, so the client's connect
 times out as it does behind a security group. Connections accepted from
 then on inherit the program; the established connections from
-elsewhere are closed (:func:`cut_others`). Nothing runs in user space per connection
-or per packet, and the same code serves every engine (MariaDB,
-PostgreSQL, Redis): none of them has to know.
+elsewhere are closed (:func:`cut_others`). Nothing runs in user space
+per connection or per packet, and the same code serves every engine
+(MariaDB, PostgreSQL, Redis): none of them has to know.
 
 The instance's own address is always allowed: the agent reaches Redis
 over TCP from it. An empty list removes the program (every address may
