@@ -106,10 +106,12 @@ ROUTES = (
     Route('GET', _INST, 'showInstance', 'Show an instance.', 200,
           'instances', response_key='instance'),
     Route('PUT', _INST, 'updateInstance',
-          'Rename an instance, attach or detach a configuration group.', 202,
+          'Rename an instance, attach or detach a configuration group, '
+          'upgrade it or change its access (is_public, allowed_cidrs).', 202,
           'instances', request_schema=instance_schemas.update),
     Route('PATCH', _INST, 'editInstance',
-          'Rename an instance or change its configuration (PATCH).', 202,
+          'Rename an instance, change its configuration or its access '
+          '(PATCH).', 202,
           'instances', request_schema=instance_schemas.edit),
     Route('DELETE', _INST, 'deleteInstance', 'Delete an instance.', 202,
           'instances'),

@@ -42,16 +42,18 @@ BUILDING_ERROR_TIMEOUT_GA = _task(0x5b, 'BUILDING_ERROR_TIMEOUT_GA',
                                   'Build error: guestagent timeout.',
                                   'ERROR', True)
 
+UPDATING = _task(0x0c, 'UPDATING', 'Updating the instance.')
+
 TASKS = {task.code: task for task in (
     NONE, DELETING, REBOOTING, RESIZING, BUILDING, RESTART_REQUIRED,
-    UPGRADING, BACKING_UP, BUILDING_ERROR_SERVER, BUILDING_ERROR_VOLUME,
+    UPGRADING, UPDATING, BACKING_UP, BUILDING_ERROR_SERVER,
+    BUILDING_ERROR_VOLUME,
     BUILDING_ERROR_TIMEOUT_GA,
     _task(0x06, 'MIGRATING', 'Migrating the instance.'),
     _task(0x08, 'PROMOTING', 'Promoting the instance to replica source.'),
     _task(0x09, 'EJECTING', 'Ejecting the replica source.'),
     _task(0x0b, 'DETACHING', 'Detaching the instance from replica '
           'source.'),
-    _task(0x0c, 'UPDATING', 'Updating the instance.'),
 )}
 
 

@@ -135,7 +135,8 @@ class Manager:
 
     def prepare(self, context, manager: str, databases: list | None = None,
                 users: list | None = None, modules: list | None = None,
-                backup_info: dict | None = None) -> None:
+                backup_info: dict | None = None,
+                allowed_cidrs: list | None = None) -> None:
         with self._lock:
             if self.status not in ('new', FAILED):
                 LOG.warning('prepare ignored: the guest is %s', self.status)
@@ -143,13 +144,18 @@ class Manager:
             self.status, self.error = 'building', None
         threading.Thread(target=self._prepare, args=(
             manager, databases or [], users or [], modules or [],
-            backup_info), name='prepare', daemon=True).start()
+            backup_info, allowed_cidrs or []), name='prepare',
+            daemon=True).start()
 
     def _prepare(self, manager: str, databases: list, users: list,
-                 modules: list, backup_info: dict | None = None) -> None:
+                 modules: list, backup_info: dict | None = None,
+                 allowed_cidrs: list | None = None) -> None:
         self._set_status('building')
         try:
             self._load_engine(manager)
+            # Kept before the first start, so that the engine's socket is
+            # filtered from the moment it listens.
+            self.engine.update_access(allowed_cidrs or [])
             if backup_info:
                 # Into the empty volume, before the engine first starts.
                 self._capability('backup').restore(backup_info)
@@ -257,6 +263,10 @@ class Manager:
 
     def get_filesystem_stats(self, context) -> dict:
         return state.filesystem_stats()
+
+    def update_access(self, context, allowed_cidrs: list) -> None:
+        LOG.info('Allowing clients from %s.', allowed_cidrs or 'anywhere')
+        self._require_engine().update_access(allowed_cidrs)
 
     def _require_engine(self):
         if self.engine is None:

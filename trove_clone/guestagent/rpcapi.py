@@ -19,6 +19,7 @@ Version history:
   (:mod:`trove_clone.common.envelope`). The agent refuses a message
   without a valid one, and no longer serves 1.x. Under a cap below 2.0
   the client speaks 1.x (arguments sealed one by one) to older agents.
+* 2.1 - update_access; prepare takes allowed_cidrs.
 """
 from oslo_config import cfg
 import oslo_messaging
@@ -27,7 +28,7 @@ from trove_clone.common import exception
 from trove_clone.common import rpc
 
 CONF = cfg.CONF
-RPC_API_VERSION = '2.0'
+RPC_API_VERSION = '2.1'
 VERSION_ALIASES = {'2026.2': '1.1', '2027.1': '1.4', '2027.2': '2.0'}
 #: Envelopes are sealed from this version on.
 ENVELOPE_VERSION = '2.0'
@@ -99,7 +100,8 @@ class GuestAPI:
         """(client, arguments) of one message: 2.0 and sealed unless the
         cap keeps the client at ``version`` (1.x)."""
         if self.client.can_send_version(ENVELOPE_VERSION):
-            version = ENVELOPE_VERSION
+            if not version.startswith('2.'):
+                version = ENVELOPE_VERSION
             if self.sealer is not None:
                 kwargs = self.sealer(context, method, ttl, kwargs)
         return self.client.prepare(version=version, timeout=timeout), kwargs
@@ -129,12 +131,14 @@ class GuestAPI:
     def prepare(self, context, manager: str, databases: list | None = None,
                 users: list | None = None,
                 modules: list | None = None,
-                backup_info: dict | None = None) -> None:
+                backup_info: dict | None = None,
+                allowed_cidrs: list | None = None) -> None:
         """Set the engine up, create ``databases`` and ``users``, start it
         (cast); progress arrives as heartbeats and through get_status.
         Since 1.1; databases, users and modules since 1.2; backup_info
         (restore this backup chain into the empty volume first) since
-        1.6."""
+        1.6; allowed_cidrs (the client addresses the engine accepts)
+        since 2.1."""
         kwargs = {'manager': manager}
         version = '1.1'
         if databases or users or modules or backup_info:
@@ -144,6 +148,9 @@ class GuestAPI:
         if backup_info:
             version = '1.6'
             kwargs['backup_info'] = backup_info
+        if allowed_cidrs:
+            version = '2.1'
+            kwargs['allowed_cidrs'] = allowed_cidrs
         client, kwargs = self._prepared(context, 'prepare', version,
                                         CONF.rpc_cast_ttl, kwargs)
         client.cast(context, 'prepare', **kwargs)
@@ -168,6 +175,12 @@ class GuestAPI:
     def get_filesystem_stats(self, context) -> dict:
         """``{'total', 'used', 'free'}`` of the data volume in GB (1.2)."""
         return self._call(context, 'get_filesystem_stats')
+
+    def update_access(self, context, allowed_cidrs: list) -> None:
+        """Let the engine accept clients from ``allowed_cidrs`` only ([]:
+        from anywhere), now and at every start (since 2.1)."""
+        self._call(context, 'update_access', '2.1',
+                   allowed_cidrs=allowed_cidrs)
 
     # --- users, databases and root (since 1.2) ---------------------------
     def list_databases(self, context) -> list:

@@ -12,6 +12,7 @@ from trove_clone.common import rpc
 from trove_clone.conf import CONF
 from trove_clone.db import instances as db_instances
 from trove_clone.taskmanager import flows  # noqa: F401 - the package
+from trove_clone.taskmanager.flows import access
 from trove_clone.taskmanager.flows import actions
 from trove_clone.taskmanager.flows import backup
 from trove_clone.taskmanager.flows import configuration
@@ -98,6 +99,13 @@ class Manager:
                  instance_id, datastore_version_id)
         _instance_flow(context, upgrade.get_flow, instance_id,
                        datastore_version_id=datastore_version_id)
+
+    def update_access(self, context, instance_id: str, old_access: dict,
+                      new_access: dict) -> None:
+        LOG.info('Updating the access of instance %s to %s.', instance_id,
+                 new_access)
+        _instance_flow(context, access.get_flow, instance_id,
+                       old_access=old_access, new_access=new_access)
 
     def reapply_module(self, context, module_id: str, md5: str | None,
                        include_clustered: bool, batch_size: int,

@@ -35,6 +35,7 @@ from typing import Callable
 from oslo_log import log as logging
 
 from trove_clone.common import exception
+from trove_clone.guestagent import source_filter
 
 LOG = logging.getLogger(__name__)
 
@@ -316,17 +317,73 @@ class Lifecycle(abc.ABC):
             return ''
 
     def wait_until_healthy(self, timeout: float = 60.0) -> None:
-        """Return once the engine answers a query; raise EngineError with
-        the engine's own log when it does not in ``timeout`` seconds."""
+        """Return once the engine answers a query, its listening socket
+        filtered by the instance's allowed CIDRs (source_filter) as soon
+        as it listens; raise EngineError with the engine's own log when it
+        does not answer in ``timeout`` seconds, or when its socket cannot
+        be filtered (it never serves addresses it must refuse)."""
         deadline = time.monotonic() + timeout
+        cidrs = self.allowed_cidrs()
+        filtered = not cidrs
         while time.monotonic() < deadline:
-            if self.is_healthy():
+            if not filtered:
+                filtered = self._filter_listener(cidrs)
+            if filtered and self.is_healthy():
                 return
             if not self.is_running():
                 break
             time.sleep(0.05)
         raise EngineError('The engine did not start: %s'
                           % self.engine_log_tail())
+
+    # --- allowed client addresses -------------------------------------------
+
+    def allowed_cidrs(self) -> list[str]:
+        """The CIDRs clients may connect from ([]: any)."""
+        return source_filter.load(self.agent_dir)
+
+    def _filter_listener(self, cidrs: list[str]) -> bool:
+        try:
+            return source_filter.apply(self.process.pid, self.address,
+                                       self.port, cidrs)
+        except source_filter.SourceFilterError as error:
+            self.stop()
+            raise EngineError('The engine was stopped: %s' % error)
+
+    def update_access(self, cidrs: list[str]) -> None:
+        """Keep ``cidrs`` for every start of the engine and apply them to
+        the running engine's socket now ([] lets any address in).
+
+        :raises EngineError: when the running engine's socket cannot be
+            filtered (the kept CIDRs are the old ones again)
+        """
+        old = self.allowed_cidrs()
+        source_filter.save(self.agent_dir, cidrs)
+        # Nothing was filtered and nothing is to be: the socket is left
+        # alone (no pidfd_getfd needed).
+        if not self.is_running() or not (cidrs or old):
+            return
+        try:
+            applied = source_filter.apply(self.process.pid, self.address,
+                                          self.port, cidrs)
+        except source_filter.SourceFilterError as error:
+            source_filter.save(self.agent_dir, old)
+            raise EngineError(str(error))
+        if not applied:
+            source_filter.save(self.agent_dir, old)
+            raise EngineError('The engine does not listen on %s:%d.'
+                              % (self.address, self.port))
+        if cidrs:
+            try:
+                closed = source_filter.cut_others(self.address, self.port,
+                                                  cidrs)
+            except (source_filter.SourceFilterError, OSError,
+                    subprocess.SubprocessError) as error:
+                LOG.warning('Connections from outside %s stay open until '
+                            'they close: %s', cidrs, error)
+            else:
+                LOG.info('Closed %d connection(s) from outside %s.',
+                         closed, cidrs)
 
     # --- the capability ----------------------------------------------------
 

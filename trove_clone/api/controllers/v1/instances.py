@@ -147,10 +147,12 @@ class InstanceController:
             raise exception.BadRequest("Only one attribute (except 'name') "
                                        'is allowed to update.')
         if others and others[0] not in ('configuration',
-                                        'datastore_version'):
+                                        'datastore_version', 'access'):
             raise exception.NotImplementedYet(
                 operation='updating %s of an instance' % others[0])
-        if 'datastore_version' in body:
+        if 'access' in body:
+            service.update_access(ctx, row, body['access'], tasks())
+        elif 'datastore_version' in body:
             service.upgrade(ctx, row, body['datastore_version'], tasks())
         elif 'configuration' in body or not body:
             # Trove: an empty instance body detaches the configuration.
