@@ -43,7 +43,7 @@ OPERATOR_ROLES = ('admin', 'member')
 RESELLER_ADMIN_ROLE = 'ResellerAdmin'
 PART_POWER = 8
 
-_LOGGING_HOOK = '''"""Swift logging hook of trove_clone: drop the syslog handler."""
+_LOGGING_HOOK = '''"""trove_clone's Swift logging hook: no syslog handler."""
 import logging.handlers
 
 

@@ -5,10 +5,11 @@ A backup is a Static Large Object, as Trove stores them: the stream is cut
 into segments of ``segment_size`` bytes uploaded one after the other to
 the container ``<container>_segments`` as ``<object>/<upload id>/<index>``
 (each segment streamed with chunked transfer encoding: nothing is held in
-memory beyond one chunk of the caller's), then a manifest listing them is
-put as ``<object>`` in ``<container>``. Each segment's MD5 is checked
-against the ETag Swift answers. An empty stream is stored as an empty
-plain object. A GET of the manifest streams the whole backup back.
+memory beyond one chunk of the caller's), then a manifest listing them
+with the ETags Swift answered is put as ``<object>`` in ``<container>``
+(Swift checks each segment's ETag and size then). An empty stream is
+stored as an empty plain object. A GET of the manifest streams the whole
+backup back.
 
 ``save()['checksum']`` is the hex MD5 of the **whole stream** (what
 ``load`` gives back), computed while uploading; it is also kept on the
@@ -145,9 +146,9 @@ class _Segments:
             self._pending = bytes(chunk)
         return True
 
-    def segment(self, limit: int, digest) -> typing.Iterator[bytes]:
-        """Up to ``limit`` bytes of the stream; ``digest`` (and the whole
-        stream's MD5) updated with them."""
+    def segment(self, limit: int) -> typing.Iterator[bytes]:
+        """Up to ``limit`` bytes of the stream (the whole stream's MD5
+        updated with them)."""
         left = limit
         while left and self.more():
             piece = self._pending[:left]
@@ -155,7 +156,6 @@ class _Segments:
             left -= len(piece)
             self.size += len(piece)
             self.md5.update(piece)
-            digest.update(piece)
             yield piece
 
 
@@ -169,6 +169,7 @@ class SwiftStorage(base.BackupStorage):
         if self.segment_size < 1:
             raise exception.BackupStorageError(
                 reason='segment_size must be a positive number of bytes')
+        self.retries = int(self.options.get('retries', 2))
         self._connection = None
 
     # --- connection ----------------------------------------------------------
@@ -180,7 +181,7 @@ class SwiftStorage(base.BackupStorage):
 
     def _connect(self) -> swift_client.Connection:
         options = self.options
-        common = {'retries': int(options.get('retries', 2)),
+        common = {'retries': self.retries,
                   'starting_backoff': 1, 'max_backoff': 4,
                   'timeout': float(options.get('timeout', 60)),
                   'insecure': bool(options.get('insecure', False)),
@@ -297,29 +298,31 @@ class SwiftStorage(base.BackupStorage):
                 connection.put_object(container, name, b'', headers=headers)
                 return {'location': location, 'size': 0,
                         'checksum': stream.md5.hexdigest()}
+            # A segment is a stream: swiftclient cannot send it again, so
+            # its first failure is the one reported (with its status).
+            connection.retries = 0
             while stream.more():
                 segment_name = '%s%08d' % (prefix, len(uploaded) + 1)
-                digest = _md5()
                 before = stream.size
                 etag = connection.put_object(
                     segments_container, segment_name,
-                    stream.segment(self.segment_size, digest),
+                    stream.segment(self.segment_size),
                     content_type='application/octet-stream')
+                # The manifest names each segment with the ETag (MD5)
+                # the object server computed: the SLO middleware checks
+                # every segment against it and its size.
                 uploaded.append({
                     'path': '/%s/%s' % (segments_container, segment_name),
-                    'etag': digest.hexdigest(),
+                    'etag': (etag or '').strip('"') or None,
                     'size_bytes': stream.size - before})
-                if etag and etag.strip('"') != digest.hexdigest():
-                    raise exception.BackupStorageError(
-                        reason='Swift stored segment %s with ETag %s, the '
-                               'bytes sent have MD5 %s' % (
-                                   segment_name, etag, digest.hexdigest()))
+            connection.retries = self.retries
             headers[CHECKSUM_HEADER] = encode_value(stream.md5.hexdigest())
             connection.put_object(
                 container, name, json.dumps(uploaded), headers=headers,
                 query_string='multipart-manifest=put',
                 content_type='application/octet-stream')
         except BaseException as error:
+            connection.retries = self.retries
             self._remove_segments([entry['path'] for entry in uploaded])
             if error is stream.failed or isinstance(
                     error, (exception.TroveError, KeyboardInterrupt,
@@ -462,7 +465,7 @@ class SwiftStorage(base.BackupStorage):
                                for entry in listing])
 
 
-# --- the control host's side ---------------------------------------------------
+# --- the control host's side ----------------------------------------------
 
 def options_from_conf(context) -> dict:
     """The storage options for a backup of ``context``'s project (see
