@@ -324,8 +324,12 @@ def ensure_guest_vhost(vhost: str = GUEST_VHOST, user: str = GUEST_USER,
             password = source.read().strip()
     except FileNotFoundError:
         password = ''
-    if not password:
-        password = secrets.token_urlsafe(18)
+    if not password or password.startswith('-'):
+        # rabbitmqctl would take a password starting with '-' for an
+        # option.
+        password = '-'
+        while password.startswith('-'):
+            password = secrets.token_urlsafe(18)
         trove_secrets.write_private_file(password_file, password + '\n')
     if vhost not in rabbitmqctl('list_vhosts', '--quiet').stdout.split():
         rabbitmqctl('add_vhost', vhost)

@@ -264,7 +264,10 @@ class Swift(process.Service):
 
     def start_server(self, server: str):
         """Start one server (prepare first); returns its Popen."""
-        env = dict(os.environ, PYTHONPATH=self.state_dir)
+        # The logging hook's module is in state_dir; the warnings of
+        # Swift's dependencies at import are noise in its logs.
+        env = dict(os.environ, PYTHONPATH=self.state_dir,
+                   PYTHONWARNINGS='ignore')
         child = process.start(
             [process.venv_bin('swift', 'swift-%s-server' % server),
              self.conf_path(server), '--verbose'],
