@@ -434,7 +434,7 @@ class RPCRefused(Forbidden):
     message_template = 'Refused RPC %(method)s: %(reason)s.'
 
 
-# --- backups (issue 15) -------------------------------------------------------
+# --- backups (issue 15) ------------------------------------------------------
 
 class BackupNotFound(NotFound):
     message_template = 'Backup %(backup)s cannot be found.'
