@@ -87,8 +87,9 @@ class SwiftStorageTest(testtools.TestCase):
         for piece in stream(size):
             expected.update(piece)
         saved = storage.save('database_backups', 'b1.xbstream.zst.enc',
-                             stream(size), metadata={'lsn': 8812345,
-                                                     'format': 'xbstream'})
+                             stream(size), metadata={
+                                 'lsn': 8812345, 'format': 'xbstream',
+                                 'WAL_position': '0/3000060'})
         self.assertEqual(
             {'location': self.swift.account_url(self.alice['project_id'])
              + '/database_backups/b1.xbstream.zst.enc',
@@ -113,7 +114,9 @@ class SwiftStorageTest(testtools.TestCase):
             length += len(piece)
         self.assertEqual((size, expected.hexdigest()),
                          (length, loaded.hexdigest()))
+        # Keys come back lower-case, underscores kept.
         self.assertEqual({'lsn': 8812345, 'format': 'xbstream',
+                          'wal_position': '0/3000060',
                           'size': size, 'checksum': expected.hexdigest()},
                          reader.metadata(saved['location']))
         # The openstack CLI sees the deployment's Swift through the
