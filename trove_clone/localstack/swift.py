@@ -318,11 +318,19 @@ class SwiftFixture(fixtures.Fixture):
     """Swift for a test against a Keystone (a ``localstack.keystone.
     Keystone``): a ``swift`` service user with the ``service`` role is
     made, and the catalog gets the ``object-store`` service at
-    ``AUTH_$(project_id)s``; stopped and removed at cleanup."""
+    ``AUTH_$(project_id)s``; stopped and removed at cleanup.
 
-    def __init__(self, keystone) -> None:
+    ``reseller_admin`` (the Keystone ``admin`` by default, the service
+    user of the test deployments' trove-api) gets the ``ResellerAdmin``
+    role on the ``admin`` project, as trovestack gives it to ``trove``:
+    its tokens may use every project's account.
+    """
+
+    def __init__(self, keystone, reseller_admin: str | None = 'admin'
+                 ) -> None:
         super().__init__()
         self.keystone = keystone
+        self.reseller_admin = reseller_admin
 
     def _setUp(self) -> None:
         state = self.useFixture(fixtures.TempDir()).path
@@ -335,3 +343,11 @@ class SwiftFixture(fixtures.Fixture):
         self.swift.start()
         self.keystone.register_service(
             'object-store', 'swift', self.swift.url + '/AUTH_$(project_id)s')
+        if self.reseller_admin:
+            client = self.keystone.admin_client()
+            roles = client.roles.list(name=RESELLER_ADMIN_ROLE)
+            role = roles[0] if roles else client.roles.create(
+                RESELLER_ADMIN_ROLE)
+            client.roles.grant(
+                role, user=client.users.list(name=self.reseller_admin)[0],
+                project=client.projects.list(name='admin')[0])

@@ -3,10 +3,14 @@ keystonemiddleware and keystoneauth, account/container/object servers on
 a directory device) and a real Keystone, as trovestack runs them."""
 import hashlib
 
+from oslo_config import fixture as config_fixture
 from swiftclient import client as swift_client
 import testtools
 
+from trove_clone.common import context as trove_context
 from trove_clone.common import exception
+from trove_clone.conf import CONF
+from trove_clone.drivers import openstack_auth
 from trove_clone.drivers.backup_storage import swift
 from trove_clone.localstack import keystone as keystone_service
 from trove_clone.localstack import swift as swift_service
@@ -152,6 +156,37 @@ class SwiftStorageTest(testtools.TestCase):
                           saved['location'])
         self.assertEqual(b'secret rows',
                          b''.join(storage.load(saved['location'])))
+        # A reseller admin (the service user's role) reads every account.
+        admin = {'username': 'admin', 'project_name': 'admin',
+                 'password': self.keystone.admin_password}
+        reseller = swift.SwiftStorage(self.token_options(admin, self.alice))
+        self.assertEqual(b'secret rows',
+                         b''.join(reseller.load(saved['location'])))
         self.assertIn('private_backups', base.run_cli(
             self, base.cli_env(self.keystone.url, self.alice),
             ('openstack', 'container', 'list', '-f', 'value')).split())
+
+    def test_options_from_conf_with_the_service_user(self) -> None:
+        """The control host's options: a token of [service_credentials]
+        (a reseller admin) and the project's account from the catalog;
+        the project's user reads what was stored with them."""
+        CONF([], project='trove', default_config_files=[])
+        conf = self.useFixture(config_fixture.Config(CONF))
+        conf.config(backup_swift_auth='service')
+        conf.config(auth_url=self.keystone.url, username='admin',
+                    password=self.keystone.admin_password,
+                    project_name='admin', group='service_credentials')
+        openstack_auth.session.cache_clear()
+        self.addCleanup(openstack_auth.session.cache_clear)
+        context = trove_context.TroveContext(
+            project_id=self.alice['project_id'], auth_token='ignored')
+        options = swift.options_from_conf(context)
+        self.assertEqual(self.swift.account_url(self.alice['project_id']),
+                         options['storage_url'])
+        self.assertNotIn('password', options)
+        saved = swift.SwiftStorage(options).save('service_backups', 'b3',
+                                                 [b'by the service'])
+        alice = swift.SwiftStorage(self.token_options(self.alice,
+                                                      self.alice))
+        self.assertEqual(b'by the service',
+                         b''.join(alice.load(saved['location'])))
