@@ -40,6 +40,7 @@ CAPABILITIES = types.MappingProxyType({
     'overrides': 'configuration groups',
     'upgrade': 'upgrade',
     'modules': 'modules',
+    'backup': 'backup',
 })
 
 

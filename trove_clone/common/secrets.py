@@ -95,9 +95,9 @@ def write_private_file(path: str, text: str) -> None:
     The text goes to a new file first, created with its mode, then
     renamed over ``path``: no reader sees half a file, and a file that was
     readable by others before is replaced, not reused."""
-    temporary = '%s.%d.new' % (path, os.getpid())
-    if os.path.lexists(temporary):
-        os.unlink(temporary)
+    # Unique per writer: two threads of one process replacing the same
+    # file must not unlink each other's new file.
+    temporary = '%s.%d.%s.new' % (path, os.getpid(), os.urandom(6).hex())
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
                          PRIVATE_FILE_MODE)
     try:

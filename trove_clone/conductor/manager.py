@@ -42,7 +42,8 @@ class Manager:
             self._keys[instance_id] = key
         return key
 
-    def _open(self, instance_id: str, payload: dict, sent: float) -> dict:
+    def _open(self, instance_id: str, payload: dict, sent: float,
+              method: str = 'heartbeat') -> dict:
         """The payload, unsealed with the instance's key.
 
         :raises: crypto.UnsealError when it does not decrypt, or was not
@@ -56,7 +57,7 @@ class Manager:
         if envelope.is_envelope(payload):
             opened = envelope.Opener(
                 key, rpcapi.target(instance_id), self._replays).open(
-                    payload, 'heartbeat')
+                    payload, method)
             if opened.args.get('sent') != sent or \
                     not isinstance(opened.args.get('payload'), dict):
                 raise envelope.EnvelopeRefused('the sealed time differs')
@@ -95,3 +96,22 @@ class Manager:
                                              sent):
             LOG.debug('Stale heartbeat of %s (sent %s) dropped.',
                       instance_id, sent)
+
+    def update_backup(self, context, instance_id: str, backup_id: str,
+                      payload: dict, sent: float) -> None:
+        """A guest's report of a backup of its instance, verified like a
+        heartbeat and logged; the backups table that records it comes
+        with the backup API (issue 15)."""
+        try:
+            opened = self._open(instance_id, payload, sent, 'update_backup')
+        except (exception.InstanceNotFound, crypto.UnsealError,
+                envelope.EnvelopeRefused) as error:
+            LOG.warning('Backup report for instance %s rejected: %s.',
+                        instance_id, error)
+            return
+        if opened.get('backup_id', backup_id) != backup_id:
+            LOG.warning('Backup report for instance %s rejected: it was '
+                        'sealed for another backup.', instance_id)
+            return
+        LOG.info('Backup %s of instance %s: %s.', backup_id, instance_id,
+                 opened.get('state'))

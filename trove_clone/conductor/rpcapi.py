@@ -9,6 +9,8 @@ Version history:
   (:mod:`trove_clone.common.envelope`) for ``heartbeat`` and
   :func:`target` of the instance: its nonce guards against replays, its
   time against stale messages.
+* 1.3 - update_backup: a guest reports the state of a backup it takes,
+  sealed like a heartbeat (the backup's id sealed in the payload).
 """
 from oslo_config import cfg
 
@@ -17,7 +19,7 @@ from trove_clone.common import envelope
 from trove_clone.common import rpc
 
 CONF = cfg.CONF
-RPC_API_VERSION = '1.2'
+RPC_API_VERSION = '1.3'
 VERSION_ALIASES = {'2026.2': '1.0', '2027.1': '1.1', '2027.2': '1.2'}
 
 
@@ -68,3 +70,24 @@ class ConductorAPI:
         self.client.prepare(version=version).cast(
             context, 'heartbeat', instance_id=instance_id, payload=payload,
             sent=sent)
+
+    def update_backup(self, context, instance_id: str, backup_id: str,
+                      payload: dict, sent: float) -> None:
+        """Report the state of a backup the guest takes (cast, since 1.3),
+        sealed like a heartbeat; the backup's id is sealed in the payload
+        so that a report cannot be passed off for another backup.
+
+        :param payload: ``{'state': 'BUILDING'}``, then ``{'state':
+            'COMPLETED', 'size': GB, 'location', 'checksum', 'metadata'}``
+            or ``{'state': 'FAILED', 'reason': one line}``
+        :param sent: when the guest sent it (epoch seconds)
+        """
+        payload = dict(payload, backup_id=backup_id)
+        if self.key:
+            payload = envelope.seal(
+                self.key, 'update_backup', target(instance_id),
+                {'payload': payload, 'sent': sent}, ttl=CONF.rpc_cast_ttl,
+                now=sent)
+        self.client.prepare(version='1.3').cast(
+            context, 'update_backup', instance_id=instance_id,
+            backup_id=backup_id, payload=payload, sent=sent)

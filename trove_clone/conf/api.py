@@ -7,9 +7,13 @@ api_opts = [
     cfg.PortOpt('bind_port', default=8779,
                 help='Port the API listens on.'),
     cfg.IntOpt('trove_api_workers', min=1,
-               help='Number of API worker threads. Defaults to 8 per CPU. '
-                    'Threads serve complete requests only: connections '
-                    'still sending theirs wait on the event loop.'),
+               help='Number of trove-api worker processes sharing the '
+                    'listening socket. Defaults to the number of CPUs, as '
+                    'Trove. 1 serves in the parent process itself.'),
+    cfg.IntOpt('trove_api_threads', default=8, min=1,
+               help='Threads of each API worker process. Threads serve '
+                    'complete requests only: connections still sending '
+                    'theirs wait on the event loop.'),
     cfg.IntOpt('backlog', default=4096, min=1,
                help='Connections the kernel queues for trove-api to '
                     'accept (listen backlog).'),

@@ -11,6 +11,8 @@ DEFAULT_FLAVORS = [
     '6:ds512M:512:1:5',
     '7:ds1G:1024:1:5',
     '8:ds2G:2048:1:10',
+    # Seed 003 creates its instances and cluster members with flavor 15.
+    '15:test.small-15:768:1:5',
 ]
 
 local_opts = [

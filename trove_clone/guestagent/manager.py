@@ -17,6 +17,7 @@ from trove_clone.common import exception
 from trove_clone.common import rpc
 from trove_clone.conductor import rpcapi as conductor_rpcapi
 from trove_clone.conf import CONF
+from trove_clone.guestagent.capabilities import backup as backup_capability
 from trove_clone.guestagent.datastores import loader
 from trove_clone.guestagent.modules import manager as module_manager
 from trove_clone.guestagent import rpcapi
@@ -54,6 +55,8 @@ class Manager:
         self._upgrade_lock = threading.Lock()
         self._conductor = None
         self._modules = module_manager.ModuleManager()
+        #: The id of the backup being taken, None when none is.
+        self._backup_id: str | None = None
 
     # --- reporting ---------------------------------------------------------
 
@@ -63,11 +66,14 @@ class Manager:
             status = 'shutdown'
         return status
 
-    def _report(self) -> None:
-        """Send a heartbeat with the engine's real health."""
+    def _conductor_api(self) -> conductor_rpcapi.ConductorAPI:
         if self._conductor is None:
             self._conductor = conductor_rpcapi.ConductorAPI(
                 key=CONF.instance_rpc_encr_key or None)
+        return self._conductor
+
+    def _report(self) -> None:
+        """Send a heartbeat with the engine's real health."""
         payload = {'service_status': self._health()}
         if self.error:
             payload['error'] = self.error[-2000:]
@@ -78,8 +84,9 @@ class Manager:
                 LOG.warning('The data volume is %.0f%% full: resize the '
                             'volume before the database runs out of '
                             'space.', used)
-        self._conductor.heartbeat(trove_context.admin_context(),
-                                  self.instance_id, payload, time.time())
+        self._conductor_api().heartbeat(trove_context.admin_context(),
+                                        self.instance_id, payload,
+                                        time.time())
 
     def _set_status(self, status: str, error: str | None = None) -> None:
         self.status, self.error = status, error
@@ -99,23 +106,26 @@ class Manager:
         return rpcapi.RPC_API_VERSION
 
     def prepare(self, context, manager: str, databases: list | None = None,
-                users: list | None = None,
-                modules: list | None = None) -> None:
+                users: list | None = None, modules: list | None = None,
+                backup_info: dict | None = None) -> None:
         with self._lock:
             if self.status not in ('new', FAILED):
                 LOG.warning('prepare ignored: the guest is %s', self.status)
                 return
             self.status, self.error = 'building', None
         threading.Thread(target=self._prepare, args=(
-            manager, databases or [], users or [], modules or []),
-            name='prepare', daemon=True).start()
+            manager, databases or [], users or [], modules or [],
+            backup_info), name='prepare', daemon=True).start()
 
     def _prepare(self, manager: str, databases: list, users: list,
-                 modules: list) -> None:
+                 modules: list, backup_info: dict | None = None) -> None:
         self._set_status('building')
         try:
             self.engine = loader.lifecycle(manager)
             self.manager_name = manager
+            if backup_info:
+                # Into the empty volume, before the engine first starts.
+                self._capability('backup').restore(backup_info)
             self.engine.prepare()
             if databases or users:
                 accounts = self._capability('accounts')
@@ -309,6 +319,57 @@ class Manager:
 
     def is_root_enabled(self, context) -> bool:
         return self._capability('accounts').is_root_enabled()
+
+    # --- backups -----------------------------------------------------------
+
+    def create_backup(self, context, backup_info: dict) -> None:
+        """Take the backup ``backup_info`` describes in a thread (the
+        agent goes on answering and sending heartbeats), one at a time;
+        its progress and end go to the conductor (update_backup)."""
+        backup_id = (backup_info or {}).get('id')
+        with self._lock:
+            running = self._backup_id
+            if running is None:
+                self._backup_id = backup_id
+        if running is not None:
+            LOG.warning('Backup %s refused: backup %s is running.',
+                        backup_id, running)
+            self._report_backup(backup_id, {
+                'state': 'FAILED', 'reason': 'Another backup (%s) of the '
+                'instance is running.' % running})
+            return
+        threading.Thread(target=self._create_backup, args=(backup_info,),
+                         name='backup', daemon=True).start()
+
+    def _create_backup(self, backup_info: dict) -> None:
+        backup_id = backup_info.get('id')
+        try:
+            self._report_backup(backup_id, {'state': 'BUILDING'})
+            LOG.info('Taking backup %s.', backup_id)
+            result = self._capability('backup').create(backup_info)
+            self._report_backup(backup_id, dict(result, state='COMPLETED'))
+        except exception.TroveError as error:
+            LOG.error('Backup %s failed: %s', backup_id, error.message)
+            self._report_backup(backup_id, {
+                'state': 'FAILED',
+                'reason': backup_capability.one_line(error.message)})
+        except Exception as error:  # noqa: B902 - reported, not raised
+            LOG.exception('Backup %s failed.', backup_id)
+            self._report_backup(backup_id, {
+                'state': 'FAILED', 'reason': backup_capability.one_line(
+                    '%s: %s' % (type(error).__name__, error))})
+        finally:
+            with self._lock:
+                self._backup_id = None
+
+    def _report_backup(self, backup_id: str, payload: dict) -> None:
+        try:
+            self._conductor_api().update_backup(
+                trove_context.admin_context(), self.instance_id, backup_id,
+                payload, time.time())
+        except Exception:  # noqa: B902 - the taskmanager times out
+            LOG.exception('Reporting backup %s (%s) failed.', backup_id,
+                          payload.get('state'))
 
 
 def boot(agent: Manager) -> None:

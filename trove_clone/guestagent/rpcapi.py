@@ -12,6 +12,7 @@ Version history:
 * 1.3 - update_overrides, get_configuration.
 * 1.4 - pre_upgrade, post_upgrade.
 * 1.5 - module_list, module_apply, module_remove.
+* 1.6 - create_backup (cast); prepare takes backup_info (a restore).
 * 2.0 - every call and cast of an agent with a key carries one argument,
   ``envelope``: the method, the instance id, the time, a time to live, a
   nonce, the context and the arguments, sealed with the instance's key
@@ -127,16 +128,22 @@ class GuestAPI:
 
     def prepare(self, context, manager: str, databases: list | None = None,
                 users: list | None = None,
-                modules: list | None = None) -> None:
+                modules: list | None = None,
+                backup_info: dict | None = None) -> None:
         """Set the engine up, create ``databases`` and ``users``, start it
         (cast); progress arrives as heartbeats and through get_status.
-        Since 1.1; databases, users and modules since 1.2."""
+        Since 1.1; databases, users and modules since 1.2; backup_info
+        (restore this backup chain into the empty volume first) since
+        1.6."""
         kwargs = {'manager': manager}
         version = '1.1'
-        if databases or users or modules:
+        if databases or users or modules or backup_info:
             version = '1.2'
             kwargs.update(databases=databases or [], users=users or [],
                           modules=modules or [])
+        if backup_info:
+            version = '1.6'
+            kwargs['backup_info'] = backup_info
         client, kwargs = self._prepared(context, 'prepare', version,
                                         CONF.rpc_cast_ttl, kwargs)
         client.cast(context, 'prepare', **kwargs)
@@ -268,3 +275,15 @@ class GuestAPI:
         UnprocessableEntity when its driver cannot undo it."""
         self._call(context, 'module_remove', '1.5', long=True,
                    module=module)
+
+    # --- backups (since 1.6) ----------------------------------------------
+    def create_backup(self, context, backup_info: dict) -> None:
+        """Take the backup ``backup_info`` describes (id, datastore,
+        incremental parent, storage options, container, encryption key)
+        while the engine runs, streaming it to the backup storage; the
+        guest reports its progress and end to the conductor
+        (update_backup). A cast."""
+        client, kwargs = self._prepared(context, 'create_backup', '1.6',
+                                        CONF.rpc_cast_ttl,
+                                        {'backup_info': backup_info})
+        client.cast(context, 'create_backup', **kwargs)

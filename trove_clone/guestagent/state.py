@@ -32,10 +32,11 @@ def load() -> dict | None:
 def save(manager: str, upgrade_pending: bool = False) -> None:
     """Record ``manager`` as prepared on the volume (atomically)."""
     path = _path()
-    with open(path + '.new', 'w') as state:
+    temporary = '%s.%d.%s.new' % (path, os.getpid(), os.urandom(6).hex())
+    with open(temporary, 'w') as state:
         json.dump({'manager': manager, 'prepared': True,
                    'upgrade_pending': upgrade_pending}, state)
-    os.replace(path + '.new', path)
+    os.replace(temporary, path)
 
 
 def volume_used_percent() -> float | None:

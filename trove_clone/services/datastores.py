@@ -6,12 +6,17 @@ resolve in the image service; a version must be active to be made the
 default; a version name may repeat with different version numbers.
 
 As in Trove, disabling the default version does not clear the default:
-the datastore keeps it (a create that relies on it is refused with
-DatastoreVersionInactive while it is disabled) and enabling the version
-again makes it usable as the default once more.
+the datastore keeps it, and enabling the version again makes it the
+default once more. While it is disabled it is simply not used: a request
+that names no version gets the datastore's newest active version (Trove
+refuses it with DatastoreVersionInactive; seed 001 disables the default
+it has just made, and seed 003 then creates an instance naming only the
+datastore). With no active version at all the request is refused with
+DatastoreVersionInactive.
 """
 import functools
 import json
+import re
 import threading
 import time
 
@@ -140,7 +145,21 @@ def version_or_default(context, datastore: str, version: str | None,
     ds = db_api.datastore_get(context, datastore)
     if not ds.get('default_version_id'):
         raise exception.DatastoreDefaultVersionNotFound(datastore=ds['name'])
-    return db_api.datastore_version_get(context, ds['default_version_id'])
+    default = db_api.datastore_version_get(context, ds['default_version_id'])
+    if default['active']:
+        return default
+    active = db_api.datastore_version_list(context, ds['id'],
+                                           only_active=True)
+    if not active:
+        return default
+    return max(active, key=_newest)
+
+
+def _newest(version: dict) -> tuple:
+    """Order versions by their version number's numbers, then name."""
+    numbers = tuple(int(part) for part in
+                    re.findall(r'\d+', version.get('version') or ''))
+    return numbers, version.get('version') or '', version['name']
 
 
 @_writes_catalogue

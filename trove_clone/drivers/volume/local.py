@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 
 from oslo_log import log as logging
 from oslo_utils import uuidutils
@@ -27,13 +28,43 @@ LOG = logging.getLogger(__name__)
 GB = 1024 ** 3
 
 
-def _run(volume_id: str, operation: str, argv: list[str]) -> None:
-    result = subprocess.run(argv, capture_output=True, text=True,
-                            timeout=300)
-    if result.returncode:
+def _run(volume_id: str, operation: str, argv: list[str],
+         ok: tuple = (0,)) -> None:
+    """Run one volume tool; an exit status not in ``ok`` fails."""
+    try:
+        child = subprocess.Popen(argv, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+    except OSError as error:
+        raise exception.VolumeOperationFailed(
+            volume=volume_id, operation=operation, reason=str(error))
+    try:
+        out, err = child.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        out, err = child.communicate()
+        err = 'timed out after 300 s. ' + (err or '')
+        child.returncode = child.returncode or -9
+    if child.returncode not in ok:
         raise exception.VolumeOperationFailed(
             volume=volume_id, operation=operation,
-            reason=(result.stderr or result.stdout).strip()[-300:])
+            reason=(err or out or 'exit status %d' % child.returncode
+                    ).strip()[-300:])
+
+
+def _tools_on(path: str) -> list[int]:
+    """The processes whose command line names ``path`` (a volume tool an
+    earlier, killed process left running on it)."""
+    pids = []
+    for name in os.listdir('/proc'):
+        if not name.isdigit() or int(name) == os.getpid():
+            continue
+        try:
+            with open('/proc/%s/cmdline' % name, 'rb') as cmdline:
+                if path.encode() in cmdline.read().split(b'\0'):
+                    pids.append(int(name))
+        except OSError:
+            continue
+    return [pid for pid in pids if processes.alive(pid)]
 
 
 def loop_mounts_work() -> bool:
@@ -79,6 +110,7 @@ class LocalVolumeDriver(base.VolumeDriver):
         # A volume whose creating process died before it was made never
         # will be: it is a failed one.
         creator = view.pop('creator', None)
+        view.pop('extending', None)
         if view['status'] == 'creating' and creator and \
                 not processes.alive(creator):
             view['status'] = 'error'
@@ -175,7 +207,12 @@ class LocalVolumeDriver(base.VolumeDriver):
 
     def extend(self, volume_id: str, new_size: int) -> dict:
         volume = self._load(volume_id)
-        if not isinstance(new_size, int) or new_size <= volume['size']:
+        growing = volume.get('extending')
+        if growing and growing['size'] == new_size:
+            # An earlier extend to this size was killed mid-way: finish it.
+            LOG.info('Volume %s: finishing an interrupted extend to %d GB',
+                     volume_id, new_size)
+        elif not isinstance(new_size, int) or new_size <= volume['size']:
             raise exception.BadRequest(
                 'The new size of volume %s must be larger than %d GB.'
                 % (volume_id, volume['size']))
@@ -189,18 +226,36 @@ class LocalVolumeDriver(base.VolumeDriver):
                                                     pool=pool)
         if volume['backend'] == 'loop':
             self._grow_loop(volume, new_size)
+        volume.pop('extending', None)
         volume['size'] = new_size
         return self._save(volume)
 
     def _grow_loop(self, volume: dict, new_size: int) -> None:
-        mounted = os.path.ismount(self._mountpoint(volume['id']))
+        """Offline grow, safe to run again after a kill at any step: the
+        plan (size, whether to mount again) is saved first; a rerun waits
+        for a tool the killed process left running on the image, then does
+        every step again (each is idempotent: truncate to a size, a forced
+        check, resize2fs to the file's size)."""
         image = os.path.join(self._dir(volume['id']), 'disk.img')
+        plan = volume.get('extending')
+        if plan and plan['size'] == new_size:
+            deadline = time.monotonic() + 600
+            while _tools_on(image) and time.monotonic() < deadline:
+                time.sleep(0.2)
+        else:
+            plan = {'size': new_size, 'mounted': os.path.ismount(
+                self._mountpoint(volume['id']))}
+        volume['extending'] = plan
+        self._save(volume)
         self._unmount(volume)
         _run(volume['id'], 'extend', ['truncate', '-s', str(new_size * GB),
                                       image])
-        _run(volume['id'], 'check', ['e2fsck', '-f', '-y', image])
+        # e2fsck: 1 and 2 mean it corrected something (an earlier grow
+        # killed mid-way); 4 and above that it could not.
+        _run(volume['id'], 'check', ['e2fsck', '-f', '-y', image],
+             ok=(0, 1, 2))
         _run(volume['id'], 'resize', ['resize2fs', image])
-        if mounted:
+        if plan['mounted']:
             self._mount(volume)
 
     def usage(self, volume_id: str) -> dict:

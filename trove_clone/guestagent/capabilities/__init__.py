@@ -8,6 +8,7 @@ accounts       :mod:`.accounts`            users, databases, root
 overrides      :mod:`.overrides`           configuration groups
 upgrade        :mod:`.upgrade`             pre_upgrade, post_upgrade
 modules        :mod:`.modules`             the sql module type's runs
+backup         :mod:`.backup`              create_backup, restores
 =============  ==========================  ==============================
 
 Each module's docstring states the contract; its base class implements

@@ -184,13 +184,30 @@ class Lifecycle(abc.ABC):
         except FileNotFoundError:
             pass
         value = secrets.token_urlsafe(32)
-        descriptor = os.open(path + '.new', os.O_WRONLY | os.O_CREAT |
-                             os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(descriptor, 'w') as target:
-            target.write(value + '\n')
-            target.flush()
-            os.fsync(target.fileno())
-        os.replace(path + '.new', path)
+        # First writer wins, across threads and processes: the new file
+        # is linked into place, which fails if another made it first
+        # (then its value is the one the engine was given).
+        temporary = '%s.%d.%s.new' % (path, os.getpid(),
+                                      secrets.token_hex(6))
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT |
+                             os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            with os.fdopen(descriptor, 'w') as target:
+                target.write(value + '\n')
+                target.flush()
+                os.fsync(target.fileno())
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                with open(path) as source:
+                    existing = source.read().strip()
+                if existing:
+                    value = existing
+                else:
+                    os.replace(temporary, path)
+        finally:
+            if os.path.lexists(temporary):
+                os.unlink(temporary)
         return value
 
     def _run(self, argv: list[str], what: str, timeout: float = 120) -> str:

@@ -80,9 +80,16 @@ class ExtendVolume(base.InstanceTask):
 
     def execute(self, context, instance_id, new_size):
         row = db_instances.get(base.context_of(context), instance_id)
-        base.run_step(self.step, CONF.volume_time_out,
-                      lambda: drivers.get('volume').extend(row['volume_id'],
-                                                           new_size))
+        volumes = drivers.get('volume')
+
+        def extend():
+            # Run again after a taskmanager died here: a volume already
+            # grown is done; one grown half-way is finished by the driver.
+            if volumes.get(row['volume_id'])['size'] >= new_size:
+                return
+            volumes.extend(row['volume_id'], new_size)
+
+        base.run_step(self.step, CONF.volume_time_out, extend)
 
 
 class RecordVolumeSize(base.InstanceTask):

@@ -53,6 +53,14 @@ class DeploymentTestCase(testtools.TestCase):
 
     backend = 'sqlite'
     token_expiration = 3600
+    #: The file seeds 000 and 001 upload as the guest image.
+    guest_image = GUEST_IMAGE
+
+    @classmethod
+    def api_extra_conf(cls) -> str:
+        """More of trove.conf's DEFAULT section (a subclass that runs the
+        taskmanager and conductor too gives their topics here)."""
+        return ''
 
     @classmethod
     def _use(cls, fixture):
@@ -88,7 +96,7 @@ class DeploymentTestCase(testtools.TestCase):
             database.url, auth_strategy='keystone',
             glance_endpoint=cls.glance.url, keystone_url=cls.keystone.url,
             keystone_password=cls.keystone.admin_password,
-            glance_keystone=True))
+            glance_keystone=True, extra_conf=cls.api_extra_conf()))
         cls.keystone.register_service(
             'database', 'trove', cls.api.endpoint + '/v1.0/$(project_id)s')
         cls.alice = cls.keystone.create_project_user(
@@ -119,7 +127,7 @@ class DeploymentTestCase(testtools.TestCase):
         returns the image id."""
         argv = ['image', 'create', name, '--private', '--disk-format',
                 'qcow2', '--container-format', 'bare', '--file',
-                GUEST_IMAGE, '--property', 'hw_rng_model=virtio']
+                self.guest_image, '--property', 'hw_rng_model=virtio']
         for tag in tags:
             argv += ['--tag', tag]
         return self.cli(self.admin, 'openstack', *argv, '-f', 'value',
@@ -129,7 +137,7 @@ class DeploymentTestCase(testtools.TestCase):
         """Seed 000's ``openstack image create NAME --disk-format qcow2
         --container-format bare --public < FILE`` as the admin, exactly
         as printed; returns the image id."""
-        with open(GUEST_IMAGE, 'rb') as image_file:
+        with open(self.guest_image, 'rb') as image_file:
             result = subprocess.run(
                 [os.path.join(BIN, 'openstack'), 'image', 'create', name,
                  '--disk-format', 'qcow2', '--container-format', 'bare',

@@ -162,8 +162,9 @@ class TroveApi(fixtures.Fixture):
                  keystone_url: str | None = None,
                  keystone_password: str = '',
                  extra_conf: str = '', host: str = '127.0.0.1',
-                 glance_keystone: bool = False) -> None:
+                 glance_keystone: bool = False, workers: int = 1) -> None:
         super().__init__()
+        self.workers = workers
         # Glance validates tokens: reach it as Keystone's admin, the
         # endpoint from the catalog.
         self.glance_keystone = glance_keystone
@@ -201,6 +202,9 @@ class TroveApi(fixtures.Fixture):
                  'bind_port = %d' % self.port,
                  'log_file = %s' % self.log_path,
                  'debug = true',
+                 # One process unless a test asks for more (extra_conf
+                 # comes later and wins): test_api_workers covers several.
+                 'trove_api_workers = %d' % self.workers,
                  self.extra_conf,
                  '[database]',
                  'connection = %s' % self.database_url]

@@ -20,6 +20,7 @@ ENGINE = engines.Descriptor(
         'overrides': PACKAGE + '.overrides:MariadbOverrides',
         'upgrade': PACKAGE + '.upgrade:MariadbUpgrade',
         'modules': PACKAGE + '.modules:MariadbStatements',
+        'backup': PACKAGE + '.backup:MariadbBackup',
     },
     template_dir='mariadb',
     account_rules=engines.AccountRules(

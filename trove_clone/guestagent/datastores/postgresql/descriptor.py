@@ -21,6 +21,7 @@ ENGINE = engines.Descriptor(
         'overrides': PACKAGE + '.overrides:PostgresqlOverrides',
         'upgrade': PACKAGE + '.upgrade:PostgresqlUpgrade',
         'modules': PACKAGE + '.modules:PostgresqlStatements',
+        'backup': PACKAGE + '.backup:PostgresqlBackup',
     },
     template_dir='postgresql',
     account_rules=engines.AccountRules(

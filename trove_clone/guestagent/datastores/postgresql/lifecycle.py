@@ -17,6 +17,7 @@ line includes ``pgdata/overrides.conf``, the attached configuration group
 """
 import hashlib
 import os
+import shutil
 import signal
 import tempfile
 
@@ -33,6 +34,8 @@ SOCKET_PATH_MAX = 107
 SUPERUSER = 'postgres'
 #: The pg_ident.conf map of the OS users that may log in as SUPERUSER.
 IDENT_MAP = 'trove'
+#: The least WAL the backup slot may keep (max_slot_wal_keep_size).
+WAL_RETENTION_MIN_MB = 64
 
 
 def hba_conf() -> str:
@@ -44,6 +47,8 @@ def hba_conf() -> str:
         '# engine: changes made here are lost.',
         '# TYPE  DATABASE  USER      ADDRESS    METHOD',
         'local   all       %s  peer map=%s' % (SUPERUSER, IDENT_MAP),
+        # pg_basebackup of the agent's backups.
+        'local   replication  %s  peer map=%s' % (SUPERUSER, IDENT_MAP),
         'host    all       all       0.0.0.0/0  scram-sha-256',
         'host    all       all       ::/0       scram-sha-256',
     ]) + '\n'
@@ -102,7 +107,17 @@ class PostgresqlLifecycle(base.Lifecycle):
             'address': self.address, 'port': self.port,
             'data_dir': self.data_dir, 'pgdata': self.pgdata,
             'run_dir': self.run_dir,
+            'wal_retention_mb': self.wal_retention_mb(),
         }
+
+    def wal_retention_mb(self) -> int:
+        """The WAL the backup slot may keep: a quarter of the volume's
+        file system (at least WAL_RETENTION_MIN_MB)."""
+        path = os.path.dirname(self.data_dir)
+        while not os.path.exists(path) and os.path.dirname(path) != path:
+            path = os.path.dirname(path)
+        total = shutil.disk_usage(path).total
+        return max(WAL_RETENTION_MIN_MB, total // 4 // 2 ** 20)
 
     def _write_conf(self) -> None:
         """Render trove.conf for the flavor; the cluster's own files (and

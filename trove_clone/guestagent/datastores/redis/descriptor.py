@@ -20,6 +20,7 @@ ENGINE = engines.Descriptor(
         'overrides': PACKAGE + '.overrides:RedisOverrides',
         'upgrade': PACKAGE + '.upgrade:RedisUpgrade',
         'modules': PACKAGE + '.modules:RedisCommands',
+        'backup': PACKAGE + '.backup:RedisBackup',
     },
     template_dir='redis',
     # Redis numbers its databases: no database names.

@@ -17,7 +17,7 @@ class ApiServerTest(base.TestCase):
     def setUp(self) -> None:
         super().setUp()
         self.conf.config(bind_host='127.0.0.1', bind_port=0,
-                         trove_api_workers=3, api_connection_limit=50,
+                         trove_api_threads=3, api_connection_limit=50,
                          client_socket_timeout=7, client_request_timeout=4,
                          backlog=16)
 

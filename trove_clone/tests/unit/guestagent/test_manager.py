@@ -1,9 +1,13 @@
 """The guest agent's heartbeat: its status, errors and the volume's use,
 with a warning when the volume is nearly full."""
 import collections
+import threading
+import time
 
 import fixtures
 
+from trove_clone.common import exception
+from trove_clone.guestagent.capabilities import backup as backup_capability
 from trove_clone.guestagent import manager
 from trove_clone.tests.unit import base
 
@@ -82,3 +86,124 @@ class PostUpgradeOnceTest(base.TestCase):
         self.agent._set_status('healthy')
         self.agent.post_upgrade(None, {'copy': 'y'})
         self.assertEqual([{'copy': 'y'}], self.calls)
+
+
+class BackupConductor(RecordingConductor):
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reports: list[tuple] = []
+
+    def update_backup(self, context, instance_id, backup_id, payload,
+                      sent) -> None:
+        self.reports.append((backup_id, dict(payload)))
+
+
+class FakeBackup:
+    """The backup capability, held until released."""
+
+    def __init__(self, calls: list, outcome, release=None) -> None:
+        self.calls, self.outcome, self.release = calls, outcome, release
+
+    def create(self, info: dict) -> dict:
+        self.calls.append(('create', info['id']))
+        if self.release is not None:
+            self.release.wait(10)
+        if isinstance(self.outcome, Exception):
+            raise self.outcome
+        return self.outcome
+
+    def restore(self, info: dict) -> None:
+        self.calls.append(('restore', info['id']))
+        if isinstance(self.outcome, Exception):
+            raise self.outcome
+
+
+class FakeEngine:
+
+    def __init__(self, calls: list) -> None:
+        self.calls = calls
+
+    def prepare(self) -> None:
+        self.calls.append(('prepare',))
+
+    def is_healthy(self) -> bool:
+        return True
+
+
+class BackupTest(base.TestCase):
+    """create_backup runs in a thread, one at a time, and reports to the
+    conductor; prepare restores before the engine first starts."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.conf.config(guest_volume=self.useFixture(
+            fixtures.TempDir()).path)
+        self.agent = manager.Manager('instance-1')
+        self.conductor = BackupConductor()
+        self.agent._conductor = self.conductor
+        self.calls: list = []
+        self.outcome = {'size': 0.5, 'location': 'local:///c/o',
+                        'checksum': 'abc', 'metadata': {'format': 'x'}}
+        self.release = None
+        self.useFixture(fixtures.MonkeyPatch(
+            'trove_clone.guestagent.datastores.loader.capability',
+            lambda name, manager_name, engine: FakeBackup(
+                self.calls, self.outcome, self.release)))
+        self.useFixture(fixtures.MonkeyPatch(
+            'trove_clone.guestagent.datastores.loader.lifecycle',
+            lambda manager_name: FakeEngine(self.calls)))
+        self.useFixture(fixtures.FakeLogger())
+
+    def wait_for_reports(self, count: int) -> list:
+        deadline = time.monotonic() + 10
+        while len(self.conductor.reports) < count and \
+                time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.conductor.reports
+
+    def test_reports_building_then_completed(self) -> None:
+        self.agent.engine, self.agent.manager_name = FakeEngine([]), 'redis'
+        self.agent.create_backup(None, {'id': 'b1'})
+        self.assertEqual([('b1', {'state': 'BUILDING'}),
+                          ('b1', dict(self.outcome, state='COMPLETED'))],
+                         self.wait_for_reports(2))
+
+    def test_failure_is_one_line(self) -> None:
+        self.agent.engine, self.agent.manager_name = FakeEngine([]), 'redis'
+        self.outcome = backup_capability.BackupFailed(
+            reason='mariadb-backup failed:\nno space left')
+        self.agent.create_backup(None, {'id': 'b1'})
+        self.assertEqual(
+            ('b1', {'state': 'FAILED',
+                    'reason': 'mariadb-backup failed: no space left'}),
+            self.wait_for_reports(2)[1])
+
+    def test_one_backup_at_a_time(self) -> None:
+        self.agent.engine, self.agent.manager_name = FakeEngine([]), 'redis'
+        self.release = threading.Event()
+        self.agent.create_backup(None, {'id': 'b1'})
+        self.wait_for_reports(1)
+        self.agent.create_backup(None, {'id': 'b2'})
+        self.assertIn(('b2', {'state': 'FAILED', 'reason': 'Another backup '
+                              '(b1) of the instance is running.'}),
+                      self.wait_for_reports(2))
+        self.release.set()
+        self.wait_for_reports(3)
+        self.assertEqual([('create', 'b1')], self.calls)
+        # Once it finished, the next one runs.
+        self.agent.create_backup(None, {'id': 'b3'})
+        self.assertEqual('COMPLETED', self.wait_for_reports(5)[4][1]['state'])
+
+    def test_prepare_restores_before_the_engine_starts(self) -> None:
+        self.agent._prepare('redis', [], [], [], {'id': 'b1', 'chain': []})
+        self.assertEqual([('restore', 'b1'), ('prepare',)], self.calls)
+        self.assertEqual('healthy', self.agent.status)
+
+    def test_a_failed_restore_fails_the_prepare(self) -> None:
+        self.outcome = exception.RestoreBackupIntegrityError(
+            backup_id='b1', reason='record 3 is corrupt')
+        self.agent._prepare('redis', [], [], [], {'id': 'b1', 'chain': []})
+        self.assertEqual([('restore', 'b1')], self.calls)
+        self.assertEqual('failed to spawn', self.agent.status)
+        self.assertIn('record 3 is corrupt', self.agent.error)

@@ -74,6 +74,28 @@ class UpsertVersionTest(base.TestCase):
         self.assertEqual(version['id'], service.version_or_default(
             self.context, 'mysql', None)['id'])
 
+    def test_a_disabled_default_is_not_used(self) -> None:
+        """Seed 001 disables the default it made; seed 003 then names
+        only the datastore: the newest active version serves it."""
+        service.upsert_version(
+            self.context, 'mysql', 'mysql-5.5', 'mysql', IMAGE, '', True,
+            create_datastore=True)
+        newer, _ = service.upsert_version(
+            self.context, 'mysql', '5.6', 'mysql', IMAGE, '', True)
+        default, _ = service.upsert_version(
+            self.context, 'mysql', '5.7.29', 'mysql', IMAGE, '', True,
+            make_default=True)
+        service.upsert_version(self.context, 'mysql', '5.7.29', 'mysql',
+                               IMAGE, '', False)
+        self.assertEqual(newer['id'], service.version_or_default(
+            self.context, 'mysql', None)['id'])
+        for version in ('mysql-5.5', '5.6'):
+            service.upsert_version(self.context, 'mysql', version, 'mysql',
+                                   IMAGE, '', False)
+        # None active: the default, which the caller refuses as inactive.
+        self.assertEqual(default['id'], service.version_or_default(
+            self.context, 'mysql', None)['id'])
+
     def test_empty_names_refused(self) -> None:
         for datastore, name, manager, what in (
                 ('', '5.7', 'mysql', 'datastore name'),

@@ -283,6 +283,18 @@ class RevertTest(TaskTestCase):
             tf_failure.Failure.from_exception(RuntimeError('x')))
         self.assertEqual([], self.cloud.calls)
 
+    def test_extend_volume_run_again_after_it_finished_does_nothing(self):
+        """A taskmanager killed after the volume grew but before the task
+        was recorded: the resumed task finds it grown and is done."""
+        volume = volume_tasks.CreateVolume().execute(self.ctx,
+                                                     self.instance_id)
+        task = volume_tasks.ExtendVolume()
+        task.execute(self.ctx, self.instance_id, 3)
+        self.assertEqual(3, self.cloud.volumes[volume]['size'])
+        task.execute(self.ctx, self.instance_id, 3)
+        self.assertEqual(1, len([call for call in self.cloud.calls
+                                 if call[:2] == ('volume', 'extend')]))
+
     def test_stop_database_revert_starts_it(self) -> None:
         task = guest_tasks.StopDatabase()
         task.execute(self.ctx, self.instance_id)

@@ -4,6 +4,7 @@ the engine runs as."""
 import hashlib
 import os
 import stat
+import threading
 from unittest import mock
 
 import fixtures
@@ -113,6 +114,35 @@ class RedisCredentialsTest(_WorkDir):
         self.assertEqual(password, self.make(redis.RedisLifecycle)
                          .agent_password)
 
+    def test_threads_making_the_password_at_once_agree(self) -> None:
+        """A heartbeat and prepare asking for the agent's password at the
+        same time: one value, no error (a shared '.new' file made one
+        writer's rename fail with FileNotFoundError)."""
+        engines = [self.make(redis.RedisLifecycle) for _ in range(8)]
+        barrier = threading.Barrier(len(engines))
+        found, errors = [], []
+
+        def ask(engine):
+            barrier.wait()
+            try:
+                found.append(engine.agent_secret('racy'))
+            except Exception as error:  # noqa: B902 - the test's subject
+                errors.append(error)
+        threads = [threading.Thread(target=ask, args=(engine,))
+                   for engine in engines]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertEqual([], errors)
+        self.assertEqual(1, len(set(found)), found)
+        with open(os.path.join(self.work, 'volume', 'agent', 'racy')) as f:
+            self.assertEqual(found[0], f.read().strip())
+        self.assertEqual(['racy'], sorted(
+            name for name in os.listdir(os.path.join(self.work, 'volume',
+                                                     'agent'))
+            if name.startswith('racy')))
+
     def test_start_secures_the_acl_file(self) -> None:
         os.makedirs(self.data_dir)
         engine = self.make(redis.RedisLifecycle, os_user='nobody')
@@ -141,12 +171,15 @@ class PostgresqlAccessTest(_WorkDir):
         self.assertNotIn('md5', text)
         for rule in rules:
             if rule[0] == 'local':
-                self.assertEqual(['local', 'all', 'postgres', 'peer',
-                                  'map=trove'], rule)
+                # The superuser, by peer: its sessions and the
+                # pg_basebackup of backups.
+                self.assertIn(rule[1], ('all', 'replication'))
+                self.assertEqual(['postgres', 'peer', 'map=trove'],
+                                 rule[2:])
             else:
                 self.assertEqual('host', rule[0])
                 self.assertEqual('scram-sha-256', rule[-1])
-        self.assertEqual(1, sum(rule[0] == 'local' for rule in rules))
+        self.assertEqual(2, sum(rule[0] == 'local' for rule in rules))
 
     def test_ident_maps_the_agent_and_the_engine_user(self) -> None:
         text = postgresql.ident_conf(['root', 'trove-1234', 'root'])

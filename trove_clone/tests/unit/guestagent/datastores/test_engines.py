@@ -99,7 +99,7 @@ class ShippedEnginesTest(base.TestCase):
         self.assertRaises(ValueError, engines.Descriptor, 'x', ('x',), 1,
                           ('1',), {}, 'x')
         self.assertRaises(ValueError, engines.Descriptor, 'x', ('x',), 1,
-                          ('1',), dict(lifecycle, backup='a.b:D'), 'x')
+                          ('1',), dict(lifecycle, cluster='a.b:D'), 'x')
         self.assertRaises(ValueError, engines.Descriptor, 'x', ('x',), 1,
                           ('1',), dict(lifecycle, accounts='a.b:D'), 'x')
         self.assertRaises(ValueError, engines.Descriptor, 'x', (), 1,
