@@ -61,9 +61,11 @@ numbers); Swift does not keep the case of header names, so keys are
 stored lower-case, other characters than letters, digits and ``-``
 percent-encoded. Keys ``size`` and ``checksum`` are the driver's.
 
-Errors: a missing object is BackupNotFound; anything else Swift or the
-network answers (401/403 included: a token of another project) is
-BackupStorageError naming the HTTP status.
+Errors: a missing object is ObjectNotFound, both the interface's
+BackupNotFound and the BackupFileNotFound the local driver raises (with
+its message); anything else Swift or the network answers (401/403
+included: a token of another project) is BackupStorageError naming the
+HTTP status.
 """
 import hashlib
 import json
@@ -95,6 +97,12 @@ MAX_META_VALUE = 256
 #: What a metadata value may hold unquoted (printable ASCII but '%').
 _VALUE_SAFE = ''.join(chr(code) for code in range(0x20, 0x7f)
                       if chr(code) != '%')
+
+
+class ObjectNotFound(exception.BackupFileNotFound, exception.BackupNotFound):
+    """No object at a location: what the interface says (BackupNotFound)
+    and what the local driver raises (BackupFileNotFound), so that a
+    caller catching either works with both drivers."""
 
 
 def _md5() -> typing.Any:
@@ -258,7 +266,7 @@ class SwiftStorage(base.BackupStorage):
         """The exception for ``error`` of a swiftclient call."""
         status = getattr(error, 'http_status', None)
         if status == 404 and location is not None:
-            return exception.BackupNotFound(backup=location)
+            return ObjectNotFound(location=location, backup=location)
         if status in (401, 403):
             reason = ('Swift refused to %s%s (HTTP %d): the token is not '
                       'allowed on this account' % (

@@ -210,6 +210,10 @@ class SwiftStorageTest(testtools.TestCase):
         storage.delete(saved['location'])
         self.assertRaises(exception.BackupNotFound, storage.load,
                           saved['location'])
+        # The local driver's exception too, with its message.
+        error = self.assertRaises(exception.BackupFileNotFound,
+                                  storage.load, saved['location'])
+        self.assertIn('was not found in the object storage', error.message)
         self.assertRaises(exception.BackupNotFound, storage.metadata,
                           saved['location'])
 
