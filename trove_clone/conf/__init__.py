@@ -17,6 +17,7 @@ from trove_clone.conf import modules
 from trove_clone.conf import quota
 from trove_clone.conf import rpc
 from trove_clone.conf import service_credentials
+from trove_clone.conf import swift
 from trove_clone.conf import taskflow
 from trove_clone.conf import taskmanager
 from trove_clone.conf import upgrade_levels
@@ -27,3 +28,5 @@ for _module in (api, backup, database, default, drivers, glance, guest, local,
                 modules, quota, rpc, service_credentials, taskflow,
                 taskmanager, upgrade_levels):
     _module.register_opts(CONF)
+# Backups in Swift (next to [DEFAULT] storage_strategy).
+swift.register_opts(CONF)

@@ -15,13 +15,14 @@ from trove_clone.conf import modules
 from trove_clone.conf import quota
 from trove_clone.conf import rpc
 from trove_clone.conf import service_credentials
+from trove_clone.conf import swift
 from trove_clone.conf import taskflow
 from trove_clone.conf import taskmanager
 from trove_clone.conf import upgrade_levels
 
 _MODULES = (api, backup, default, drivers, guest, modules, quota, rpc,
             database, glance, local, service_credentials, taskflow,
-            taskmanager, upgrade_levels)
+            taskmanager, upgrade_levels, swift)
 
 
 def list_opts() -> list:
