@@ -3,8 +3,10 @@ with a warning when the volume is nearly full."""
 import collections
 import threading
 import time
+from unittest import mock
 
 import fixtures
+import testtools
 
 from trove_clone.common import exception
 from trove_clone.guestagent.capabilities import backup as backup_capability
@@ -210,3 +212,26 @@ class BackupTest(base.TestCase):
         self.assertEqual([('restore', 'b1')], self.calls)
         self.assertEqual('failed to spawn', self.agent.status)
         self.assertIn('record 3 is corrupt', self.agent.error)
+
+
+class RestoredAccountsTest(testtools.TestCase):
+    """A restore request names the backed-up instance's databases and
+    users (Trove's tempest backup tests do): those the backup brought are
+    not created again; such a user takes the request's password."""
+
+    def test_only_what_the_backup_lacks_is_created(self) -> None:
+        accounts = mock.Mock()
+        accounts.list_databases.return_value = [{'name': 'test_db'}]
+        accounts.list_users.return_value = [
+            {'name': 'test_user', 'host': '%', 'databases': []}]
+        databases, users = manager._not_restored(
+            accounts, [{'name': 'test_db'}, {'name': 'new_db'}],
+            [{'name': 'test_user', 'password': 'pw2',
+              'databases': [{'name': 'test_db'}]},
+             {'name': 'new_user', 'password': 'pw3'}])
+        self.assertEqual([{'name': 'new_db'}], databases)
+        self.assertEqual(['new_user'], [user['name'] for user in users])
+        accounts.change_passwords.assert_called_once_with(
+            [{'name': 'test_user', 'host': '%', 'password': 'pw2'}])
+        accounts.grant_access.assert_called_once_with('test_user', '%',
+                                                      ['test_db'])
