@@ -16,6 +16,7 @@ configuration group (overrides.py).
 """
 import contextlib
 import os
+import secrets
 from typing import Iterator
 
 import pymysql
@@ -23,10 +24,13 @@ import pymysql
 from trove_clone.common import exception
 from trove_clone.guestagent.capabilities import lifecycle as base
 from trove_clone.guestagent.capabilities import overrides
+from trove_clone.guestagent.capabilities import replication
 from trove_clone.guestagent.datastores.mariadb import descriptor
 from trove_clone.guestagent.datastores import templating
 
 
+#: The file of the server's replication id, in the agent's directory.
+SERVER_ID_FILE = 'mariadb-server-id'
 #: The hosts root may have: the agent's socket account, enable_root's.
 ROOT_HOSTS = frozenset({'localhost', '%'})
 
@@ -78,7 +82,25 @@ class MariadbLifecycle(base.Lifecycle):
             'socket': self.socket_path,
             'pid_file': os.path.join(self.data_dir, 'run', 'mysqld.pid'),
             'overrides': self.overrides_path,
+            'server_id': self.server_id,
+            'replica': replication.is_replica(self),
         }
+
+    @property
+    def server_id(self) -> int:
+        """The server's id in replication (``server-id``): random, made
+        once per volume and kept in the agent's directory, so that no two
+        instances share one (GTIDs carry it)."""
+        os.makedirs(self.agent_dir, mode=0o700, exist_ok=True)
+        path = os.path.join(self.agent_dir, SERVER_ID_FILE)
+        try:
+            with open(path) as source:
+                return int(source.read().strip())
+        except (FileNotFoundError, ValueError):
+            pass
+        server_id = secrets.randbelow(2 ** 32 - 2) + 1
+        overrides.replace_file(path, '%d\n' % server_id)
+        return server_id
 
     def _write_conf(self) -> None:
         """Render my.cnf for the flavor (the data is left alone)."""

@@ -21,6 +21,7 @@ import redis
 
 from trove_clone.guestagent.capabilities import lifecycle as base
 from trove_clone.guestagent.capabilities import overrides
+from trove_clone.guestagent.capabilities import replication
 from trove_clone.guestagent.datastores.redis import descriptor
 from trove_clone.guestagent.datastores import templating
 
@@ -84,7 +85,16 @@ class RedisLifecycle(base.Lifecycle):
             'data_dir': self.data_dir,
             'pid_file': os.path.join(self.data_dir, 'redis.pid'),
             'acl_file': self.acl_path,
+            'replica': self._replica_source(),
         }
+
+    def _replica_source(self) -> dict | None:
+        """The source this server follows (replication state), None
+        when it follows none."""
+        state = replication.load_state(self)
+        if state.get('role') != 'replica':
+            return None
+        return state.get('source')
 
     def _write_conf(self) -> None:
         """Render trove.conf for the flavor."""
