@@ -7,7 +7,8 @@ follows a source) or neither. The agent keeps what it must remember in
 :func:`load_state`): ``role`` (``'replica'`` or absent), ``source`` (the
 connection a replica uses, with its password), ``replica_id``, and
 ``replicas`` (the followers this instance made accounts for: replica id →
-``{'address', 'user', 'slot'}``). The engines' lifecycles read it when
+``{'address', 'source_address', 'user', 'slot'}``; ``source_address`` is
+the address its connections come from, :func:`source_address`). The engines' lifecycles read it when
 they render their configuration (a replica stays read-only across
 restarts).
 
@@ -63,6 +64,7 @@ An engine subclass implements the hooks (``_grant``, ``_revoke``,
 ``_follow``, ``_stream_state``...); this class checks the arguments,
 keeps the state file and waits.
 """
+import ipaddress
 import json
 import os
 import re
@@ -104,6 +106,21 @@ def user_name(replica_id: str) -> str:
         raise exception.BadRequest('replica id %r is not an instance id'
                                    % (replica_id,))
     return USER_PREFIX + replica_id.replace('-', '').lower()
+
+
+def source_address(address: str) -> str:
+    """The address a follower at ``address`` connects from: itself,
+    except on loopback, where the kernel gives every connection to a
+    loopback address the source 127.0.0.1 (::1), whatever address the
+    follower listens on (the local backend's servers)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        raise exception.BadRequest('replica address %r is not an IP '
+                                   'address' % (address,))
+    if parsed.is_loopback:
+        return '::1' if parsed.version == 6 else '127.0.0.1'
+    return str(parsed)
 
 
 def state_path(engine: base.Lifecycle) -> str:
@@ -214,10 +231,12 @@ class Replication:
                                        'address')
         user = user_name(replica.get('id'))
         password = secrets.token_urlsafe(24)
-        extra = self._grant(user, password, replica['address']) or {}
+        origin = source_address(replica['address'])
+        extra = self._grant(user, password, origin) or {}
         state = self.state()
         state.setdefault('replicas', {})[replica['id']] = dict(
-            address=replica['address'], user=user, **extra)
+            address=replica['address'], source_address=origin, user=user,
+            **extra)
         self.save(state)
         self._granted()
         master = {'host': self.engine.address, 'port': self.engine.port,

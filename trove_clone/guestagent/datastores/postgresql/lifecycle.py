@@ -151,7 +151,8 @@ class PostgresqlLifecycle(base.Lifecycle):
         if self.engine_user_name:
             os_users.append(self.engine_user_name)
         replicas = sorted(
-            (entry['user'], entry['address']) for entry in
+            (entry['user'], entry.get('source_address') or entry['address'])
+            for entry in
             replication.load_state(self).get('replicas', {}).values())
         for name, text in (('pg_hba.conf', hba_conf(replicas)),
                            ('pg_ident.conf', ident_conf(os_users))):
