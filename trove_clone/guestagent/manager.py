@@ -92,10 +92,11 @@ class Manager:
     def _replication_status(self) -> dict | None:
         """The replication part of a heartbeat (None: the instance takes
         no part, or its engine does not answer)."""
-        if self.engine is None or self.status != 'healthy' or \
-                not replication.load_state(self.engine):
+        if self.engine is None or self.status != 'healthy':
             return None
         try:
+            if not replication.load_state(self.engine):
+                return None
             return self._capability('replication').status()
         except Exception as error:  # noqa: B902 - never fails a heartbeat
             LOG.warning('Replication status unavailable: %s', error)
@@ -120,7 +121,8 @@ class Manager:
 
     def prepare(self, context, manager: str, databases: list | None = None,
                 users: list | None = None, modules: list | None = None,
-                backup_info: dict | None = None) -> None:
+                backup_info: dict | None = None,
+                snapshot: dict | None = None) -> None:
         with self._lock:
             if self.status not in ('new', FAILED):
                 LOG.warning('prepare ignored: the guest is %s', self.status)

@@ -87,23 +87,32 @@ class MariadbLifecycle(base.Lifecycle):
         }
 
     @property
+    def server_id_path(self) -> str:
+        return os.path.join(self.agent_dir, SERVER_ID_FILE)
+
+    @property
     def server_id(self) -> int:
         """The server's id in replication (``server-id``): random, made
-        once per volume and kept in the agent's directory, so that no two
-        instances share one (GTIDs carry it)."""
-        os.makedirs(self.agent_dir, mode=0o700, exist_ok=True)
-        path = os.path.join(self.agent_dir, SERVER_ID_FILE)
+        once per volume (:meth:`make_server_id`, before the configuration
+        is first written) and kept in the agent's directory, so that no
+        two instances share one (GTIDs carry it); 1 before it is made."""
         try:
-            with open(path) as source:
+            with open(self.server_id_path) as source:
                 return int(source.read().strip())
         except (FileNotFoundError, ValueError):
-            pass
-        server_id = secrets.randbelow(2 ** 32 - 2) + 1
-        overrides.replace_file(path, '%d\n' % server_id)
-        return server_id
+            return 1
+
+    def make_server_id(self) -> None:
+        """Make the server's id if the volume has none yet."""
+        if self.server_id != 1:
+            return
+        os.makedirs(self.agent_dir, mode=0o700, exist_ok=True)
+        overrides.replace_file(self.server_id_path, '%d\n' % (
+            secrets.randbelow(2 ** 32 - 2) + 2))
 
     def _write_conf(self) -> None:
         """Render my.cnf for the flavor (the data is left alone)."""
+        self.make_server_id()
         templating.write('mariadb', self._context(), self.conf_path,
                          self._user())
         if not os.path.lexists(self.overrides_path):
