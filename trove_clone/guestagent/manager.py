@@ -85,6 +85,9 @@ class Manager:
                 LOG.warning('The data volume is %.0f%% full: resize the '
                             'volume before the database runs out of '
                             'space.', used)
+        replicating = self._replication_status()
+        if replicating is not None:
+            payload['replication'] = replicating
         self._conductor_api().heartbeat(trove_context.admin_context(),
                                         self.instance_id, payload,
                                         time.time())
