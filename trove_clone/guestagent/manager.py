@@ -397,7 +397,6 @@ class Manager:
             LOG.exception('Reporting backup %s (%s) failed.', backup_id,
                           payload.get('state'))
 
-
     # --- replication ---------------------------------------------------------
 
     def backup_required_for_replication(self, context) -> bool:

@@ -8,9 +8,9 @@ follows a source) or neither. The agent keeps what it must remember in
 connection a replica uses, with its password), ``replica_id``, and
 ``replicas`` (the followers this instance made accounts for: replica id →
 ``{'address', 'source_address', 'user', 'slot'}``; ``source_address`` is
-the address its connections come from, :func:`source_address`). The engines' lifecycles read it when
-they render their configuration (a replica stays read-only across
-restarts).
+the address its connections come from, :func:`source_address`). The
+engines' lifecycles read it when they render their configuration (a
+replica stays read-only across restarts).
 
 Names are derived from the replica's instance id (letters, digits and
 dashes only): its account on the source is ``os_repl_<id without
