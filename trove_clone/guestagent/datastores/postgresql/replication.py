@@ -1,12 +1,15 @@
 """PostgreSQL streaming replication.
 
 On the source, each replica has a role ``os_repl_<id>`` (LOGIN
-REPLICATION, a fresh password per context, and EXECUTE on the four
-functions pg_rewind reads files with), a physical replication slot of
-the same name (the source keeps the WAL the replica has not received, up
-to ``max_slot_wal_keep_size``) and a pg_hba.conf line allowing
-``replication`` for that role from the replica's address alone (the
-lifecycle writes pg_hba.conf from the replication state at every start).
+REPLICATION, a fresh password per context, a member of ``os_replication``,
+which may EXECUTE the four functions pg_rewind reads files with), a
+physical replication slot of the same name (the source keeps the WAL the
+replica has not received, up to ``max_slot_wal_keep_size``) and
+pg_hba.conf lines allowing ``replication`` and the ``postgres`` database
+(pg_rewind) for that role from the replica's address alone; members of
+``os_replication`` are refused everywhere else, on every server (the
+roles are replicated everywhere). The lifecycle writes pg_hba.conf from
+the replication state at every start.
 
 A new replica is seeded straight from the source before its first start:
 ``pg_basebackup -X stream -R -S <slot> -c fast`` over TCP as its role
@@ -127,15 +130,20 @@ class PostgresqlReplication(replication.Replication):
     # --- source -----------------------------------------------------------
 
     def _grant(self, user: str, password: str, address: str) -> dict:
-        role = sql.Identifier(user)
+        role, group = sql.Identifier(user), sql.Identifier(
+            lifecycle.REPLICATION_GROUP)
+        if not self._query('SELECT 1 FROM pg_roles WHERE rolname = %s',
+                           (lifecycle.REPLICATION_GROUP,)):
+            self._query(sql.SQL('CREATE ROLE {} NOLOGIN').format(group))
+            self._query(sql.SQL('GRANT EXECUTE ON FUNCTION {} TO {}').format(
+                sql.SQL(', ').join(sql.SQL(name)
+                                   for name in REWIND_FUNCTIONS), group))
         exists = self._query('SELECT 1 FROM pg_roles WHERE rolname = %s',
                              (user,))
         verb = sql.SQL('ALTER' if exists else 'CREATE')
         self._query(sql.SQL('{} ROLE {} LOGIN REPLICATION PASSWORD {}')
                     .format(verb, role, sql.Literal(password)))
-        self._query(sql.SQL('GRANT EXECUTE ON FUNCTION {} TO {}').format(
-            sql.SQL(', ').join(sql.SQL(name) for name in REWIND_FUNCTIONS),
-            role))
+        self._query(sql.SQL('GRANT {} TO {}').format(group, role))
         self._query('SELECT pg_create_physical_replication_slot(%s, true) '
                     'WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots '
                     'WHERE slot_name = %s)', (user, user))
@@ -158,7 +166,6 @@ class PostgresqlReplication(replication.Replication):
         if self._in_recovery() or not self._query(
                 'SELECT 1 FROM pg_roles WHERE rolname = %s', (user,)):
             return
-        self._query(sql.SQL('DROP OWNED BY {}').format(sql.Identifier(user)))
         self._query(sql.SQL('DROP ROLE {}').format(sql.Identifier(user)))
 
     def demote(self) -> None:

@@ -89,6 +89,17 @@ class _ReplicationTest(_LifecycleTest):
         self.assertEqual({}, replication.load_state(self.engine).get(
             'replicas'))
 
+    def detach_old_primary(self) -> None:
+        """detach_replica of the old primary, then the source's
+        cleanup, as the contract orders them."""
+        info = self.replication(self.engine).detach()
+        self.assertEqual({'replica_id': self.primary_id,
+                          'user': replication.user_name(self.primary_id)},
+                         info)
+        self.replication(self.replica).cleanup(info)
+        self.assertIsNone(self.replication(self.engine).status())
+        self.assertIsNone(self.replication(self.replica).status())
+
     def assert_streaming(self, engine: lifecycle_base.Lifecycle) -> dict:
         status = self.replication(engine).status()
         self.assertEqual('replica', status['role'])
@@ -156,6 +167,18 @@ class RedisReplicationTest(_ReplicationTest):
                          eventually(lambda: primary.get('k5'), 5))
         self.assertRaises(redis.exceptions.ReadOnlyError, primary.set,
                           'k6', 'refused')
+        # Detached, it keeps its data and takes writes; the account it
+        # used is gone from the source.
+        self.detach_old_primary()
+        primary.set('k7', 'standalone')
+        self.assertEqual([b'one', b'after restart', b'standalone'],
+                         primary.mget('k1', 'k5', 'k7'))
+        self.assertNotIn(replication.user_name(self.primary_id).encode(),
+                         admin.execute_command('ACL', 'USERS'))
+        new_admin = self.replica.client(timeout=5)
+        self.addCleanup(new_admin.close)
+        self.assertNotIn(replication.user_name(self.primary_id).encode(),
+                         new_admin.execute_command('ACL', 'USERS'))
 
 
 class MariadbReplicationTest(_ReplicationTest):
@@ -243,6 +266,14 @@ class MariadbReplicationTest(_ReplicationTest):
                                   self.address, (9, 'refused'))
         self.assertEqual(1290, error.args[0])
         self.assert_streaming(self.engine)
+        self.detach_old_primary()
+        self.insert(self.address, (5, 'standalone'))
+        self.assertEqual(expected + [(5, 'standalone')],
+                         self.rows(self.address))
+        with self.replica.cursor() as cursor:
+            cursor.execute('SELECT COUNT(*) FROM mysql.user WHERE User = %s',
+                           (replication.user_name(self.primary_id),))
+            self.assertEqual((0,), cursor.fetchone())
 
 
 class PostgresqlReplicationTest(_ReplicationTest):
@@ -289,6 +320,12 @@ class PostgresqlReplicationTest(_ReplicationTest):
                 snapshot['master']['user']),
                 hba.read())
         self.make_replica(snapshot)
+        # The replication role reaches no tenant database.
+        error = self.assertRaises(
+            psycopg.OperationalError, psycopg.connect, host=self.address,
+            port=5432, user=snapshot['master']['user'],
+            password=snapshot['master']['password'], dbname='appdb')
+        self.assertIn('pg_hba.conf rejects', str(error))
         expected = [(1, 'before the copy')]
         self.assertEqual(expected, self.rows(self.replica_address))
         self.insert(self.address, (2, 'streamed'))
@@ -316,3 +353,12 @@ class PostgresqlReplicationTest(_ReplicationTest):
         self.assertRaises(psycopg.errors.ReadOnlySqlTransaction, self.insert,
                           self.address, (9, 'refused'))
         self.assert_streaming(self.engine)
+        self.detach_old_primary()
+        self.insert(self.address, (4, 'standalone'))
+        self.assertEqual(expected + [(4, 'standalone')],
+                         self.rows(self.address))
+        with self.replica.connect() as connection:
+            self.assertEqual([], connection.execute(
+                "SELECT slot_name FROM pg_replication_slots UNION ALL "
+                "SELECT rolname FROM pg_roles WHERE rolname = %s",
+                (replication.user_name(self.primary_id),)).fetchall())

@@ -247,7 +247,13 @@ class PostgresqlTest(testtools.TestCase):
         hba = postgresql_lifecycle.hba_conf([('os_repl_a', '192.0.2.11'),
                                              ('os_repl_b', '2001:db8::5')])
         self.assertIn('host    replication  os_repl_a  192.0.2.11/32  '
+                      'scram-sha-256\n'
+                      'host    postgres  os_repl_a  192.0.2.11/32  '
                       'scram-sha-256\n', hba)
         self.assertIn('host    replication  os_repl_b  2001:db8::5/128  '
                       'scram-sha-256\n', hba)
+        # Replication roles log in nowhere else (first match wins).
+        for text in (hba, postgresql_lifecycle.hba_conf()):
+            self.assertLess(text.index('+os_replication  0.0.0.0/0  reject'),
+                            text.index('all       0.0.0.0/0  scram'))
         self.assertNotIn('replication  all', postgresql_lifecycle.hba_conf())
