@@ -160,6 +160,10 @@ class MariadbLifecycle(base.Lifecycle):
         socket_users = tuple(name for name in (self.engine_user_name,
                                                self.system_user) if name)
         with self.cursor() as cursor:
+            if replication.is_replica(self):
+                # Never a GTID of a replica's own: it could not be
+                # promoted in strict mode, nor its source follow it.
+                cursor.execute('SET SESSION sql_log_bin = 0')
             cursor.execute('SELECT User, Host FROM mysql.user')
             accounts = [tuple(row) for row in cursor.fetchall()]
             for user, host in unwanted_accounts(accounts, socket_users):

@@ -100,6 +100,23 @@ class _ReplicationTest(_LifecycleTest):
         self.assertIsNone(self.replication(self.engine).status())
         self.assertIsNone(self.replication(self.replica).status())
 
+    def eject_after_the_primary_dies(self) -> None:
+        """eject_replica_source: the primary killed, the most advanced
+        replica (get_last_txn) promoted with everything it received."""
+        self.start_primary()
+        self.write(self.address, 1)
+        self.build_replica()
+        self.write(self.address, 2)
+        eventually(lambda: self.read(self.replica_address) == [1, 2], 5)
+        self.engine.process.kill()
+        self.engine.process.wait()
+        self.assertGreater(self.replication(self.replica).last_txn()['rank'],
+                           0)
+        self.replication(self.replica).promote()
+        self.write(self.replica_address, 3)
+        self.assertEqual([1, 2, 3], self.read(self.replica_address))
+        self.assertIsNone(self.replication(self.replica).status())
+
     def assert_streaming(self, engine: lifecycle_base.Lifecycle) -> dict:
         status = self.replication(engine).status()
         self.assertEqual('replica', status['role'])
@@ -122,21 +139,36 @@ class RedisReplicationTest(_ReplicationTest):
         self.addCleanup(client.close)
         return client
 
-    def test_replicate_refuse_switch_over(self) -> None:
+    def start_primary(self) -> redis.Redis:
         self.engine.prepare()
         admin = self.engine.client(timeout=5)
         self.addCleanup(admin.close)
         admin.execute_command('ACL', 'SETUSER', 'app', 'on', '>app-pw',
                               '~*', '&*', '+@all')
+        return admin
+
+    def build_replica(self) -> dict:
+        snapshot = self.replication(self.engine).snapshot(
+            {'id': self.replica_id, 'address': self.replica_address})
+        self.make_replica(snapshot)
+        return snapshot
+
+    def write(self, address: str, number: int) -> None:
+        self.app(address).set('row:%d' % number, number)
+
+    def read(self, address: str) -> list:
+        return sorted(int(key.split(b':')[1])
+                      for key in self.app(address).keys('row:*'))
+
+    def test_replicate_refuse_switch_over(self) -> None:
+        admin = self.start_primary()
         primary, replica = self.app(self.address), \
             self.app(self.replica_address)
         primary.set('before', 'attach')
 
-        snapshot = self.replication(self.engine).snapshot(
-            {'id': self.replica_id, 'address': self.replica_address})
-        self.assertNotIn('dataset', snapshot)
         started = time.monotonic()
-        self.make_replica(snapshot)
+        snapshot = self.build_replica()
+        self.assertNotIn('dataset', snapshot)
         # In sync well under a second (repl-diskless-sync-delay 0).
         self.assertLess(time.monotonic() - started, 3)
         self.assertEqual(b'attach', replica.get('before'))
@@ -180,6 +212,9 @@ class RedisReplicationTest(_ReplicationTest):
         self.assertNotIn(replication.user_name(self.primary_id).encode(),
                          new_admin.execute_command('ACL', 'USERS'))
 
+    def test_eject_after_the_primary_dies(self) -> None:
+        self.eject_after_the_primary_dies()
+
 
 class MariadbReplicationTest(_ReplicationTest):
 
@@ -206,7 +241,7 @@ class MariadbReplicationTest(_ReplicationTest):
         with self.app(address).cursor() as cursor:
             cursor.executemany('INSERT INTO t VALUES (%s, %s)', rows)
 
-    def test_replicate_refuse_switch_over(self) -> None:
+    def start_primary(self) -> None:
         self.engine.prepare()
         with self.engine.cursor() as cursor:
             cursor.execute('CREATE DATABASE appdb')
@@ -215,10 +250,16 @@ class MariadbReplicationTest(_ReplicationTest):
         with self.app(self.address).cursor() as cursor:
             cursor.execute('CREATE TABLE t (id INT PRIMARY KEY, '
                            'v VARCHAR(40)) ENGINE=InnoDB')
-        self.insert(self.address, (1, 'in the backup'))
-        self.assertNotEqual(self.engine.server_id, self.replica.server_id)
 
-        # Seeded from a fresh backup of the primary.
+    def write(self, address: str, number: int) -> None:
+        self.insert(address, (number, 'row %d' % number))
+
+    def read(self, address: str) -> list:
+        return [row[0] for row in self.rows(address)]
+
+    def build_replica(self, *after_backup) -> dict:
+        """A replica seeded from a fresh backup, ``after_backup`` rows
+        written on the primary between the backup and the attach."""
         storage = {'driver': 'local',
                    'root': os.path.join(self.work, 'storage')}
         key = base64.b64encode(os.urandom(32)).decode()
@@ -233,13 +274,21 @@ class MariadbReplicationTest(_ReplicationTest):
             result)
         self.assertEqual(result['metadata']['gtid'],
                          snapshot['dataset']['log_position'])
-        # Written after the backup: comes through the binary log, once.
-        self.insert(self.address, (2, 'after the backup'))
+        if after_backup:
+            self.insert(self.address, *after_backup)
         loader.capability('backup', self.manager, self.replica).restore({
             'id': 'b-1', 'chain': [{name: result[name] for name in (
                 'id', 'location', 'checksum', 'metadata')}],
             'storage': storage, 'encryption_key': key})
         self.make_replica(snapshot)
+        return snapshot
+
+    def test_replicate_refuse_switch_over(self) -> None:
+        self.start_primary()
+        self.insert(self.address, (1, 'in the backup'))
+        self.assertNotEqual(self.engine.server_id, self.replica.server_id)
+        # Written after the backup: comes through the binary log, once.
+        self.build_replica((2, 'after the backup'))
 
         expected = [(1, 'in the backup'), (2, 'after the backup')]
         self.assertEqual(expected, eventually(
@@ -275,6 +324,9 @@ class MariadbReplicationTest(_ReplicationTest):
                            (replication.user_name(self.primary_id),))
             self.assertEqual((0,), cursor.fetchone())
 
+    def test_eject_after_the_primary_dies(self) -> None:
+        self.eject_after_the_primary_dies()
+
 
 class PostgresqlReplicationTest(_ReplicationTest):
 
@@ -301,13 +353,28 @@ class PostgresqlReplicationTest(_ReplicationTest):
         for row in rows:
             connection.execute('INSERT INTO t VALUES (%s, %s)', row)
 
-    def test_replicate_refuse_switch_over(self) -> None:
+    def start_primary(self) -> None:
         self.engine.prepare()
         with self.engine.connect() as connection:
             connection.execute("CREATE ROLE app LOGIN PASSWORD 'app-pw'")
             connection.execute('CREATE DATABASE appdb OWNER app')
         self.connect(self.address).execute(
             'CREATE TABLE t (id int PRIMARY KEY, v text)')
+
+    def build_replica(self) -> dict:
+        snapshot = self.replication(self.engine).snapshot(
+            {'id': self.replica_id, 'address': self.replica_address})
+        self.make_replica(snapshot)
+        return snapshot
+
+    def write(self, address: str, number: int) -> None:
+        self.insert(address, (number, 'row %d' % number))
+
+    def read(self, address: str) -> list:
+        return [row[0] for row in self.rows(address)]
+
+    def test_replicate_refuse_switch_over(self) -> None:
+        self.start_primary()
         self.insert(self.address, (1, 'before the copy'))
 
         snapshot = self.replication(self.engine).snapshot(
@@ -362,3 +429,6 @@ class PostgresqlReplicationTest(_ReplicationTest):
                 "SELECT slot_name FROM pg_replication_slots UNION ALL "
                 "SELECT rolname FROM pg_roles WHERE rolname = %s",
                 (replication.user_name(self.primary_id),)).fetchall())
+
+    def test_eject_after_the_primary_dies(self) -> None:
+        self.eject_after_the_primary_dies()
