@@ -410,6 +410,8 @@ class Manager:
         (reported to the conductor like create_backup's)."""
         info = snapshot_info or {}
         capability = self._capability('replication')
+        # Checked before a backup is taken for nothing.
+        replication.check_replica(info.get('replica'))
         backup = None
         if info.get('backup_info'):
             backup = self._snapshot_backup(info['backup_info'])

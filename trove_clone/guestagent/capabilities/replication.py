@@ -174,6 +174,19 @@ def wait(check, timeout: float, what: str, interval: float = 0.05):
         time.sleep(interval)
 
 
+def check_replica(replica) -> str:
+    """The account name of the follower ``replica`` (``{'id',
+    'address'}``), both checked.
+
+    :raises exception.BadRequest: the id or the address is not one
+    """
+    if not isinstance(replica, dict) or not replica.get('address'):
+        raise exception.BadRequest('the replica needs an id and an '
+                                   'address')
+    source_address(replica['address'])
+    return user_name(replica.get('id'))
+
+
 def require_master(snapshot: dict) -> dict:
     """The ``master`` of a snapshot, checked.
 
@@ -226,10 +239,7 @@ class Replication:
 
         :raises exception.BadRequest: ``replica`` is malformed
         """
-        if not isinstance(replica, dict) or not replica.get('address'):
-            raise exception.BadRequest('the replica needs an id and an '
-                                       'address')
-        user = user_name(replica.get('id'))
+        user = check_replica(replica)
         password = secrets.token_urlsafe(24)
         origin = source_address(replica['address'])
         extra = self._grant(user, password, origin) or {}
@@ -301,7 +311,6 @@ class Replication:
         """
         master = require_master(snapshot)
         state = self.state()
-        previous = state.get('source')
         state.update(role='replica', source=master,
                      replica_id=master.get('replica_id'))
         self.save(state)
@@ -311,9 +320,9 @@ class Replication:
                  'replication from %s:%s' % (master['host'],
                                              master['port']))
         except Exception:
-            if previous is None:
-                LOG.error('Attaching to %s:%s failed.', master['host'],
-                          master['port'])
+            # The state stays a replica's: the heartbeat shows the error.
+            LOG.error('Attaching to %s:%s failed.', master['host'],
+                      master['port'])
             raise
         LOG.info('Replicating from %s:%s.', master['host'], master['port'])
 

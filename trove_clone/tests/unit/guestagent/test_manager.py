@@ -287,8 +287,20 @@ class ReplicationAgentTest(BackupTest):
         self.outcome = backup_capability.BackupFailed(reason='disk full')
         self.assertRaises(backup_capability.BackupFailed,
                           self.agent.get_replication_snapshot, None, {
-                              'replica': {'id': 'r1', 'address': 'x'},
+                              'replica': {'id': 'r1',
+                                          'address': '192.0.2.2'},
                               'backup_info': {'id': 'b1'}})
         self.assertEqual(('b1', {'state': 'FAILED', 'reason': 'disk full'}),
                          self.conductor.reports[-1])
         self.assertIsNone(self.agent._backup_id)
+
+    def test_snapshot_checks_the_replica_before_the_backup(self) -> None:
+        self.agent.engine, self.agent.manager_name = FakeEngine([]), 'mariadb'
+        for replica in (None, {'id': 'r1'}, {'id': 'r 1', 'address': 'x'},
+                        {'id': 'r1', 'address': 'replica.example'}):
+            self.assertRaises(exception.BadRequest,
+                              self.agent.get_replication_snapshot, None,
+                              {'replica': replica,
+                               'backup_info': {'id': 'b1'}})
+        self.assertEqual([], self.calls)
+        self.assertEqual([], self.conductor.reports)
