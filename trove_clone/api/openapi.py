@@ -27,6 +27,8 @@ _QUERY = {
     'include_contents': {'type': 'boolean'},
     'count_only': {'type': 'boolean'},
     'datastore': {'type': 'string'},
+    'instance_id': {'type': 'string'},
+    'all_projects': {'type': 'boolean'},
 }
 
 

@@ -6,6 +6,7 @@ a test checks that the controllers serve exactly these routes.
 """
 import dataclasses
 
+from trove_clone.api.schemas import backups as backup_schemas
 from trove_clone.api.schemas import configurations as config_schemas
 from trove_clone.api.schemas import datastores as datastore_schemas
 from trove_clone.api.schemas import instances as instance_schemas
@@ -17,6 +18,7 @@ _INST = '/instances/{instance_id}'
 _USER = _INST + '/users/{user}'
 _CONF = '/configurations/{configuration_id}'
 _MOD = '/modules/{module_id}'
+_BACKUP = '/backups/{backup_id}'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,10 +106,12 @@ ROUTES = (
     Route('GET', _INST, 'showInstance', 'Show an instance.', 200,
           'instances', response_key='instance'),
     Route('PUT', _INST, 'updateInstance',
-          'Rename an instance, attach or detach a configuration group.', 202,
+          'Rename an instance, attach or detach a configuration group, '
+          'upgrade it or change its access (is_public, allowed_cidrs).', 202,
           'instances', request_schema=instance_schemas.update),
     Route('PATCH', _INST, 'editInstance',
-          'Rename an instance or change its configuration (PATCH).', 202,
+          'Rename an instance, change its configuration or its access '
+          '(PATCH).', 202,
           'instances', request_schema=instance_schemas.edit),
     Route('DELETE', _INST, 'deleteInstance', 'Delete an instance.', 202,
           'instances'),
@@ -185,6 +189,33 @@ ROUTES = (
     Route('PUT', _MOD + '/instances', 'reapplyModule',
           'Reapply a module to the instances that have it.', 202,
           'modules', request_schema=module_schemas.reapply),
+    Route('GET', _INST + '/backups', 'listInstanceBackups',
+          'List the backups of an instance.', 200, 'backups',
+          response_key='backups', query=('limit', 'marker')),
+    Route('GET', '/backups', 'listBackups', 'List backups.', 200,
+          'backups', response_key='backups',
+          query=('limit', 'marker', 'datastore', 'instance_id',
+                 'all_projects', 'project_id')),
+    Route('POST', '/backups', 'createBackup',
+          'Back up an instance (full, or incremental on a parent).', 202,
+          'backups', request_schema=backup_schemas.create,
+          response_key='backup'),
+    Route('GET', _BACKUP, 'showBackup', 'Show a backup.', 200, 'backups',
+          response_key='backup'),
+    Route('DELETE', _BACKUP, 'deleteBackup',
+          'Delete a backup and the incremental backups that depend on '
+          'it.', 202, 'backups'),
+    Route('GET', '/backup_strategies', 'listBackupStrategies',
+          'List the backup strategies of a project.', 200, 'backups',
+          response_key='backup_strategies',
+          query=('instance_id', 'project_id')),
+    Route('POST', '/backup_strategies', 'createBackupStrategy',
+          'Name the container backups of a project or instance go to.',
+          202, 'backups', request_schema=backup_schemas.strategy_create,
+          response_key='backup_strategy'),
+    Route('DELETE', '/backup_strategies', 'deleteBackupStrategy',
+          'Delete a backup strategy.', 202, 'backups',
+          query=('instance_id', 'project_id')),
     Route('GET', '/configurations', 'listConfigurations',
           'List configuration groups.', 200, 'configurations',
           response_key='configurations', query=('limit', 'marker')),

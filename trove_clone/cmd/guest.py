@@ -28,7 +28,9 @@ def main(argv: list[str] | None = None) -> int:
                          [manager.endpoint(agent)], server=conf.guest_id,
                          periodics=[heartbeat],
                          key=conf.instance_rpc_encr_key or None,
-                         on_start=boot)
+                         on_start=boot,
+                         on_stop=functools.partial(manager.shutting_down,
+                                                   agent))
 
 
 if __name__ == '__main__':

@@ -44,6 +44,7 @@ def db_sync() -> str:
     # the instances' RPC keys.
     modules.ensure_key()
     deployment_secrets.ensure_rpc_key(_admin())
+    deployment_secrets.ensure_backup_key()
     return 'Database synced to %s.%s' % (migration.version_string(),
                                          _rewrap())
 

@@ -41,16 +41,21 @@ class Periodic:
 def serve(name: str, topic: str, endpoints: list, server: str | None = None,
           periodics: list[Periodic] | None = None,
           key: str | None = None, on_start: Callable[[], None] | None = None,
-          guests: bool = False) -> int:
+          guests: bool = False,
+          on_stop: Callable[[], None] | None = None) -> int:
     """Serve ``topic`` until a signal arrives; returns the exit code.
 
     :param guests: serve ``topic`` on ``guest_transport_url`` too, when
         it is set
+    :param on_stop: called (in the signal handler: it must be quick) when
+        a signal asks the service to stop
     """
     stopping = threading.Event()
 
     def on_signal(signum, _frame):
         LOG.info('Signal %d received: stopping %s.', signum, name)
+        if on_stop is not None:
+            on_stop()
         stopping.set()
 
     signal.signal(signal.SIGTERM, on_signal)

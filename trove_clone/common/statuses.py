@@ -29,6 +29,11 @@ BUILDING = _task(0x05, 'BUILDING', 'The instance is building.')
 RESTART_REQUIRED = _task(0x07, 'RESTART_REQUIRED',
                          'Instance requires a restart.')
 UPGRADING = _task(0x59, 'UPGRADING', 'Upgrading the instance.')
+#: Not one of Trove's tasks (Trove derives BACKUP from a running backups
+#: row): ours, so that starting a backup and any other action race on one
+#: conditional UPDATE of the instance and only one wins. A code Trove
+#: does not use.
+BACKING_UP = _task(0x70, 'BACKING_UP', 'Backing up the instance.')
 BUILDING_ERROR_SERVER = _task(0x51, 'BUILDING_ERROR_SERVER',
                               'Build error: Server.', 'BUILDING', True)
 BUILDING_ERROR_VOLUME = _task(0x52, 'BUILDING_ERROR_VOLUME',
@@ -37,16 +42,18 @@ BUILDING_ERROR_TIMEOUT_GA = _task(0x5b, 'BUILDING_ERROR_TIMEOUT_GA',
                                   'Build error: guestagent timeout.',
                                   'ERROR', True)
 
+UPDATING = _task(0x0c, 'UPDATING', 'Updating the instance.')
+
 TASKS = {task.code: task for task in (
     NONE, DELETING, REBOOTING, RESIZING, BUILDING, RESTART_REQUIRED,
-    UPGRADING, BUILDING_ERROR_SERVER, BUILDING_ERROR_VOLUME,
+    UPGRADING, UPDATING, BACKING_UP, BUILDING_ERROR_SERVER,
+    BUILDING_ERROR_VOLUME,
     BUILDING_ERROR_TIMEOUT_GA,
     _task(0x06, 'MIGRATING', 'Migrating the instance.'),
     _task(0x08, 'PROMOTING', 'Promoting the instance to replica source.'),
     _task(0x09, 'EJECTING', 'Ejecting the replica source.'),
     _task(0x0b, 'DETACHING', 'Detaching the instance from replica '
           'source.'),
-    _task(0x0c, 'UPDATING', 'Updating the instance.'),
 )}
 
 
@@ -92,6 +99,17 @@ ACTION_ALLOWED = (RUNNING, SHUTDOWN, CRASHED, BLOCKED, HEALTHY,
 GUEST_READY = ('ACTIVE', 'HEALTHY', 'RESTART_REQUIRED')
 
 
+#: How the message of a fault a guest reports about its engine (stopped,
+#: did not start) begins.
+ENGINE_FAULT_PREFIX = 'The database stopped'
+#: How the message of the fault of a guest whose engine runs on a full
+#: volume (its writes fail or wait) begins.
+VOLUME_FULL_FAULT_PREFIX = 'The data volume is full'
+#: The faults a guest reports (and the conductor clears once the engine is
+#: healthy and the guest reports none).
+GUEST_FAULT_PREFIXES = (ENGINE_FAULT_PREFIX, VOLUME_FULL_FAULT_PREFIX)
+
+
 def service_status(description: str) -> ServiceStatus:
     """The status a guest reports by its description (UNKNOWN if none)."""
     return SERVICE_STATUSES.get(description, UNKNOWN)
@@ -101,7 +119,7 @@ _TASK_STATUSES = {'BUILDING': 'BUILD', 'REBOOTING': 'REBOOT',
                   'RESIZING': 'RESIZE', 'UPGRADING': 'UPGRADE',
                   'RESTART_REQUIRED': 'RESTART_REQUIRED',
                   'PROMOTING': 'PROMOTE', 'EJECTING': 'EJECT',
-                  'DETACHING': 'DETACH'}
+                  'DETACHING': 'DETACH', 'BACKING_UP': 'BACKUP'}
 
 
 def api_status(task_code: int, server_status: str | None,

@@ -1,6 +1,7 @@
 """Server side of the conductor RPC API: the only writer of what guests
 report into the control database."""
 import threading
+from typing import Callable
 
 from oslo_log import log as logging
 import oslo_messaging
@@ -13,7 +14,11 @@ from trove_clone.common import secrets
 from trove_clone.common import rpc
 from trove_clone.common import statuses
 from trove_clone.conductor import rpcapi
+from trove_clone.db import backups as db_backups
 from trove_clone.db import instances as db_instances
+from trove_clone.services import autogrow
+from trove_clone.services import backups as backup_service
+from trove_clone.services import instances as instance_service
 
 LOG = logging.getLogger(__name__)
 
@@ -21,10 +26,17 @@ LOG = logging.getLogger(__name__)
 class Manager:
     target = oslo_messaging.Target(version=rpcapi.RPC_API_VERSION)
 
-    def __init__(self) -> None:
+    def __init__(self, tasks: Callable[[], instance_service.Tasks] |
+                 None = None) -> None:
+        """:param tasks: makes the taskmanager caster storage autogrow
+            uses, on its first grow (trove-conductor gives its
+            TaskManagerAPI); None: no autogrow
+        """
         self._keys: dict[str, str | None] = {}
         self._lock = threading.Lock()
         self._replays = envelope.ReplayCache()
+        self._make_tasks = tasks
+        self._tasks: instance_service.Tasks | None = None
 
     def ping(self, context) -> dict:
         return rpc.host_info('trove-conductor', rpcapi.RPC_API_VERSION)
@@ -96,22 +108,81 @@ class Manager:
                                              sent):
             LOG.debug('Stale heartbeat of %s (sent %s) dropped.',
                       instance_id, sent)
+            return
+        self._record_engine_fault(context, instance_id, status, payload)
+        self._autogrow(context, instance_id, used)
+
+    def _record_engine_fault(self, context, instance_id: str,
+                             status: statuses.ServiceStatus,
+                             payload: dict) -> None:
+        """The guest's word on its engine: the fault of an engine that
+        stopped or cannot write (recorded once), cleared when it is
+        healthy again and the guest reports no fault."""
+        fault = payload.get('engine_fault')
+        if isinstance(fault, dict) and \
+                isinstance(fault.get('message'), str) and \
+                isinstance(fault.get('details'), str):
+            if db_instances.add_engine_fault(context, instance_id,
+                                             fault['message'],
+                                             fault['details'][:20000]):
+                LOG.warning('Instance %s: %s', instance_id,
+                            fault['message'])
+        elif status is statuses.HEALTHY:
+            if db_instances.clear_engine_faults(context, instance_id):
+                LOG.info('Instance %s: its engine runs again; its fault is '
+                         'cleared.', instance_id)
+
+    def _autogrow(self, context, instance_id: str, used) -> None:
+        """Storage autogrow (services/autogrow.py), when it is on."""
+        if self._make_tasks is None or not autogrow.enabled():
+            return
+        if self._tasks is None:
+            self._tasks = self._make_tasks()
+        try:
+            autogrow.check(context, instance_id, used, self._tasks)
+        except exception.InstanceNotFound:
+            return
 
     def update_backup(self, context, instance_id: str, backup_id: str,
                       payload: dict, sent: float) -> None:
-        """A guest's report of a backup of its instance, verified like a
-        heartbeat and logged; the backups table that records it comes
-        with the backup API (issue 15)."""
+        """Record what a guest reports of a backup of its instance: only
+        when sealed with that instance's key, for a backup of that
+        instance still running, and newer than the last report."""
         try:
-            opened = self._open(instance_id, payload, sent, 'update_backup')
-        except (exception.InstanceNotFound, crypto.UnsealError,
-                envelope.EnvelopeRefused) as error:
+            if self._key(instance_id) is not None and \
+                    not envelope.is_envelope(payload):
+                # Reports came after envelopes: none is sealed the 1.1
+                # way, whose token names no method.
+                raise crypto.UnsealError('the report is not an envelope')
+            opened = self._open(instance_id, payload, sent,
+                                'update_backup')
+        except exception.InstanceNotFound:
+            LOG.debug('Backup report of deleted instance %s dropped.',
+                      instance_id)
+            return
+        except crypto.UnsealError as error:
             LOG.warning('Backup report for instance %s rejected: %s.',
                         instance_id, error)
+            return
+        except envelope.EnvelopeRefused as refused:
+            LOG.warning('Backup report for instance %s rejected: %s.',
+                        instance_id, refused.reason)
             return
         if opened.get('backup_id', backup_id) != backup_id:
             LOG.warning('Backup report for instance %s rejected: it was '
                         'sealed for another backup.', instance_id)
             return
-        LOG.info('Backup %s of instance %s: %s.', backup_id, instance_id,
-                 opened.get('state'))
+        try:
+            values = backup_service.report_values(opened)
+        except ValueError as error:
+            LOG.warning('Report of backup %s of instance %s dropped: %s.',
+                        backup_id, instance_id, error)
+            return
+        if db_backups.record_report(context, backup_id, instance_id, values,
+                                    sent):
+            LOG.info('Backup %s of instance %s: %s.', backup_id,
+                     instance_id, values['state'])
+        else:
+            LOG.info('Report of backup %s (%s, sent %s) dropped: not a '
+                     'running backup of instance %s, or stale.', backup_id,
+                     values['state'], sent, instance_id)

@@ -4,6 +4,7 @@ import itertools
 from oslo_config import cfg
 
 from trove_clone.conf import api
+from trove_clone.conf import backup
 from trove_clone.conf import database
 from trove_clone.conf import default
 from trove_clone.conf import drivers
@@ -14,13 +15,14 @@ from trove_clone.conf import modules
 from trove_clone.conf import quota
 from trove_clone.conf import rpc
 from trove_clone.conf import service_credentials
+from trove_clone.conf import swift
 from trove_clone.conf import taskflow
 from trove_clone.conf import taskmanager
 from trove_clone.conf import upgrade_levels
 
-_MODULES = (api, default, drivers, guest, modules, quota, rpc, database,
-            glance, local, service_credentials, taskflow, taskmanager,
-            upgrade_levels)
+_MODULES = (api, backup, default, drivers, guest, modules, quota, rpc,
+            database, glance, local, service_credentials, taskflow,
+            taskmanager, upgrade_levels, swift)
 
 
 def list_opts() -> list:

@@ -311,7 +311,8 @@ def datastore_version_update(context, version_id: str, values: dict) -> dict:
 
 
 def datastore_version_delete(context, version_id: str) -> None:
-    """Delete a version unused by any instance, and its parameters."""
+    """Delete a version unused by any instance or backup, and its
+    parameters."""
     with _facade.writer.using(context) as session:
         row = session.get(models.DatastoreVersion, version_id)
         if row is None:
@@ -321,6 +322,14 @@ def datastore_version_delete(context, version_id: str) -> None:
         if used:
             raise exception.DatastoreVersionsInUse(
                 version=version_id, reason='%d instances use it' % used)
+        # A backup restores only into its datastore version's datastore,
+        # and shows the version: as in Trove, it keeps the version.
+        backups = session.query(models.Backup).filter_by(
+            datastore_version_id=version_id, deleted=False).count()
+        if backups:
+            raise exception.DatastoreVersionsInUse(
+                version=version_id, reason='%d backups were taken with '
+                'it' % backups)
         for table in (models.DatastoreConfigurationParameter,
                       models.DatastoreVersionMetadata):
             session.query(table).filter_by(

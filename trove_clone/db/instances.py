@@ -189,24 +189,35 @@ def begin_action(context, instance_id: str, task: statuses.Task,
     """Start ``task`` if the instance can take an action now: no task (or
     RESTART_REQUIRED), server ACTIVE, a service status that allows
     actions. One caller wins; the others get False."""
-    allowed = [status.code for status in statuses.ACTION_ALLOWED]
     with _facade.writer.using(context) as session:
-        table = Instance.__table__
-        service_table = ServiceStatus.__table__
-        ready = sa.exists().where(
-            service_table.c.instance_id == table.c.id,
-            service_table.c.status_id.in_(allowed))
-        now = models.utcnow()
-        changed = session.execute(table.update().where(
-            table.c.id == instance_id, table.c.deleted.is_(False),
-            table.c.task_id.in_((statuses.NONE.code,
-                                 statuses.RESTART_REQUIRED.code)),
-            table.c.server_status == 'ACTIVE', ready).values(
-            task_id=task.code, task_description=task.description,
-            task_start_time=now, updated=now)).rowcount == 1
-        if changed and service is not None:
-            _set_service(session, instance_id, service)
-        return changed
+        return begin_action_in(session, instance_id, task, service)
+
+
+def begin_action_in(session, instance_id: str, task: statuses.Task,
+                    service: statuses.ServiceStatus | None = None,
+                    project_id: str | None = None) -> bool:
+    """begin_action within the caller's transaction ``session`` (and,
+    with ``project_id``, only for an instance of that project)."""
+    allowed = [status.code for status in statuses.ACTION_ALLOWED]
+    table = Instance.__table__
+    service_table = ServiceStatus.__table__
+    ready = sa.exists().where(
+        service_table.c.instance_id == table.c.id,
+        service_table.c.status_id.in_(allowed))
+    now = models.utcnow()
+    statement = table.update().where(
+        table.c.id == instance_id, table.c.deleted.is_(False),
+        table.c.task_id.in_((statuses.NONE.code,
+                             statuses.RESTART_REQUIRED.code)),
+        table.c.server_status == 'ACTIVE', ready).values(
+        task_id=task.code, task_description=task.description,
+        task_start_time=now, updated=now)
+    if project_id is not None:
+        statement = statement.where(table.c.tenant_id == project_id)
+    changed = session.execute(statement).rowcount == 1
+    if changed and service is not None:
+        _set_service(session, instance_id, service)
+    return changed
 
 
 @db_api.retry_on_locked
@@ -449,3 +460,67 @@ def replace_wrapped_key(context, instance_id: str, old: str,
             Instance.id == instance_id,
             Instance.encrypted_key == old).update(
             {'encrypted_key': new}, synchronize_session=False))
+
+
+# --- faults a guest reports about its engine --------------------------------
+
+@db_api.retry_on_locked
+def add_engine_fault(context, instance_id: str, message: str,
+                     details: str) -> bool:
+    """Record the fault a guest reports about its engine (its message
+    begins with one of statuses.GUEST_FAULT_PREFIXES; ENGINE_FAULT_PREFIX
+    is added when it does not). A guest repeats it with each heartbeat:
+    when the instance's last fault has the same message, its details are
+    brought up to date (the engine's log moves on) and nothing is added.
+    Returns whether a fault was added."""
+    if not message.startswith(statuses.GUEST_FAULT_PREFIXES):
+        message = '%s: %s' % (statuses.ENGINE_FAULT_PREFIX, message)
+    return _add_fault_unless_last(context, instance_id, message, details,
+                                  same_message_updates=True)
+
+
+def add_fault_once(context, instance_id: str, message: str,
+                   details: str) -> bool:
+    """Record a fault unless the instance's last fault has the same
+    message and details. Returns whether it was recorded."""
+    return _add_fault_unless_last(context, instance_id, message, details)
+
+
+@db_api.retry_on_locked
+def _add_fault_unless_last(context, instance_id: str, message: str,
+                           details: str,
+                           same_message_updates: bool = False) -> bool:
+    fault = _fault(instance_id, message, details)
+    with _facade.writer.using(context) as session:
+        last = session.query(models.InstanceFault).filter_by(
+            instance_id=instance_id).order_by(
+            models.InstanceFault.created.desc()).first()
+        if last is not None and last.message == fault.message:
+            if last.details == fault.details:
+                return False
+            if same_message_updates:
+                last.details = fault.details
+                return False
+        session.add(fault)
+        return True
+
+
+def _engine_faults(session, instance_id: str):
+    return session.query(models.InstanceFault).filter(
+        models.InstanceFault.instance_id == instance_id,
+        sa.or_(*(models.InstanceFault.message.startswith(
+            prefix, autoescape=True)
+            for prefix in statuses.GUEST_FAULT_PREFIXES)))
+
+
+@db_api.retry_on_locked
+def clear_engine_faults(context, instance_id: str) -> int:
+    """Remove the faults a guest reported about its engine (it runs
+    again, on a volume with room); other faults stay. Returns how many
+    were removed."""
+    with _facade.reader.using(context) as session:
+        if _engine_faults(session, instance_id).first() is None:
+            return 0
+    with _facade.writer.using(context) as session:
+        return _engine_faults(session, instance_id).delete(
+            synchronize_session=False)

@@ -359,6 +359,64 @@ class InstanceModule(SoftDeleted, Base):
     md5 = sa.Column(sa.String(32), nullable=False)
 
 
+class Backup(SoftDeleted, Base):
+    """A backup of an instance: Trove's columns, plus what the guest
+    reports beside them (the engine's metadata an incremental child
+    needs, the reason of a failure) and when it last reported."""
+
+    __tablename__ = 'backups'
+    __table_args__ = (
+        sa.Index('ix_backups_tenant_deleted', 'tenant_id', 'deleted'),
+        sa.Index('ix_backups_instance_id', 'instance_id'),
+        sa.Index('ix_backups_parent_id', 'parent_id'),
+    )
+
+    id = sa.Column(ID, primary_key=True)
+    name = sa.Column(sa.String(255), nullable=False)
+    description = sa.Column(sa.String(512), nullable=True)
+    #: Where the storage driver keeps the object (the API's locationRef).
+    location = sa.Column(sa.String(1024), nullable=True)
+    #: The engine's name of the stream ("mariabackup", "pg_basebackup"...).
+    backup_type = sa.Column(sa.String(32), nullable=True)
+    #: In GB, as the guest reports it.
+    size = sa.Column(sa.Float(), nullable=True)
+    tenant_id = sa.Column(sa.String(36), nullable=False)
+    #: NEW, BUILDING, SAVING, COMPLETED, FAILED, DELETE_FAILED.
+    state = sa.Column(sa.String(32), nullable=False)
+    #: Kept when the instance is deleted: its backups stay.
+    instance_id = sa.Column(ID, nullable=True)
+    checksum = sa.Column(sa.String(64), nullable=True)
+    backup_timestamp = sa.Column(sa.Integer(), nullable=True)
+    parent_id = sa.Column(ID, nullable=True)
+    datastore_version_id = sa.Column(ID, nullable=True)
+    #: The storage strategy it was written with ("local" or "swift").
+    storage_driver = sa.Column(sa.String(255), nullable=True)
+    #: JSON of the engine's metadata (LSN, WAL position, format).
+    backup_metadata = sa.Column(sa.Text(), nullable=True)
+    #: Why a backup failed, one line for the user.
+    fail_reason = sa.Column(sa.Text(), nullable=True)
+    #: When the guest sent the report recorded last (its clock).
+    last_sent = sa.Column(sa.Float(), nullable=True)
+
+
+class BackupStrategy(Base):
+    """The container backups of a project (``instance_id`` '') or of one
+    of its instances go to."""
+
+    __tablename__ = 'backup_strategy'
+    __table_args__ = (
+        sa.UniqueConstraint('tenant_id', 'instance_id',
+                            name='uq_backup_strategy_tenant_instance'),
+    )
+
+    id = sa.Column(ID, primary_key=True)
+    tenant_id = sa.Column(sa.String(36), nullable=False)
+    instance_id = sa.Column(sa.String(36), nullable=False, default='')
+    backend = sa.Column(sa.String(255), nullable=False)
+    swift_container = sa.Column(sa.String(255), nullable=True)
+    created = sa.Column(sa.DateTime(), nullable=False, default=utcnow)
+
+
 #: The state of the taskmanager's flows (logbooks, flowdetails,
 #: atomdetails), as taskflow's SQLAlchemy persistence defines and queries
 #: them; migration 2026_2_expand05 creates them.

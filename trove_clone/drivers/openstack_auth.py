@@ -3,6 +3,7 @@ all on one keystoneauth1 session made from ``[service_credentials]``."""
 import functools
 
 from cinderclient import client as cinder_client
+from keystoneauth1 import adapter
 from keystoneauth1.identity import v3
 from keystoneauth1 import session as ks_session
 from novaclient import client as nova_client
@@ -43,3 +44,10 @@ def nova():
 def cinder():
     """A python-cinderclient (v3) on the service session."""
     return cinder_client.Client('3', session=session(), **endpoint_options())
+
+
+def network() -> adapter.Adapter:
+    """Neutron's REST API on the service session (no python-neutronclient
+    or openstacksdk: keystoneauth's adapter is all its few calls need)."""
+    return adapter.Adapter(session(), service_type='network',
+                           **endpoint_options())

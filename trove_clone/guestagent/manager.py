@@ -1,10 +1,18 @@
 """Server side of the guest agent RPC API (thin: log and delegate).
 
 Service statuses use Trove's descriptions: ``new``, ``building``,
-``healthy``, ``shutdown``, ``failed to spawn``. The agent tells the
-conductor at once when its status changes (the moment the engine answers
-after a prepare, say) and every ``agent_heartbeat_time`` seconds with the
-engine's real health.
+``healthy``, ``shutdown``, ``crashed``, ``failed to spawn``. The agent
+tells the conductor at once when its status changes (the moment the engine
+answers after a prepare, say) and every ``agent_heartbeat_time`` seconds
+with the engine's real health.
+
+An engine that exits on its own is reaped at once (lifecycle's watcher)
+and the agent reports ``crashed`` with an ``engine_fault``: why it stopped
+(its last log lines; a full data volume and how to grow it, see
+failures.py). An engine that does not start at boot reports ``shutdown``
+with such a fault. The fault goes with every heartbeat until the engine
+runs again. An engine that runs on a full volume whose writes fail or wait
+(its log says so) is reported with a fault too, while it stays healthy.
 """
 import threading
 import time
@@ -20,12 +28,18 @@ from trove_clone.conf import CONF
 from trove_clone.guestagent.capabilities import backup as backup_capability
 from trove_clone.guestagent.capabilities import replication
 from trove_clone.guestagent.datastores import loader
+from trove_clone.guestagent import failures
 from trove_clone.guestagent.modules import manager as module_manager
 from trove_clone.guestagent import rpcapi
 from trove_clone.guestagent import state
 
 LOG = logging.getLogger(__name__)
 FAILED = 'failed to spawn'
+CRASHED = 'crashed'
+#: Seconds an engine exit waits before it is reported: the signal that
+#: stops the whole server (agent and engine) may reach the agent after the
+#: engine has exited.
+EXIT_GRACE = 0.5
 #: From this use of its data volume on, the guest warns at every heartbeat.
 VOLUME_WARNING_PERCENT = 90.0
 
@@ -50,9 +64,13 @@ class Manager:
         self.instance_id = instance_id
         self.status = 'new'
         self.error: str | None = None
+        #: Why the engine stopped (``{'message', 'details'}``), reported
+        #: with each heartbeat while it does not run.
+        self.fault: dict | None = None
         self.engine = None
         self.manager_name: str | None = None
         self._lock = threading.Lock()
+        self._shutting_down = threading.Event()
         self._upgrade_lock = threading.Lock()
         self._conductor = None
         self._modules = module_manager.ModuleManager()
@@ -79,12 +97,21 @@ class Manager:
         if self.error:
             payload['error'] = self.error[-2000:]
         used = state.volume_used_percent()
+        fault = self.fault
         if used is not None:
             payload['volume_used_percent'] = used
             if used >= VOLUME_WARNING_PERCENT:
                 LOG.warning('The data volume is %.0f%% full: resize the '
                             'volume before the database runs out of '
                             'space.', used)
+            if fault is None and payload['service_status'] == 'healthy' \
+                    and used >= failures.FULL_PERCENT:
+                fault = failures.describe_full_volume(
+                    self.instance_id, self.manager_name or '',
+                    self.engine.engine_log_lines(), used,
+                    self.engine.log_path)
+        if fault:
+            payload['engine_fault'] = fault
         replicating = self._replication_status()
         if replicating is not None:
             payload['replication'] = replicating
@@ -105,8 +132,9 @@ class Manager:
             LOG.warning('Replication status unavailable: %s', error)
             return {'state': 'unknown', 'error': str(error)[:500]}
 
-    def _set_status(self, status: str, error: str | None = None) -> None:
-        self.status, self.error = status, error
+    def _set_status(self, status: str, error: str | None = None,
+                    fault: dict | None = None) -> None:
+        self.status, self.error, self.fault = status, error, fault
         try:
             self._report()
         except Exception:  # noqa: B902 - the periodic heartbeat retries
@@ -125,6 +153,7 @@ class Manager:
     def prepare(self, context, manager: str, databases: list | None = None,
                 users: list | None = None, modules: list | None = None,
                 backup_info: dict | None = None,
+                allowed_cidrs: list | None = None,
                 snapshot: dict | None = None) -> None:
         with self._lock:
             if self.status not in ('new', FAILED):
@@ -133,15 +162,19 @@ class Manager:
             self.status, self.error = 'building', None
         threading.Thread(target=self._prepare, args=(
             manager, databases or [], users or [], modules or [],
-            backup_info, snapshot), name='prepare', daemon=True).start()
+            backup_info, allowed_cidrs or [], snapshot), name='prepare',
+            daemon=True).start()
 
     def _prepare(self, manager: str, databases: list, users: list,
                  modules: list, backup_info: dict | None = None,
+                 allowed_cidrs: list | None = None,
                  snapshot: dict | None = None) -> None:
         self._set_status('building')
         try:
-            self.engine = loader.lifecycle(manager)
-            self.manager_name = manager
+            self._load_engine(manager)
+            # Kept before the first start, so that the engine's socket is
+            # filtered from the moment it listens.
+            self.engine.update_access(allowed_cidrs or [])
             if backup_info:
                 # Into the empty volume, before the engine first starts.
                 self._capability('backup').restore(backup_info)
@@ -193,8 +226,7 @@ class Manager:
             return
         self.status = 'building'
         try:
-            self.engine = loader.lifecycle(prepared['manager'])
-            self.manager_name = prepared['manager']
+            self._load_engine(prepared['manager'])
             if prepared.get('upgrade_pending'):
                 # The new image's engine starts in post_upgrade, once the
                 # old data has been brought over.
@@ -203,9 +235,38 @@ class Manager:
             self.engine.start()
         except Exception as error:  # noqa: B902 - reported, not raised
             LOG.exception('Starting the engine at boot failed.')
-            self._set_status('shutdown', str(error))
+            self._set_status('shutdown', str(error),
+                             self._engine_fault(None))
             return
         self._set_status('healthy')
+
+    def _load_engine(self, manager: str) -> None:
+        """Make ``manager``'s lifecycle the engine, its unexpected exits
+        reported by :meth:`_engine_exited`."""
+        self.engine = loader.lifecycle(manager)
+        self.manager_name = manager
+        self.engine.on_unexpected_exit = self._engine_exited
+
+    def _engine_fault(self, returncode: int | None) -> dict | None:
+        """Why the engine stopped (failures.describe), None without an
+        engine."""
+        if self.engine is None:
+            return None
+        return failures.describe(
+            self.instance_id, self.manager_name or '', returncode,
+            self.engine.engine_log_lines(), state.volume_used_percent(),
+            self.engine.log_path)
+
+    def _engine_exited(self, returncode: int) -> None:
+        """The engine exited on its own (it was reaped): when it was
+        serving, report ``crashed`` and why. An engine that dies while it
+        starts is reported by whoever started it; one that stops with the
+        agent's server is not reported."""
+        if self._shutting_down.wait(EXIT_GRACE) or self.status != 'healthy':
+            return
+        fault = self._engine_fault(returncode)
+        LOG.error('%s\n%s', fault['message'], fault['details'])
+        self._set_status(CRASHED, fault['message'], fault)
 
     def get_status(self, context) -> dict:
         return {'status': self._health() if self.engine else self.status,
@@ -228,6 +289,10 @@ class Manager:
 
     def get_filesystem_stats(self, context) -> dict:
         return state.filesystem_stats()
+
+    def update_access(self, context, allowed_cidrs: list) -> None:
+        LOG.info('Allowing clients from %s.', allowed_cidrs or 'anywhere')
+        self._require_engine().update_access(allowed_cidrs)
 
     def _require_engine(self):
         if self.engine is None:
@@ -273,7 +338,7 @@ class Manager:
             self._post_upgrade(upgrade_info)
 
     def _post_upgrade(self, upgrade_info: dict) -> None:
-        self.engine = loader.lifecycle(self.manager_name)
+        self._load_engine(self.manager_name)
         self._set_status('building')
         try:
             self._capability('upgrade').post_upgrade(upgrade_info)
@@ -488,3 +553,9 @@ def boot(agent: Manager) -> None:
 def report(agent: Manager) -> None:
     """One periodic heartbeat."""
     agent._report()
+
+
+def shutting_down(agent: Manager) -> None:
+    """The agent was asked to stop (its server stops): its engine, which
+    got the same signal, does not count as crashed."""
+    agent._shutting_down.set()

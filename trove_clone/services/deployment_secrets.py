@@ -5,6 +5,8 @@ checked by ``trove-status upgrade check``.
 See ``common/secrets.py`` for the secrets themselves and
 doc/security-secrets.md for the list of files.
 """
+import base64
+import binascii
 import glob
 import os
 
@@ -33,6 +35,55 @@ def ensure_rpc_key(context) -> str | None:
         raise exception.DeploymentSecretMissing(
             path=secrets.rpc_key_file(), option='inst_rpc_key_encr_key')
     return secrets.ensure_rpc_key()
+
+
+BACKUP_KEY_FILE_NAME = 'backup.key'
+BACKUP_KEY_BYTES = 32
+
+
+def backup_key_file() -> str:
+    """Where the generated backup key lives."""
+    return secrets.beside_config(CONF.backup_key_file, BACKUP_KEY_FILE_NAME)
+
+
+def ensure_backup_key() -> str | None:
+    """Generate the backup key file (0600: base64 of 32 random bytes)
+    when no key is configured and the file does not exist yet; returns
+    the path written, or None."""
+    if CONF.backup_aes_key:
+        return None
+    path = backup_key_file()
+    if os.path.exists(path):
+        return None
+    key = base64.b64encode(os.urandom(BACKUP_KEY_BYTES)).decode('ascii')
+    return path if secrets.create_private_file(path, key + '\n') else None
+
+
+def backup_key(create: bool = False) -> str:
+    """The deployment's backup encryption key, base64 of 32 bytes, as the
+    guest agents get it in backup_info: ``backup_aes_key`` when set, else
+    the key file's (made first when ``create``: a deployment that has
+    taken no backup yet).
+
+    :raises: DeploymentSecretMissing when there is none, or it is not
+        base64 of 32 bytes
+    """
+    if CONF.backup_aes_key:
+        key, source = CONF.backup_aes_key, 'backup_aes_key'
+    else:
+        if create:
+            ensure_backup_key()
+        source = backup_key_file()
+        key = secrets.read_key_file(source, 'backup_aes_key')
+    try:
+        valid = len(base64.b64decode(key, validate=True)) == \
+            BACKUP_KEY_BYTES
+    except (binascii.Error, ValueError):
+        valid = False
+    if not valid:
+        raise exception.DeploymentSecretMissing(path=source,
+                                                option='backup_aes_key')
+    return key
 
 
 def rewrap_legacy_keys(context) -> int:
@@ -92,6 +143,8 @@ def _key_files() -> list[str]:
         paths.append(secrets.rpc_key_file())
     if not CONF.module_aes_cbc_key:
         paths.append(module_service.key_file())
+    if not CONF.backup_aes_key:
+        paths.append(backup_key_file())
     return [path for path in paths if os.path.exists(path)]
 
 

@@ -4,6 +4,7 @@ The API calls these; the work behind them is cast to the taskmanager
 through the ``tasks`` object the caller passes in (the taskmanager's RPC
 client), so that this layer stays below the services that talk RPC.
 """
+import ipaddress
 import json
 from typing import Any, Callable, Protocol
 
@@ -16,10 +17,12 @@ from trove_clone.common import secrets
 from trove_clone.common import statuses
 from trove_clone.conf import CONF
 from trove_clone.db import api as db_api
+from trove_clone.db import backups as db_backups
 from trove_clone.db import instances as db_instances
 from trove_clone.db import modules as db_modules
 from trove_clone import drivers
 from trove_clone.services import accounts
+from trove_clone.services import backups as backup_service
 from trove_clone.services import configurations
 from trove_clone.services import datastores
 from trove_clone.services import flavors
@@ -53,6 +56,9 @@ class Tasks(Protocol):
 
     def upgrade(self, context, instance_id: str,
                 datastore_version_id: str) -> None: ...
+
+    def update_access(self, context, instance_id: str, old_access: dict,
+                      new_access: dict) -> None: ...
 
 
 class StatsGuest(Protocol):
@@ -295,6 +301,33 @@ def _placement(context, spec: dict, primary: dict | None
     return version, flavor, size, volume_type
 
 
+def check_restore(context, restore_point: dict, version: dict,
+                  size: int | None, flavor: dict) -> str:
+    """The backup a create request restores (``restorePoint.backupRef``),
+    after Trove's checks: it (and its chain) is COMPLETED, of the same
+    datastore, and fits the new volume (or the flavor's disk).
+
+    :raises: BackupNotFound (404); BackupNotCompleteError (409);
+        BadRequest (400) for another datastore's backup; BackupTooLarge
+        (403)
+    """
+    backup_id = backup_service.instance_id_of(restore_point['backupRef'])
+    backup = backup_service.get(context, backup_id, context.project_id)
+    backup_service.chain(context, backup_id)
+    theirs = backup['datastore_version']
+    if theirs is None or theirs['datastore_id'] != version['datastore_id']:
+        raise exception.BadRequest(
+            'The datastore from which backup %s was taken, %s, does not '
+            'match the destination datastore of %s.' % (
+                backup_id, theirs['datastore_name'] if theirs else '(gone)',
+                version['datastore_name']))
+    room = size if size else flavor.get('disk')
+    if room and (backup['size'] or 0) > room:
+        raise exception.BackupTooLarge(backup_size=backup['size'],
+                                       disk_size=room)
+    return backup_id
+
+
 def create(context, spec: dict, tasks: Tasks) -> dict:
     """Check a create request, count its quota, record the instance and
     cast its creation; returns the instance as get() does.
@@ -313,9 +346,10 @@ def create(context, spec: dict, tasks: Tasks) -> dict:
             operation='replication (creating a replica of %s, datastore %s '
             'version %s)' % (primary['id'], version['datastore_name'],
                              version['name']))
+    backup_id = None
     if spec.get('restorePoint'):
-        raise exception.NotImplementedYet(
-            operation='creating an instance with restorePoint')
+        backup_id = check_restore(context, spec['restorePoint'], version,
+                                  size, flavor)
     databases = accounts.check_databases(manager,
                                          spec.get('databases') or [])
     users = accounts.check_users(manager, spec.get('users') or [])
@@ -340,8 +374,8 @@ def create(context, spec: dict, tasks: Tasks) -> dict:
         'datastore_version_id': version['id'], 'region_id': CONF.region,
         'availability_zone': spec.get('availability_zone'),
         'locality': spec.get('locality'),
-        'access': json.dumps(spec['access']) if spec.get('access')
-        else None,
+        'access': json.dumps(check_access(spec['access']))
+        if spec.get('access') is not None else None,
         'server_status': 'BUILD',
         'configuration_id': configuration_id,
         'encrypted_key': secrets.wrap_instance_key(key) if key else None,
@@ -356,6 +390,8 @@ def create(context, spec: dict, tasks: Tasks) -> dict:
                                   module['md5'])
     request = {'databases': databases, 'users': users,
                'modules': [module['id'] for module in modules]}
+    if backup_id:
+        request['backup_id'] = backup_id
     try:
         tasks.create_instance(context, instance_id, request)
     except exception.MessagingUnavailable as error:
@@ -466,6 +502,50 @@ def upgrade(context, row: dict, reference: str, tasks: Tasks) -> dict:
                        lambda: tasks.upgrade(context, row['id'],
                                              target['id']))
     return target
+
+
+def check_access(access: dict) -> dict:
+    """An ``access`` request as the instance keeps it: ``is_public``
+    (False when not given: Trove's "not providing means private") and
+    ``allowed_cidrs`` as networks ([] when not given: any address).
+
+    :raises BadRequest: naming the field that is not a boolean or a list
+        of IPv4/IPv6 CIDRs
+    """
+    is_public = access.get('is_public', False)
+    if not isinstance(is_public, bool):
+        raise exception.BadRequest('access.is_public must be true or '
+                                   'false, not %r.' % (is_public,))
+    cidrs = access.get('allowed_cidrs') or []
+    if not isinstance(cidrs, list):
+        raise exception.BadRequest('access.allowed_cidrs must be a list of '
+                                   'CIDRs.')
+    networks = []
+    for index, cidr in enumerate(cidrs):
+        try:
+            if not isinstance(cidr, str):
+                raise ValueError(cidr)
+            network = str(ipaddress.ip_network(cidr.strip(), strict=False))
+        except ValueError:
+            raise exception.BadRequest(
+                'access.allowed_cidrs[%d]: %r is not an IPv4 or IPv6 CIDR '
+                '(such as 10.0.0.0/24 or 2001:db8::/32).' % (index, cidr))
+        if network not in networks:
+            networks.append(network)
+    return {'is_public': is_public, 'allowed_cidrs': networks}
+
+
+def update_access(context, row: dict, access: dict, tasks: Tasks) -> None:
+    """Check the new access, take the task UPDATING and cast the change
+    (the taskmanager records it when the guest and the cloud have it);
+    422 while the instance cannot take an action. When the cast fails the
+    instance gets its task back and nothing changes."""
+    new_access = check_access(access)
+    old_access = json.loads(row['access']) if row.get('access') else None
+    _begin(context, row, statuses.UPDATING)
+    _cast_or_give_back(context, row, statuses.UPDATING,
+                       lambda: tasks.update_access(context, row['id'],
+                                                   old_access, new_access))
 
 
 def rename(context, row: dict, name: str) -> None:
@@ -623,13 +703,18 @@ def server_and_volume(row: dict) -> tuple[dict | None, dict | None]:
 
 
 def reset_status(context, row: dict) -> None:
-    """Admin: no task, service status unknown until the next heartbeat."""
+    """Admin: no task, service status unknown until the next heartbeat;
+    running backups FAILED (as in Trove)."""
     db_instances.set_task(context, row['id'], statuses.NONE)
+    db_backups.fail_running(context, row['id'], 'An administrator reset '
+                            'the status of the instance.')
     db_instances.set_service_status(context, row['id'], statuses.UNKNOWN)
 
 
 def reset_task_status(context, row: dict) -> None:
     db_instances.set_task(context, row['id'], statuses.NONE)
+    db_backups.fail_running(context, row['id'], 'An administrator reset '
+                            'the task of the instance.')
 
 
 def rebuild(context, row: dict, image_id: str, tasks: Tasks) -> None:

@@ -12,7 +12,9 @@ from trove_clone.common import rpc
 from trove_clone.conf import CONF
 from trove_clone.db import instances as db_instances
 from trove_clone.taskmanager import flows  # noqa: F401 - the package
+from trove_clone.taskmanager.flows import access
 from trove_clone.taskmanager.flows import actions
+from trove_clone.taskmanager.flows import backup
 from trove_clone.taskmanager.flows import configuration
 from trove_clone.taskmanager.flows import create
 from trove_clone.taskmanager.flows import delete
@@ -98,6 +100,13 @@ class Manager:
         _instance_flow(context, upgrade.get_flow, instance_id,
                        datastore_version_id=datastore_version_id)
 
+    def update_access(self, context, instance_id: str, old_access: dict,
+                      new_access: dict) -> None:
+        LOG.info('Updating the access of instance %s to %s.', instance_id,
+                 new_access)
+        _instance_flow(context, access.get_flow, instance_id,
+                       old_access=old_access, new_access=new_access)
+
     def reapply_module(self, context, module_id: str, md5: str | None,
                        include_clustered: bool, batch_size: int,
                        batch_delay: int, force: bool) -> None:
@@ -107,3 +116,16 @@ class Manager:
             'md5': md5, 'include_clustered': include_clustered,
             'batch_size': batch_size, 'batch_delay': batch_delay,
             'force': force})
+
+    def create_backup(self, context, backup_id: str,
+                      instance_id: str) -> None:
+        LOG.info('Backing up instance %s (backup %s).', instance_id,
+                 backup_id)
+        _instance_flow(context, backup.get_create_flow, instance_id,
+                       backup_id=backup_id)
+
+    def delete_backup(self, context, backup_id: str) -> None:
+        LOG.info('Deleting backup %s.', backup_id)
+        jobs.submit(backup.get_delete_flow, backup_id, {
+            'context': jobs.stored_context(context),
+            'backup_id': backup_id})

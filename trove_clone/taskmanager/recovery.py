@@ -15,6 +15,7 @@ from trove_clone.common import notification
 from trove_clone.common import statuses
 from trove_clone.conf import CONF
 from trove_clone.db import api as db_api
+from trove_clone.db import backups as db_backups
 from trove_clone.db import instances as db_instances
 from trove_clone import drivers
 from trove_clone.taskmanager.flows import delete as delete_flow
@@ -104,6 +105,11 @@ def recover_build(context, row: dict) -> None:
 
 
 def _recover_action(context, row: dict, task: statuses.Task) -> None:
+    if task is statuses.BACKING_UP:
+        # No flow waits for the guest's report: the backup cannot be
+        # known to complete, and the instance must not stay busy.
+        db_backups.fail_running(context, row['id'], 'The taskmanager '
+                                'stopped while the backup ran.')
     try:
         base.wait_for_service(context, row['id'], CONF.reboot_time_out,
                               'wait')

@@ -14,6 +14,8 @@ Version history:
   (:func:`trove_clone.common.envelope.deployment_key`), so that a guest
   or anyone else on the broker cannot order the taskmanager about. 1.x is
   no longer served; under a cap below 2.0 the client speaks 1.x.
+* 2.1 - update_access (cast).
+* 2.2 - create_backup, delete_backup (casts).
 """
 from oslo_config import cfg
 
@@ -21,7 +23,7 @@ from trove_clone.common import envelope
 from trove_clone.common import rpc
 
 CONF = cfg.CONF
-RPC_API_VERSION = '2.0'
+RPC_API_VERSION = '2.2'
 #: ``[upgrade_levels] taskmanager`` may name a release instead of a version.
 VERSION_ALIASES = {'2026.2': '1.0', '2027.1': '1.4', '2027.2': '2.0'}
 #: Envelopes are sealed from this version on.
@@ -44,7 +46,9 @@ class TaskManagerAPI:
     def _prepared(self, context, method: str, version: str, ttl: float,
                   kwargs: dict):
         if self.client.can_send_version(ENVELOPE_VERSION):
-            return (self.client.prepare(version=ENVELOPE_VERSION),
+            if not version.startswith('2.'):
+                version = ENVELOPE_VERSION
+            return (self.client.prepare(version=version),
                     self.sealer(context, method, ttl, kwargs))
         return self.client.prepare(version=version), kwargs
 
@@ -121,3 +125,23 @@ class TaskManagerAPI:
             context, 'reapply_module', '1.4', module_id=module_id, md5=md5,
             include_clustered=include_clustered, batch_size=batch_size,
             batch_delay=batch_delay, force=force)
+
+    def update_access(self, context, instance_id: str, old_access: dict,
+                      new_access: dict) -> None:
+        """Let clients reach an instance's database from the new access's
+        ``allowed_cidrs`` only, on a public address or not; on failure the
+        instance keeps ``old_access`` (since 2.1)."""
+        self._cast(context, 'update_access', '2.1', instance_id=instance_id,
+                   old_access=old_access, new_access=new_access)
+
+    def create_backup(self, context, backup_id: str,
+                      instance_id: str) -> None:
+        """Take the backup the API recorded (NEW) of an instance in
+        BACKING_UP (since 2.2)."""
+        self._cast(context, 'create_backup', '2.2', backup_id=backup_id,
+                   instance_id=instance_id)
+
+    def delete_backup(self, context, backup_id: str) -> None:
+        """Delete a backup's stored object and row, and those of the
+        incremental backups that depend on it (since 2.2)."""
+        self._cast(context, 'delete_backup', '2.2', backup_id=backup_id)

@@ -49,7 +49,7 @@ _ACCESS = {
     'type': 'object', 'additionalProperties': False,
     'properties': {
         'is_public': {'type': 'boolean'},
-        'allowed_cidrs': {'type': 'array', 'items': {
+        'allowed_cidrs': {'type': 'array', 'maxItems': 100, 'items': {
             'type': 'string', 'maxLength': 64}},
     },
 }
@@ -100,6 +100,7 @@ edit = common.wrapped('instance', {
     'replica_of': {},
     'slave_of': {},
     'datastore_version': {'type': 'string', 'maxLength': 255},
+    'access': _ACCESS,
 })
 
 action = {

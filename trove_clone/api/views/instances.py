@@ -41,7 +41,12 @@ def instance(row: dict, version: dict | None,
     if row.get('access'):
         data['access'] = json.loads(row['access'])
     else:
-        data['access'] = {'is_public': True, 'allowed_cidrs': []}
+        # Trove: without a recorded access, whether a public address is
+        # shown (nothing without addresses).
+        data['access'] = {}
+        if addresses:
+            data['access']['is_public'] = any(
+                address.get('type') == 'public' for address in addresses)
     if row.get('locality'):
         data['locality'] = row['locality']
     return data

@@ -5,6 +5,8 @@ A server is a dict with ``id``, ``name``, ``status`` (``BUILD``,
 ``volume_id``, ``addresses`` (``[{'address': ..., 'type': 'private'}]``),
 ``metadata`` (the string pairs given at create) and ``created``.
 """
+from __future__ import annotations
+
 import abc
 
 
@@ -50,3 +52,15 @@ class ComputeDriver(abc.ABC):
     @abc.abstractmethod
     def delete(self, server_id: str) -> None:
         """Stop the server and remove it; its volume is detached, kept."""
+
+    def update_access(self, server_id: str, is_public: bool,
+                      allowed_cidrs: list[str], ports: list[int]) -> None:
+        """Expose the server's database ``ports`` to ``allowed_cidrs``
+        only ([]: to any address), on a public address or not
+        (``is_public``), as far as this cloud's network can say it. The
+        guest filters the engine's socket by the same CIDRs whatever the
+        backend (trove_clone.guestagent.source_filter); a backend without
+        network rules of its own does nothing here.
+
+        :raises: ServerNotFound; TroveError when the cloud refuses
+        """

@@ -4,6 +4,8 @@ The guest's files (its configuration and key) travel as cloud-init user
 data (``write_files``), and on a config drive when ``use_config_drive``;
 the data volume is attached with a block device mapping.
 """
+from __future__ import annotations
+
 import time
 
 import yaml
@@ -29,10 +31,23 @@ def cloud_config(files: dict[str, str]) -> str:
     return '#cloud-config\n' + yaml.safe_dump(document)
 
 
+#: The security group of an instance's server ports: a prefix and the
+#: server's id (Trove: ``trove_sg-<instance id>``).
+SECURITY_GROUP_PREFIX = 'trove_sg-'
+
+
 class NovaComputeDriver(base.ComputeDriver):
 
-    def __init__(self, client=None) -> None:
+    def __init__(self, client=None, network=None) -> None:
         self._client = client
+        self._network = network
+
+    @property
+    def network(self):
+        """Neutron's API: get/post/put/delete of paths under /v2.0."""
+        if self._network is None:
+            self._network = openstack_auth.network()
+        return self._network
 
     @property
     def client(self):
@@ -139,3 +154,67 @@ class NovaComputeDriver(base.ComputeDriver):
 
     def delete(self, server_id: str) -> None:
         self._server(server_id).delete()
+
+    # --- access: Neutron ports, security groups, floating IPs ---------------
+
+    def _neutron(self, method: str, path: str, **body) -> dict:
+        response = getattr(self.network, method)(
+            '/v2.0/' + path, json=body or None, raise_exc=False)
+        if response.status_code >= 400:
+            raise exception.TroveError('Neutron refused %s %s: %s %s' % (
+                method.upper(), path.split('?')[0], response.status_code,
+                response.text[:300]))
+        return response.json() if response.content else {}
+
+    def _security_group(self, server_id: str) -> str:
+        """The id of the server's own security group, made if missing."""
+        name = SECURITY_GROUP_PREFIX + server_id
+        groups = self._neutron('get', 'security-groups?name=%s'
+                               % name)['security_groups']
+        if groups:
+            return groups[0]['id']
+        return self._neutron('post', 'security-groups', security_group={
+            'name': name, 'description': 'Database access of server %s'
+            % server_id})['security_group']['id']
+
+    def update_access(self, server_id: str, is_public: bool,
+                      allowed_cidrs: list[str], ports: list[int]) -> None:
+        """As Trove: the server's ports get a security group of their own
+        (and no other; its egress stays open) whose ingress rules are the
+        database ports from each CIDR (from anywhere without CIDRs); a
+        port that must not be public loses its floating IPs. A floating
+        IP is never made here: this backend has no public network option
+        (doc/instance-access.md)."""
+        self._server(server_id)
+        group = self._security_group(server_id)
+        rules = self._neutron('get', 'security-group-rules?security_group_'
+                              'id=%s' % group)['security_group_rules']
+        for rule in rules:
+            if rule['direction'] == 'ingress':
+                self._neutron('delete', 'security-group-rules/%s'
+                              % rule['id'])
+        for cidr in allowed_cidrs or ['0.0.0.0/0', '::/0']:
+            for port in ports:
+                self._neutron('post', 'security-group-rules',
+                              security_group_rule={
+                                  'security_group_id': group,
+                                  'direction': 'ingress',
+                                  'ethertype': 'IPv6' if ':' in cidr
+                                  else 'IPv4',
+                                  'protocol': 'tcp',
+                                  'port_range_min': port,
+                                  'port_range_max': port,
+                                  'remote_ip_prefix': cidr})
+        for port in self._neutron('get', 'ports?device_id=%s'
+                                  % server_id)['ports']:
+            # Its group only, as Trove's ports: another group (the
+            # project's default) could let everyone in again.
+            if port.get('security_groups') != [group]:
+                self._neutron('put', 'ports/%s' % port['id'], port={
+                    'security_groups': [group]})
+            if not is_public:
+                for floating in self._neutron(
+                        'get', 'floatingips?port_id=%s'
+                        % port['id'])['floatingips']:
+                    self._neutron('delete', 'floatingips/%s'
+                                  % floating['id'])

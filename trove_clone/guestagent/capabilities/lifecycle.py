@@ -3,7 +3,13 @@
 A datastore implements the capabilities it supports (lifecycle here;
 users, configuration, backup, replication... elsewhere), each a small
 interface. The engine runs as a child of the guest agent, in the agent's
-process group, so that stopping the server stops the engine.
+process group, so that stopping the server stops the engine. A thread
+waits for each engine process it starts: the agent reaps it the moment it
+exits (no zombie is left under the agent), and an exit nobody asked for
+(:meth:`Lifecycle.stop` was not called) is handed to
+:attr:`Lifecycle.on_unexpected_exit` with the exit status, so the agent
+can report why the engine stopped (its last log lines:
+:meth:`Lifecycle.engine_log_lines`).
 
 When the agent runs as root the engine never does: it runs as an
 unprivileged OS user of its own (``os_user``, which the compute backend
@@ -22,11 +28,14 @@ import shutil
 import signal
 import stat
 import subprocess
+import threading
 import time
+from typing import Callable
 
 from oslo_log import log as logging
 
 from trove_clone.common import exception
+from trove_clone.guestagent import source_filter
 
 LOG = logging.getLogger(__name__)
 
@@ -52,6 +61,16 @@ def read_manifest(root: str) -> dict:
                                    'manifest at %s: %s' % (path, error))
 
 
+def _without_time(line: str) -> str:
+    """A log line without its leading time stamp (the words of the first
+    two fields when they hold digits), to tell repeated lines apart."""
+    fields = line.split(' ', 2)
+    if len(fields) == 3 and all(any(c.isdigit() for c in field)
+                                for field in fields[:2]):
+        return fields[2]
+    return line
+
+
 class Lifecycle(abc.ABC):
     """Prepare, start, stop and probe one engine.
 
@@ -72,6 +91,11 @@ class Lifecycle(abc.ABC):
     process: subprocess.Popen | None = None
     #: The signal that shuts the engine down cleanly.
     stop_signal: int = signal.SIGTERM
+    #: Called (in the thread that reaped it) with the engine's exit status
+    #: (negative: the signal that killed it) when it exits on its own.
+    on_unexpected_exit: Callable[[int], None] | None = None
+    #: Whether :meth:`stop` asked the current engine process to exit.
+    _stopping: bool = False
 
     def __init__(self, root: str, address: str, data_dir: str,
                  programs: dict, ram_mb: int,
@@ -228,11 +252,59 @@ class Lifecycle(abc.ABC):
         log = os.fdopen(os.open(self.log_path, os.O_WRONLY | os.O_APPEND |
                                 os.O_CREAT | os.O_NOFOLLOW, 0o600), 'ab')
         try:
-            return subprocess.Popen(
+            process = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                 **privileges)
         finally:
             log.close()
+        self.process, self._stopping = process, False
+        threading.Thread(target=self._watch, args=(process,),
+                         name='engine-watch', daemon=True).start()
+        return process
+
+    def _watch(self, process: subprocess.Popen) -> None:
+        """Reap ``process`` when it exits, and report an exit that
+        :meth:`stop` did not ask for (of the current engine process)."""
+        returncode = process.wait()
+        if process is not self.process or self._stopping:
+            return
+        LOG.error('The engine (pid %d) exited on its own with status %d.',
+                  process.pid, returncode)
+        callback = self.on_unexpected_exit
+        if callback is not None:
+            try:
+                callback(returncode)
+            except Exception:  # noqa: B902 - the watcher must not die loud
+                LOG.exception('Reporting the engine exit failed.')
+
+    def engine_log_lines(self, count: int = 20,
+                         size: int = 16384) -> list[str]:
+        """The engine's last ``count`` log lines (read from the last
+        ``size`` bytes of its log), a run of identical lines (an engine
+        retrying a write, say) given once with how often it came."""
+        text = self.engine_log_tail(size).splitlines()
+        if self._log_longer_than(size):
+            text = text[1:]  # cut in the middle
+        lines: list[str] = []
+        repeats: list[int] = []
+        for line in text:
+            line = line.rstrip()
+            if not line:
+                continue
+            if lines and _without_time(line) == _without_time(lines[-1]):
+                repeats[-1] += 1
+                continue
+            lines.append(line)
+            repeats.append(1)
+        described = ['%s [%d times]' % (line, times) if times > 1 else line
+                     for line, times in zip(lines, repeats)]
+        return described[-count:]
+
+    def _log_longer_than(self, size: int) -> bool:
+        try:
+            return os.lstat(self.log_path).st_size > size
+        except OSError:
+            return False
 
     def engine_log_tail(self, size: int = 800) -> str:
         try:
@@ -245,17 +317,73 @@ class Lifecycle(abc.ABC):
             return ''
 
     def wait_until_healthy(self, timeout: float = 60.0) -> None:
-        """Return once the engine answers a query; raise EngineError with
-        the engine's own log when it does not in ``timeout`` seconds."""
+        """Return once the engine answers a query, its listening socket
+        filtered by the instance's allowed CIDRs (source_filter) as soon
+        as it listens; raise EngineError with the engine's own log when it
+        does not answer in ``timeout`` seconds, or when its socket cannot
+        be filtered (it never serves addresses it must refuse)."""
         deadline = time.monotonic() + timeout
+        cidrs = self.allowed_cidrs()
+        filtered = not cidrs
         while time.monotonic() < deadline:
-            if self.is_healthy():
+            if not filtered:
+                filtered = self._filter_listener(cidrs)
+            if filtered and self.is_healthy():
                 return
             if not self.is_running():
                 break
             time.sleep(0.05)
         raise EngineError('The engine did not start: %s'
                           % self.engine_log_tail())
+
+    # --- allowed client addresses -------------------------------------------
+
+    def allowed_cidrs(self) -> list[str]:
+        """The CIDRs clients may connect from ([]: any)."""
+        return source_filter.load(self.agent_dir)
+
+    def _filter_listener(self, cidrs: list[str]) -> bool:
+        try:
+            return source_filter.apply(self.process.pid, self.address,
+                                       self.port, cidrs)
+        except source_filter.SourceFilterError as error:
+            self.stop()
+            raise EngineError('The engine was stopped: %s' % error)
+
+    def update_access(self, cidrs: list[str]) -> None:
+        """Keep ``cidrs`` for every start of the engine and apply them to
+        the running engine's socket now ([] lets any address in).
+
+        :raises EngineError: when the running engine's socket cannot be
+            filtered (the kept CIDRs are the old ones again)
+        """
+        old = self.allowed_cidrs()
+        source_filter.save(self.agent_dir, cidrs)
+        # Nothing was filtered and nothing is to be: the socket is left
+        # alone (no pidfd_getfd needed).
+        if not self.is_running() or not (cidrs or old):
+            return
+        try:
+            applied = source_filter.apply(self.process.pid, self.address,
+                                          self.port, cidrs)
+        except source_filter.SourceFilterError as error:
+            source_filter.save(self.agent_dir, old)
+            raise EngineError(str(error))
+        if not applied:
+            source_filter.save(self.agent_dir, old)
+            raise EngineError('The engine does not listen on %s:%d.'
+                              % (self.address, self.port))
+        if cidrs:
+            try:
+                closed = source_filter.cut_others(self.address, self.port,
+                                                  cidrs)
+            except (source_filter.SourceFilterError, OSError,
+                    subprocess.SubprocessError) as error:
+                LOG.warning('Connections from outside %s stay open until '
+                            'they close: %s', cidrs, error)
+            else:
+                LOG.info('Closed %d connection(s) from outside %s.',
+                         closed, cidrs)
 
     # --- the capability ----------------------------------------------------
 
@@ -270,11 +398,22 @@ class Lifecycle(abc.ABC):
         """Start the engine on existing data."""
 
     def stop(self, timeout: float = 120.0) -> None:
-        """Stop the engine cleanly (its data is consistent afterwards)."""
+        """Stop the engine cleanly (its data is consistent afterwards).
+        One that has not stopped after ``timeout`` seconds is killed (a
+        MariaDB waiting for space on a full volume never finishes its
+        shutdown): its crash recovery brings the data back at its next
+        start, on a volume that was grown meanwhile."""
         if not self.is_running():
             return
+        self._stopping = True
         self.process.send_signal(self.stop_signal)
-        self.process.wait(timeout)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            LOG.warning('The engine (pid %d) did not stop in %d s: '
+                        'killing it.', self.process.pid, timeout)
+            self.process.kill()
+            self.process.wait()
 
     def is_running(self) -> bool:
         """Whether the engine process exists."""

@@ -5,6 +5,7 @@ import json
 from oslo_log import log as logging
 from taskflow.types import failure as tf_failure
 
+from trove_clone.common import engines
 from trove_clone.common import exception
 from trove_clone.conf import CONF
 from trove_clone.db import api as db_api
@@ -192,3 +193,32 @@ class DeleteServer(base.InstanceTask):
             base.run_step(self.step, CONF.server_time_out,
                           lambda: delete_server(row['server_id']))
         return bool(row['server_id'])
+
+
+class UpdateServerAccess(base.InstanceTask):
+    """Give the server's network the new access (compute driver's
+    update_access); the revert gives it the old one."""
+
+    step = 'server access'
+
+    def _apply(self, context, instance_id, access) -> None:
+        context = base.context_of(context)
+        row = db_instances.get(context, instance_id)
+        version = db_api.datastore_version_get(context,
+                                               row['datastore_version_id'])
+        port = engines.require(version['manager']).port
+        access = access or {}
+        base.run_step(self.step, CONF.server_time_out,
+                      lambda: drivers.get('compute').update_access(
+                          row['server_id'], bool(access.get('is_public')),
+                          list(access.get('allowed_cidrs') or []), [port]))
+
+    def execute(self, context, instance_id, new_access):
+        self._apply(context, instance_id, new_access)
+
+    def revert(self, context, instance_id, old_access, **kwargs):
+        try:
+            self._apply(context, instance_id, old_access)
+        except base.StepFailed:
+            LOG.exception('Instance %s: giving the server its old access '
+                          'back failed.', instance_id)

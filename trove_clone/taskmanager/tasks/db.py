@@ -2,6 +2,8 @@
 the flow and, when the flow reverts, runs last to record the one fault
 naming the failed task, send the error notification and set the task
 status) and the tasks that record what a flow changed."""
+import json
+
 from oslo_log import log as logging
 
 from trove_clone.common import notification
@@ -101,9 +103,10 @@ class ActionGuard(base.InstanceTask):
 
     step = 'start'
 
-    def __init__(self, action: str) -> None:
+    def __init__(self, action: str, label: str | None = None) -> None:
         super().__init__()
         self.action = action
+        self.label = label or action.capitalize()
 
     def execute(self, context, instance_id):
         context = base.context_of(context)
@@ -117,8 +120,8 @@ class ActionGuard(base.InstanceTask):
         LOG.error('%s of instance %s failed at %s.', self.action,
                   instance_id, failure)
         db_instances.add_fault(context, instance_id, '%s failed at step '
-                               '%s: %s' % (self.action.capitalize(),
-                                           failure.step, failure.reason),
+                               '%s: %s' % (self.label, failure.step,
+                                           failure.reason),
                                failure.details)
         db_instances.set_task(context, instance_id, statuses.NONE)
         notification.notify(context, 'dbaas.instance_%s.error' % self.action,
@@ -159,6 +162,20 @@ class RecordFlavor(base.InstanceTask):
     def revert(self, context, instance_id, old_flavor, **kwargs):
         db_instances.update(base.context_of(context), instance_id,
                             {'flavor_id': old_flavor})
+
+
+class RecordAccess(base.InstanceTask):
+    """Record the new access; the revert records the old one again."""
+
+    step = 'record access'
+
+    def execute(self, context, instance_id, new_access):
+        db_instances.update(base.context_of(context), instance_id,
+                            {'access': json.dumps(new_access)})
+
+    def revert(self, context, instance_id, old_access, **kwargs):
+        db_instances.update(base.context_of(context), instance_id, {
+            'access': json.dumps(old_access) if old_access else None})
 
 
 class DeleteGuard(base.InstanceTask):

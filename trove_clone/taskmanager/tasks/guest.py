@@ -1,5 +1,6 @@
 """Guest tasks: the guest's configuration, prepare, waiting for the
 database, overrides, stop/start/restart, the flavor's sizes, upgrade."""
+import json
 import time
 
 from oslo_log import log as logging
@@ -14,6 +15,7 @@ from trove_clone.db import configurations as db_configurations
 from trove_clone.db import instances as db_instances
 from trove_clone.db import modules as db_modules
 from trove_clone import drivers
+from trove_clone.services import backups as backup_service
 from trove_clone.services import modules as module_service
 from trove_clone.taskmanager.tasks import base
 
@@ -121,9 +123,16 @@ class Prepare(base.InstanceTask):
             return
         version = db_api.datastore_version_get(context,
                                                row['datastore_version_id'])
+        backup_info = None
+        if request.get('backup_id'):
+            backup_info = base.run_step(
+                self.step, 30, lambda: backup_service.restore_info(
+                    context, request['backup_id']))
+        cidrs = allowed_cidrs(json.loads(row['access'] or 'null'))
         base.run_step(self.step, 30, lambda: base.guest_for(row).prepare(
             context, version['manager'], request.get('databases'),
-            request.get('users'), modules))
+            request.get('users'), modules, backup_info=backup_info,
+            allowed_cidrs=cidrs))
 
 
 class WaitForService(base.InstanceTask):
@@ -324,3 +333,32 @@ class PostUpgrade(base.InstanceTask):
         base.run_step(self.step, CONF.usage_timeout,
                       lambda: base.guest_for(row).post_upgrade(
                           context, upgrade_info))
+
+
+def allowed_cidrs(access: dict | None) -> list[str]:
+    """The CIDRs of an instance's ``access`` ([]: any address)."""
+    return list((access or {}).get('allowed_cidrs') or [])
+
+
+class AllowClients(base.InstanceTask):
+    """Have the guest accept clients from the new CIDRs only; the revert
+    gives it the old ones again."""
+
+    step = 'guest access'
+
+    def _apply(self, context, instance_id, access) -> None:
+        context = base.context_of(context)
+        row = db_instances.get(context, instance_id)
+        base.run_step(self.step, CONF.agent_call_high_timeout,
+                      lambda: base.guest_for(row).update_access(
+                          context, allowed_cidrs(access)))
+
+    def execute(self, context, instance_id, new_access):
+        self._apply(context, instance_id, new_access)
+
+    def revert(self, context, instance_id, old_access, **kwargs):
+        try:
+            self._apply(context, instance_id, old_access)
+        except base.StepFailed:
+            LOG.exception('Instance %s: giving the guest its old allowed '
+                          'CIDRs back failed.', instance_id)

@@ -28,7 +28,8 @@ TROVESTACK = os.path.join(base.ROOT, 'tools', 'trovestack')
 #: at random so that two runs of this test rarely share one.
 ADDRESS_NETWORK = '127.77.236.0/24'
 SERVICES = {'keystone', 'glance', 'trove-api', 'trove-taskmanager',
-            'trove-conductor'}
+            'trove-conductor', 'swift-proxy', 'swift-account',
+            'swift-container', 'swift-object'}
 WAIT = 300
 
 
@@ -50,7 +51,7 @@ class TroveStackTest(testtools.TestCase):
         self.deleted: set[str] = set()
         # The engines of other datastores run as their system users.
         os.chmod(self.state, 0o755)
-        api, keystone, glance = free_ports(3)
+        api, keystone, glance, *swift = free_ports(7)
         self.pool = random.choice(list(ipaddress.ip_network(
             ADDRESS_NETWORK).subnets(new_prefix=28)))
         self.env = {name: value for name, value in os.environ.items()
@@ -61,6 +62,10 @@ class TroveStackTest(testtools.TestCase):
             'TROVE_CLONE_API_PORT': str(api),
             'TROVE_CLONE_KEYSTONE_PORT': str(keystone),
             'TROVE_CLONE_GLANCE_PORT': str(glance),
+            'TROVE_CLONE_SWIFT_PORT': str(swift[0]),
+            'TROVE_CLONE_SWIFT_ACCOUNT_PORT': str(swift[1]),
+            'TROVE_CLONE_SWIFT_CONTAINER_PORT': str(swift[2]),
+            'TROVE_CLONE_SWIFT_OBJECT_PORT': str(swift[3]),
             'TROVE_CLONE_ADDRESS_POOL': str(self.pool),
             'TROVE_CLONE_TOPIC_SUFFIX': secrets.token_hex(4),
             'TROVE_CLONE_LOCAL_STATE': os.path.join(self.state, 'local')})
@@ -205,9 +210,9 @@ class TroveStackTest(testtools.TestCase):
             passwords = dict(line.strip().split('=', 1) for line in source
                              if '=' in line)
         self.assertEqual({'KEYSTONE_ADMIN_PASSWORD', 'TROVE_SERVICE_PASSWORD',
-                          'DEMO_PASSWORD', 'GLANCE_SERVICE_PASSWORD'},
-                         set(passwords))
-        self.assertEqual(4, len(set(passwords.values())))
+                          'DEMO_PASSWORD', 'GLANCE_SERVICE_PASSWORD',
+                          'SWIFT_SERVICE_PASSWORD'}, set(passwords))
+        self.assertEqual(5, len(set(passwords.values())))
         self.assertNotIn('secret', passwords.values())
         env = self.openrc_env()
         self.assertEqual('demo', env['OS_USERNAME'])
@@ -234,6 +239,13 @@ class TroveStackTest(testtools.TestCase):
                            'bare', '--public', check=False)
         self.assertNotEqual(0, refused.returncode)
         self.assertIn('publicize_image', refused.stderr)
+        # Swift, through the catalog, in the demo project's account; its
+        # servers log to the deployment's logs.
+        self.cli(env, 'openstack', 'container', 'create', 'demo_backups')
+        self.assertIn('demo_backups', self.cli(
+            env, 'openstack', 'container', 'list', '-f', 'value').stdout)
+        self.assertTrue(os.path.exists(os.path.join(
+            self.state, 'logs', 'swift-proxy.log')))
         # Seed 004: glance-manage db ... against this deployment's Glance.
         version = self.cli(env, 'glance-manage', 'db', 'version').stdout
         self.assertRegex(version.strip().splitlines()[-1],

@@ -5,6 +5,7 @@ import pecan
 from pecan import expose
 
 from trove_clone.api.controllers import base
+from trove_clone.api.controllers.v1 import backups
 from trove_clone.api.controllers.v1 import instance_accounts
 from trove_clone.api.controllers.v1 import instance_modules
 from trove_clone.api import hooks
@@ -126,6 +127,7 @@ class InstanceController:
         self.configuration = InstanceConfigurationController(instance_id)
         self.modules = instance_modules.InstanceModulesController(
             instance_id)
+        self.backups = backups.InstanceBackupsController(instance_id)
 
     @expose(generic=True, content_type=base.JSON)
     def index(self):
@@ -145,10 +147,12 @@ class InstanceController:
             raise exception.BadRequest("Only one attribute (except 'name') "
                                        'is allowed to update.')
         if others and others[0] not in ('configuration',
-                                        'datastore_version'):
+                                        'datastore_version', 'access'):
             raise exception.NotImplementedYet(
                 operation='updating %s of an instance' % others[0])
-        if 'datastore_version' in body:
+        if 'access' in body:
+            service.update_access(ctx, row, body['access'], tasks())
+        elif 'datastore_version' in body:
             service.upgrade(ctx, row, body['datastore_version'], tasks())
         elif 'configuration' in body or not body:
             # Trove: an empty instance body detaches the configuration.

@@ -1,4 +1,5 @@
 """/v1.0/{tenant}: the resources of one project."""
+from trove_clone.api.controllers.v1 import backups as backup_routes
 from trove_clone.api.controllers.v1 import configurations
 from trove_clone.api.controllers.v1 import datastores
 from trove_clone.api.controllers.v1 import flavors
@@ -12,6 +13,8 @@ class TenantController:
     """The tenant segment was checked against the caller's project by
     ContextMiddleware before routing gets here."""
 
+    backups = backup_routes.BackupsController()
+    backup_strategies = backup_routes.BackupStrategiesController()
     configurations = configurations.ConfigurationsController()
     datastores = datastores.DatastoresController()
     flavors = flavors.FlavorsController()

@@ -16,6 +16,7 @@ users, created through the API, are the only other way in.
 """
 import hashlib
 import os
+import socket
 import subprocess
 import time
 
@@ -51,6 +52,19 @@ def secured_acl(text: str, agent_password: str) -> str:
     return '\n'.join([
         'user default %s' % ' '.join(DEFAULT_USER_RULES),
         'user %s on #%s ~* &* +@all' % (AGENT_USER, digest)] + kept) + '\n'
+
+
+class FromOwnAddress(redis.Connection):
+    """A connection from the instance's own address, the one source the
+    filter of the allowed CIDRs always lets in (source_filter)."""
+
+    def _connect(self) -> socket.socket:
+        sock = socket.create_connection(
+            (self.host, self.port), self.socket_connect_timeout,
+            source_address=(self.host, 0))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.settimeout(self.socket_timeout)
+        return sock
 
 
 class RedisLifecycle(base.Lifecycle):
@@ -200,16 +214,19 @@ class RedisLifecycle(base.Lifecycle):
                 if time.monotonic() >= deadline:
                     raise
 
-    def client(self, timeout: float = 10,
-               decode_responses: bool = False) -> redis.Redis:
-        """A redis-py client logged in as the agent's ACL user; the
+    def client(self, timeout: float = 10, decode_responses: bool = False,
+               username: str = AGENT_USER,
+               password: str | None = None) -> redis.Redis:
+        """A redis-py client from the instance's own address, logged in as
+        the agent's ACL user (or ``username`` with ``password``); the
         caller closes it."""
-        return redis.Redis(host=self.address, port=self.port,
-                           username=AGENT_USER,
-                           password=self.agent_password,
-                           socket_timeout=timeout,
-                           socket_connect_timeout=min(timeout, 5),
-                           decode_responses=decode_responses)
+        return redis.Redis.from_pool(redis.ConnectionPool(
+            connection_class=FromOwnAddress, host=self.address,
+            port=self.port, username=username,
+            password=self.agent_password if password is None else password,
+            socket_timeout=timeout,
+            socket_connect_timeout=min(timeout, 5),
+            decode_responses=decode_responses))
 
     def is_healthy(self) -> bool:
         client = self.client(timeout=1)

@@ -55,10 +55,9 @@ class RedisCommands(modules.Statements):
             else:
                 password = modules.new_password()
                 admin.execute_command(*role_command(password))
-                client = redis.Redis(
-                    host=engine.address, port=engine.port,
-                    username=modules.MODULE_ROLE, password=password,
-                    socket_timeout=TIMEOUT, socket_connect_timeout=5)
+                client = engine.client(timeout=TIMEOUT,
+                                       username=modules.MODULE_ROLE,
+                                       password=password)
             try:
                 for number, command in enumerate(statements, 1):
                     client.execute_command(*command)

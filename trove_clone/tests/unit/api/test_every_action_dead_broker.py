@@ -74,6 +74,9 @@ CASES = [
      'rebuild'),
     ('mgmt stop', 'POST', MGMT_ACTION, {'stop': {}}, True, '1', False,
      'stop_db'),
+    ('backup', 'POST', '/backups', {'backup': {'name': 'b',
+                                               'instance': '{id}'}},
+     False, '1', False, 'create_backup'),
 ]
 
 
@@ -151,11 +154,15 @@ class EveryActionDeadBrokerTest(base.ApiTestCase):
                 values['name'], values['values'])
 
     @staticmethod
-    def body_for(body: dict | None, group: str) -> dict | None:
-        """``body`` with the ``{group}`` placeholder replaced."""
+    def body_for(body: dict | None, group: str,
+                 instance_id: str) -> dict | None:
+        """``body`` with the ``{group}`` and ``{id}`` placeholders
+        replaced."""
         if body and body.get('instance', {}).get('configuration') == \
                 '{group}':
             return {'instance': dict(body['instance'], configuration=group)}
+        if body and body.get('backup', {}).get('instance') == '{id}':
+            return {'backup': dict(body['backup'], instance=instance_id)}
         return body
 
     def usage(self) -> dict:
@@ -174,7 +181,7 @@ class EveryActionDeadBrokerTest(base.ApiTestCase):
                 self.broker.dead = True
                 self.broker.calls.clear()
                 url = path.format(id=instance_id, group=group)
-                sent = self.body_for(body, group)
+                sent = self.body_for(body, group, instance_id)
                 response = self.send(method, url, sent, admin=admin,
                                      status='*')
                 self.assertEqual(503, response.status_int,
@@ -206,7 +213,7 @@ class EveryActionDeadBrokerTest(base.ApiTestCase):
                                         group if attached else None)
             before = self.state(instance_id, group), self.usage()
             self.broker.calls.clear()
-            sent = self.body_for(body, group)
+            sent = self.body_for(body, group, instance_id)
             response = self.send(method, path.format(id=instance_id),
                                  sent, admin=admin, status='*')
             self.assertEqual(422, response.status_int,

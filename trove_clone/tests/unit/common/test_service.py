@@ -89,3 +89,9 @@ class ServeTest(base.TestCase):
         result, exit_code = self.serve_until_sigterm(
             ReadyServer(), sigterm=False, on_start=broken)
         self.assertEqual((1, None), (result, exit_code))
+
+    def test_on_stop_hears_the_signal(self):
+        stops = []
+        self.assertEqual((0, None), self.serve_until_sigterm(
+            ReadyServer(), on_stop=lambda: stops.append('stop')))
+        self.assertEqual(['stop'], stops)

@@ -14,6 +14,7 @@ from trove_clone.common import statuses
 from trove_clone.conductor import manager
 from trove_clone.conductor import rpcapi
 from trove_clone.db import instances as db_instances
+from trove_clone.db import models
 from trove_clone.taskmanager import recovery
 from trove_clone.tests.unit.api import base
 
@@ -193,3 +194,81 @@ class ExistsNotificationTest(base.ApiTestCase):
         self.assertEqual(2, recovery.notify_exists())
         self.assertEqual(sorted(('trove.instance.exists', i) for i in ids),
                          sorted(from_flows))
+
+
+class EngineFaultTest(base.ApiTestCase):
+    """The fault a guest reports about its stopped engine is recorded
+    once, shown as the instance's fault, and cleared (alone) when the
+    engine is healthy again; autogrow is asked with the volume's use."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.instance_id = self.make_instance(self.make_version())
+        self.grown: list = []
+        self.conductor = manager.Manager(tasks=lambda: 'the caster')
+        self.useFixture(fixtures.MonkeyPatch(
+            'trove_clone.services.autogrow.check',
+            lambda context, instance_id, used, tasks: self.grown.append(
+                (instance_id, used, tasks))))
+
+    def beat(self, status: str, sent: float, **payload) -> None:
+        self.conductor.heartbeat(self.context, self.instance_id,
+                                 dict(payload, service_status=status), sent)
+
+    def faults(self) -> list:
+        with db_instances._facade.reader.using(self.context) as session:
+            return [row.message for row in session.query(
+                models.InstanceFault).filter_by(
+                instance_id=self.instance_id)]
+
+    def test_recorded_once_then_cleared(self) -> None:
+        fault = {'message': 'The database stopped: its data volume is full',
+                 'details': 'last lines'}
+        db_instances.add_fault(self.context, self.instance_id,
+                               'Resize failed at step x', 'older')
+        self.beat('crashed', 1.0, engine_fault=fault)
+        self.beat('crashed', 2.0, engine_fault=fault)
+        row = db_instances.get(self.context, self.instance_id)
+        self.assertEqual('crashed', row['service_status'])
+        self.assertEqual(fault['message'], row['fault']['message'])
+        self.assertEqual(2, len(self.faults()))
+        self.beat('shutdown', 3.0)
+        self.assertEqual(2, len(self.faults()))
+        self.beat('healthy', 4.0)
+        self.assertEqual(['Resize failed at step x'], self.faults())
+
+    def test_a_healthy_engine_on_a_full_volume_keeps_its_fault(self):
+        fault = {'message': '%s: the database cannot write'
+                 % statuses.VOLUME_FULL_FAULT_PREFIX, 'details': 'd'}
+        self.beat('healthy', 1.0, engine_fault=fault)
+        # The engine's log moves on: the one fault follows it.
+        self.beat('healthy', 2.0, engine_fault=dict(fault, details='d2'))
+        self.assertEqual([fault['message']], self.faults())
+        self.assertEqual('d2', db_instances.get(
+            self.context, self.instance_id)['fault']['details'])
+        self.beat('healthy', 3.0)
+        self.assertEqual([], self.faults())
+
+    def test_message_gets_the_prefix_and_junk_is_ignored(self) -> None:
+        self.beat('crashed', 1.0, engine_fault={'message': 'boom',
+                                                'details': 'd'})
+        self.beat('crashed', 2.0, engine_fault={'message': 5})
+        self.beat('crashed', 3.0, engine_fault='boom')
+        self.assertEqual(['%s: boom' % statuses.ENGINE_FAULT_PREFIX],
+                         self.faults())
+
+    def test_autogrow_asked_only_when_on(self) -> None:
+        self.beat('healthy', 1.0, volume_used_percent=93.0)
+        self.assertEqual([], self.grown)
+        self.conf.config(volume_autogrow_threshold=90)
+        self.beat('healthy', 2.0, volume_used_percent=93.0)
+        self.assertEqual([(self.instance_id, 93.0, 'the caster')],
+                         self.grown)
+        # A stale heartbeat asks nothing.
+        self.beat('healthy', 1.5, volume_used_percent=99.0)
+        self.assertEqual(1, len(self.grown))
+        # Nor does a conductor without a caster.
+        manager.Manager().heartbeat(
+            self.context, self.instance_id,
+            {'service_status': 'healthy', 'volume_used_percent': 99.0}, 9.0)
+        self.assertEqual(1, len(self.grown))

@@ -127,6 +127,9 @@ class FakeEngine:
     def prepare(self) -> None:
         self.calls.append(('prepare',))
 
+    def update_access(self, allowed_cidrs: list) -> None:
+        pass
+
     def is_healthy(self) -> bool:
         return True
 

@@ -89,6 +89,11 @@ class _Driver:
             raise (exception.ServerNotFound if self.kind == 'compute'
                    else exception.VolumeNotFound)(record_id)
 
+    def update_access(self, server_id: str, is_public: bool,
+                      allowed_cidrs: list, ports: list) -> None:
+        self._call('update_access', server_id, is_public,
+                   tuple(allowed_cidrs), tuple(ports))
+
     def extend(self, record_id: str, size: int) -> None:
         self._call('extend', record_id, size)
         self.records[record_id]['size'] = size

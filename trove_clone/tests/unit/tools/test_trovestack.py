@@ -45,9 +45,9 @@ class CredentialsTest(testtools.TestCase):
         passwords = self.trovestack.credentials()
         path = os.path.join(self.state, 'credentials')
         self.assertEqual(0o600, mode(path))
-        self.assertEqual({'admin', 'trove', 'demo', 'glance'},
+        self.assertEqual({'admin', 'trove', 'demo', 'glance', 'swift'},
                          set(passwords))
-        self.assertEqual(4, len(set(passwords.values())))
+        self.assertEqual(5, len(set(passwords.values())))
         for password in passwords.values():
             self.assertGreaterEqual(len(password), 20)
             self.assertNotIn(password, ('secret', 'demo-password'))

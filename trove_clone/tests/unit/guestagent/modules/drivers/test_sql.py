@@ -107,6 +107,10 @@ class FakeRedis:
         self.address = (host, port)
         FakeRedis.users.append(options.get('username'))
 
+    @classmethod
+    def from_pool(cls, pool) -> 'FakeRedis':
+        return cls(**pool.connection_kwargs)
+
     def execute_command(self, *words) -> None:
         if words[0] == 'BOOM':
             raise redis.ResponseError("unknown command 'BOOM'")
