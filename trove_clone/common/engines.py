@@ -41,6 +41,7 @@ CAPABILITIES = types.MappingProxyType({
     'upgrade': 'upgrade',
     'modules': 'modules',
     'backup': 'backup',
+    'replication': 'replication',
 })
 
 

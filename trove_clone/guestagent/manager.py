@@ -26,6 +26,7 @@ from trove_clone.common import rpc
 from trove_clone.conductor import rpcapi as conductor_rpcapi
 from trove_clone.conf import CONF
 from trove_clone.guestagent.capabilities import backup as backup_capability
+from trove_clone.guestagent.capabilities import replication
 from trove_clone.guestagent.datastores import loader
 from trove_clone.guestagent import failures
 from trove_clone.guestagent.modules import manager as module_manager
@@ -140,9 +141,25 @@ class Manager:
                     self.engine.log_path)
         if fault:
             payload['engine_fault'] = fault
+        replicating = self._replication_status()
+        if replicating is not None:
+            payload['replication'] = replicating
         self._conductor_api().heartbeat(trove_context.admin_context(),
                                         self.instance_id, payload,
                                         time.time())
+
+    def _replication_status(self) -> dict | None:
+        """The replication part of a heartbeat (None: the instance takes
+        no part, or its engine does not answer)."""
+        if self.engine is None or self.status != 'healthy':
+            return None
+        try:
+            if not replication.load_state(self.engine):
+                return None
+            return self._capability('replication').status()
+        except Exception as error:  # noqa: B902 - never fails a heartbeat
+            LOG.warning('Replication status unavailable: %s', error)
+            return {'state': 'unknown', 'error': str(error)[:500]}
 
     def _set_status(self, status: str, error: str | None = None,
                     fault: dict | None = None) -> None:
@@ -165,7 +182,8 @@ class Manager:
     def prepare(self, context, manager: str, databases: list | None = None,
                 users: list | None = None, modules: list | None = None,
                 backup_info: dict | None = None,
-                allowed_cidrs: list | None = None) -> None:
+                allowed_cidrs: list | None = None,
+                snapshot: dict | None = None) -> None:
         with self._lock:
             if self.status not in ('new', FAILED):
                 LOG.warning('prepare ignored: the guest is %s', self.status)
@@ -173,12 +191,13 @@ class Manager:
             self.status, self.error = 'building', None
         threading.Thread(target=self._prepare, args=(
             manager, databases or [], users or [], modules or [],
-            backup_info, allowed_cidrs or []), name='prepare',
+            backup_info, allowed_cidrs or [], snapshot), name='prepare',
             daemon=True).start()
 
     def _prepare(self, manager: str, databases: list, users: list,
                  modules: list, backup_info: dict | None = None,
-                 allowed_cidrs: list | None = None) -> None:
+                 allowed_cidrs: list | None = None,
+                 snapshot: dict | None = None) -> None:
         self._set_status('building')
         try:
             self._load_engine(manager)
@@ -188,7 +207,14 @@ class Manager:
             if backup_info:
                 # Into the empty volume, before the engine first starts.
                 self._capability('backup').restore(backup_info)
+            if snapshot:
+                self._capability('replication').seed(snapshot)
             self.engine.prepare()
+            if snapshot:
+                # A replica: its users and databases are the source's.
+                self._capability('replication').attach(snapshot,
+                                                       seeded=True)
+                databases = users = []
             if databases or users:
                 accounts = self._capability('accounts')
                 if backup_info:
@@ -467,6 +493,88 @@ class Manager:
         except Exception:  # noqa: B902 - the taskmanager times out
             LOG.exception('Reporting backup %s (%s) failed.', backup_id,
                           payload.get('state'))
+
+    # --- replication ---------------------------------------------------------
+
+    def backup_required_for_replication(self, context) -> bool:
+        return self._capability('replication').backup_required
+
+    def get_replication_snapshot(self, context, snapshot_info: dict,
+                                 replica_source_config: dict | None = None
+                                 ) -> dict:
+        """Make the account of ``snapshot_info['replica']`` and, when
+        ``snapshot_info['backup_info']`` is given, take that backup now
+        (reported to the conductor like create_backup's)."""
+        info = snapshot_info or {}
+        capability = self._capability('replication')
+        # Checked before a backup is taken for nothing.
+        replication.check_replica(info.get('replica'))
+        backup = None
+        if info.get('backup_info'):
+            backup = self._snapshot_backup(info['backup_info'])
+        return capability.snapshot(info.get('replica') or {}, backup)
+
+    def _snapshot_backup(self, backup_info: dict) -> dict:
+        backup_id = backup_info.get('id')
+        with self._lock:
+            running = self._backup_id
+            if running is None:
+                self._backup_id = backup_id
+        if running is not None:
+            raise exception.UnprocessableEntity(
+                'Another backup (%s) of the instance is running.' % running)
+        try:
+            self._report_backup(backup_id, {'state': 'BUILDING'})
+            try:
+                result = self._capability('backup').create(backup_info)
+            except Exception as error:  # noqa: B902 - reported, re-raised
+                self._report_backup(backup_id, {
+                    'state': 'FAILED', 'reason': backup_capability.one_line(
+                        getattr(error, 'message', None) or str(error))})
+                raise
+            self._report_backup(backup_id, dict(result, state='COMPLETED'))
+        finally:
+            with self._lock:
+                self._backup_id = None
+        return dict(result, id=backup_id)
+
+    def get_replica_context(self, context, replica_info: dict) -> dict:
+        return self._capability('replication').context(replica_info)
+
+    def attach_replica(self, context, replica_info: dict,
+                       slave_config: dict | None = None,
+                       restart: bool = False) -> None:
+        LOG.info('Attaching to %s.', (replica_info or {}).get(
+            'master', {}).get('host'))
+        self._capability('replication').attach(replica_info)
+        self._set_status('healthy')
+
+    def detach_replica(self, context, for_failover: bool = False) -> dict:
+        return self._capability('replication').detach(for_failover)
+
+    def cleanup_source_on_replica_detach(self, context,
+                                         replica_info: dict) -> None:
+        self._capability('replication').cleanup(replica_info)
+
+    def enable_as_master(self, context,
+                         replica_source_config: dict | None = None) -> None:
+        self._capability('replication').promote()
+
+    def make_read_only(self, context, read_only: bool) -> None:
+        self._capability('replication').make_read_only(read_only)
+
+    def demote_replication_master(self, context) -> None:
+        self._capability('replication').demote()
+
+    def get_latest_txn_id(self, context) -> str:
+        return self._capability('replication').latest_txn_id()
+
+    def get_last_txn(self, context) -> dict:
+        return self._capability('replication').last_txn()
+
+    def wait_for_txn(self, context, txn: str,
+                     timeout: float = 60.0) -> None:
+        self._capability('replication').wait_for_txn(txn, timeout)
 
 
 def boot(agent: Manager) -> None:

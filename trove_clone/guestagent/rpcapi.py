@@ -20,6 +20,12 @@ Version history:
   without a valid one, and no longer serves 1.x. Under a cap below 2.0
   the client speaks 1.x (arguments sealed one by one) to older agents.
 * 2.1 - update_access; prepare takes allowed_cidrs.
+* 2.2 - replication: backup_required_for_replication,
+  get_replication_snapshot, get_replica_context, attach_replica,
+  detach_replica, cleanup_source_on_replica_detach, enable_as_master,
+  make_read_only, demote_replication_master, get_latest_txn_id,
+  get_last_txn, wait_for_txn; prepare takes snapshot (a new replica).
+  The order the taskmanager calls them in is in doc/replication-guest.md.
 """
 from oslo_config import cfg
 import oslo_messaging
@@ -28,7 +34,7 @@ from trove_clone.common import exception
 from trove_clone.common import rpc
 
 CONF = cfg.CONF
-RPC_API_VERSION = '2.1'
+RPC_API_VERSION = '2.2'
 VERSION_ALIASES = {'2026.2': '1.1', '2027.1': '1.4', '2027.2': '2.0'}
 #: Envelopes are sealed from this version on.
 ENVELOPE_VERSION = '2.0'
@@ -97,8 +103,9 @@ class GuestAPI:
 
     def _prepared(self, context, method: str, version: str, ttl: float,
                   kwargs: dict, timeout: float | None = None):
-        """(client, arguments) of one message: 2.0 and sealed unless the
-        cap keeps the client at ``version`` (1.x)."""
+        """(client, arguments) of one message: 2.0 (or ``version`` when
+        it is a 2.x) and sealed unless the cap keeps the client at
+        ``version`` (1.x)."""
         if self.client.can_send_version(ENVELOPE_VERSION):
             if not version.startswith('2.'):
                 version = ENVELOPE_VERSION
@@ -132,13 +139,16 @@ class GuestAPI:
                 users: list | None = None,
                 modules: list | None = None,
                 backup_info: dict | None = None,
-                allowed_cidrs: list | None = None) -> None:
+                allowed_cidrs: list | None = None,
+                snapshot: dict | None = None) -> None:
         """Set the engine up, create ``databases`` and ``users``, start it
         (cast); progress arrives as heartbeats and through get_status.
         Since 1.1; databases, users and modules since 1.2; backup_info
         (restore this backup chain into the empty volume first) since
         1.6; allowed_cidrs (the client addresses the engine accepts)
-        since 2.1."""
+        since 2.1; snapshot (a new replica: get_replication_snapshot's
+        result; it is seeded, started and attached before it reports
+        healthy) since 2.2."""
         kwargs = {'manager': manager}
         version = '1.1'
         if databases or users or modules or backup_info:
@@ -151,6 +161,10 @@ class GuestAPI:
         if allowed_cidrs:
             version = '2.1'
             kwargs['allowed_cidrs'] = allowed_cidrs
+        if snapshot:
+            version = '2.2'
+            kwargs.update(backup_info=backup_info, snapshot=snapshot,
+                          allowed_cidrs=allowed_cidrs)
         client, kwargs = self._prepared(context, 'prepare', version,
                                         CONF.rpc_cast_ttl, kwargs)
         client.cast(context, 'prepare', **kwargs)
@@ -300,3 +314,82 @@ class GuestAPI:
                                         CONF.rpc_cast_ttl,
                                         {'backup_info': backup_info})
         client.cast(context, 'create_backup', **kwargs)
+
+    # --- replication (since 2.2) ------------------------------------------
+    def backup_required_for_replication(self, context) -> bool:
+        """Whether a new replica is seeded from a backup of this source
+        (MariaDB) rather than by the replica itself (PostgreSQL, Redis)."""
+        return self._call(context, 'backup_required_for_replication', '2.2')
+
+    def get_replication_snapshot(self, context, snapshot_info: dict,
+                                 replica_source_config: dict | None = None
+                                 ) -> dict:
+        """On the source: the account of the new replica
+        ``snapshot_info['replica']`` (``{'id', 'address'}``) and, with
+        ``snapshot_info['backup_info']`` (create_backup's argument), that
+        backup taken now; returns the snapshot for the replica's
+        prepare."""
+        return self._call(context, 'get_replication_snapshot', '2.2',
+                          long=True, snapshot_info=snapshot_info,
+                          replica_source_config=replica_source_config)
+
+    def get_replica_context(self, context, replica_info: dict) -> dict:
+        """On the source: (re)make the account of the follower
+        ``replica_info`` (``{'id', 'address'}``); returns the snapshot
+        attach_replica takes."""
+        return self._call(context, 'get_replica_context', '2.2', long=True,
+                          replica_info=replica_info)
+
+    def attach_replica(self, context, replica_info: dict,
+                       slave_config: dict | None = None,
+                       restart: bool = False) -> None:
+        """Follow the source of ``replica_info`` (a context or snapshot),
+        read-only; returns once the stream is up."""
+        self._call(context, 'attach_replica', '2.2', long=True,
+                   replica_info=replica_info, slave_config=slave_config,
+                   restart=restart)
+
+    def detach_replica(self, context, for_failover: bool = False) -> dict:
+        """Stop following; writable unless ``for_failover``. Returns
+        ``{'replica_id', 'user'}`` for cleanup_source_on_replica_detach."""
+        return self._call(context, 'detach_replica', '2.2', long=True,
+                          for_failover=for_failover)
+
+    def cleanup_source_on_replica_detach(self, context,
+                                         replica_info: dict) -> None:
+        """On the source: drop the account (and slot) of the follower
+        ``replica_info['replica_id']``."""
+        self._call(context, 'cleanup_source_on_replica_detach', '2.2',
+                   long=True, replica_info=replica_info)
+
+    def enable_as_master(self, context,
+                         replica_source_config: dict | None = None) -> None:
+        """Promote: stop following, take writes."""
+        self._call(context, 'enable_as_master', '2.2', long=True,
+                   replica_source_config=replica_source_config)
+
+    def make_read_only(self, context, read_only: bool) -> None:
+        """Refuse or take again the tenant's writes (MariaDB, Redis)."""
+        self._call(context, 'make_read_only', '2.2', long=True,
+                   read_only=read_only)
+
+    def demote_replication_master(self, context) -> None:
+        """On the source, a planned switchover begins: stop taking writes
+        (PostgreSQL: the engine is stopped cleanly)."""
+        self._call(context, 'demote_replication_master', '2.2', long=True)
+
+    def get_latest_txn_id(self, context) -> str:
+        """On the (demoted) source: the opaque position wait_for_txn
+        takes."""
+        return self._call(context, 'get_latest_txn_id', '2.2', long=True)
+
+    def get_last_txn(self, context) -> dict:
+        """On a replica: ``{'position', 'rank'}``, the highest rank being
+        the most advanced replica."""
+        return self._call(context, 'get_last_txn', '2.2', long=True)
+
+    def wait_for_txn(self, context, txn: str, timeout: float = 60.0) -> None:
+        """On a replica: return once ``txn`` is applied (raises after
+        ``timeout`` seconds)."""
+        self._call(context, 'wait_for_txn', '2.2', long=True, txn=txn,
+                   timeout=timeout)

@@ -6,7 +6,11 @@ incremental one adds ``--incremental-lsn`` with the ``to_lsn`` its
 parent recorded, so it carries only the InnoDB pages changed since.
 ``--extra-lsndir`` keeps a copy of ``xtrabackup_checkpoints`` (a few
 lines) in ``<volume>/backup``: its ``backup_type``, ``from_lsn``,
-``to_lsn`` and ``last_lsn`` are the backup's metadata.
+``to_lsn`` and ``last_lsn`` are the backup's metadata, with ``gtid``:
+the GTID position of the last transaction in the backup, which
+``xtrabackup_info`` (also copied there) records as the binary log
+position taken while commits were blocked; a replica seeded from the
+backup starts replicating after it (guestagent replication).
 
 A restore extracts each stream with ``mbstream -x`` (as the engine's
 user) into ``<volume>/restore/<n>``, prepares the full backup, applies
@@ -20,6 +24,7 @@ an enabled root (``root@'%'``) come back as they were.
 """
 import configparser
 import os
+import re
 import shutil
 import subprocess
 
@@ -29,6 +34,9 @@ from trove_clone.guestagent.capabilities import lifecycle as base
 
 #: The checkpoints file mariadb-backup writes (and --extra-lsndir copies).
 CHECKPOINTS = 'xtrabackup_checkpoints'
+#: The backup's facts file (mariadb-backup copies it to --extra-lsndir).
+INFO = 'xtrabackup_info'
+_GTID = re.compile(r"GTID of the last change '([0-9,-]*)'")
 #: How long a prepare, a move-back or the bootstrap may take.
 TOOL_TIMEOUT = 3600
 #: The agent's account after a restore, as mariadb-install-db makes it:
@@ -52,6 +60,17 @@ def read_checkpoints(path: str) -> dict:
         if name in facts:
             facts[name] = int(facts[name])
     return facts
+
+
+def read_gtid(path: str) -> str | None:
+    """The GTID position ``xtrabackup_info`` at ``path`` records (None
+    when it records none: no binary log)."""
+    try:
+        with open(path) as source:
+            match = _GTID.search(source.read())
+    except FileNotFoundError:
+        return None
+    return match.group(1) if match else None
 
 
 class MariadbBackup(backup.Backup):
@@ -92,8 +111,12 @@ class MariadbBackup(backup.Backup):
 
     def metadata(self, info: dict) -> dict:
         facts = read_checkpoints(os.path.join(self.lsn_dir, CHECKPOINTS))
-        return {name: facts[name] for name in (
+        metadata = {name: facts[name] for name in (
             'backup_type', 'from_lsn', 'to_lsn', 'last_lsn') if name in facts}
+        gtid = read_gtid(os.path.join(self.lsn_dir, INFO))
+        if gtid is not None:
+            metadata['gtid'] = gtid
+        return metadata
 
     # --- restore -----------------------------------------------------------
 

@@ -16,6 +16,7 @@ configuration group (overrides.py).
 """
 import contextlib
 import os
+import secrets
 from typing import Iterator
 
 import pymysql
@@ -23,10 +24,13 @@ import pymysql
 from trove_clone.common import exception
 from trove_clone.guestagent.capabilities import lifecycle as base
 from trove_clone.guestagent.capabilities import overrides
+from trove_clone.guestagent.capabilities import replication
 from trove_clone.guestagent.datastores.mariadb import descriptor
 from trove_clone.guestagent.datastores import templating
 
 
+#: The file of the server's replication id, in the agent's directory.
+SERVER_ID_FILE = 'mariadb-server-id'
 #: The hosts root may have: the agent's socket account, enable_root's.
 ROOT_HOSTS = frozenset({'localhost', '%'})
 
@@ -78,10 +82,37 @@ class MariadbLifecycle(base.Lifecycle):
             'socket': self.socket_path,
             'pid_file': os.path.join(self.data_dir, 'run', 'mysqld.pid'),
             'overrides': self.overrides_path,
+            'server_id': self.server_id,
+            'replica': replication.is_replica(self),
         }
+
+    @property
+    def server_id_path(self) -> str:
+        return os.path.join(self.agent_dir, SERVER_ID_FILE)
+
+    @property
+    def server_id(self) -> int:
+        """The server's id in replication (``server-id``): random, made
+        once per volume (:meth:`make_server_id`, before the configuration
+        is first written) and kept in the agent's directory, so that no
+        two instances share one (GTIDs carry it); 1 before it is made."""
+        try:
+            with open(self.server_id_path) as source:
+                return int(source.read().strip())
+        except (FileNotFoundError, ValueError):
+            return 1
+
+    def make_server_id(self) -> None:
+        """Make the server's id if the volume has none yet."""
+        if self.server_id != 1:
+            return
+        os.makedirs(self.agent_dir, mode=0o700, exist_ok=True)
+        overrides.replace_file(self.server_id_path, '%d\n' % (
+            secrets.randbelow(2 ** 32 - 2) + 2))
 
     def _write_conf(self) -> None:
         """Render my.cnf for the flavor (the data is left alone)."""
+        self.make_server_id()
         templating.write('mariadb', self._context(), self.conf_path,
                          self._user())
         if not os.path.lexists(self.overrides_path):
@@ -129,6 +160,10 @@ class MariadbLifecycle(base.Lifecycle):
         socket_users = tuple(name for name in (self.engine_user_name,
                                                self.system_user) if name)
         with self.cursor() as cursor:
+            if replication.is_replica(self):
+                # Never a GTID of a replica's own: it could not be
+                # promoted in strict mode, nor its source follow it.
+                cursor.execute('SET SESSION sql_log_bin = 0')
             cursor.execute('SELECT User, Host FROM mysql.user')
             accounts = [tuple(row) for row in cursor.fetchall()]
             for user, host in unwanted_accounts(accounts, socket_users):

@@ -21,6 +21,7 @@ ENGINE = engines.Descriptor(
         'upgrade': PACKAGE + '.upgrade:RedisUpgrade',
         'modules': PACKAGE + '.modules:RedisCommands',
         'backup': PACKAGE + '.backup:RedisBackup',
+        'replication': PACKAGE + '.replication:RedisReplication',
     },
     template_dir='redis',
     # Redis numbers its databases: no database names.

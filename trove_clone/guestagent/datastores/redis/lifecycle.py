@@ -17,11 +17,14 @@ users, created through the API, are the only other way in.
 import hashlib
 import os
 import socket
+import subprocess
+import time
 
 import redis
 
 from trove_clone.guestagent.capabilities import lifecycle as base
 from trove_clone.guestagent.capabilities import overrides
+from trove_clone.guestagent.capabilities import replication
 from trove_clone.guestagent.datastores.redis import descriptor
 from trove_clone.guestagent.datastores import templating
 
@@ -98,7 +101,16 @@ class RedisLifecycle(base.Lifecycle):
             'data_dir': self.data_dir,
             'pid_file': os.path.join(self.data_dir, 'redis.pid'),
             'acl_file': self.acl_path,
+            'replica': self._replica_source(),
         }
+
+    def _replica_source(self) -> dict | None:
+        """The source this server follows (replication state), None
+        when it follows none."""
+        state = replication.load_state(self)
+        if state.get('role') != 'replica':
+            return None
+        return state.get('source')
 
     def _write_conf(self) -> None:
         """Render trove.conf for the flavor."""
@@ -183,6 +195,24 @@ class RedisLifecycle(base.Lifecycle):
         self.process = self._spawn([self.programs['server'],
                                     self.conf_path])
         self.wait_until_healthy()
+
+    def stop(self, timeout: float = 120.0) -> None:
+        """Stop Redis cleanly. Redis drops a SIGTERM that comes while it
+        writes its first append-only file ("Writing initial AOF, can't
+        exit": a replica that just synced), so the signal is sent again
+        every second until it exits."""
+        if not self.is_running():
+            return
+        deadline = time.monotonic() + timeout
+        while True:
+            self.process.send_signal(self.stop_signal)
+            try:
+                self.process.wait(max(min(1.0, deadline - time.monotonic()),
+                                      0.01))
+                return
+            except subprocess.TimeoutExpired:
+                if time.monotonic() >= deadline:
+                    raise
 
     def client(self, timeout: float = 10, decode_responses: bool = False,
                username: str = AGENT_USER,

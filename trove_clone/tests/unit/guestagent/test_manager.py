@@ -235,3 +235,100 @@ class RestoredAccountsTest(testtools.TestCase):
             [{'name': 'test_user', 'host': '%', 'password': 'pw2'}])
         accounts.grant_access.assert_called_once_with('test_user', '%',
                                                       ['test_db'])
+
+
+class FakeReplication:
+    """The replication capability, recording the agent's calls."""
+
+    backup_required = True
+
+    def __init__(self, calls: list) -> None:
+        self.calls = calls
+
+    def seed(self, snapshot: dict) -> None:
+        self.calls.append(('seed', snapshot['master']['host']))
+
+    def attach(self, snapshot: dict, seeded: bool = False) -> None:
+        self.calls.append(('attach', seeded))
+
+    def snapshot(self, replica: dict, backup: dict | None = None) -> dict:
+        self.calls.append(('snapshot', replica['id'],
+                           backup and backup['id']))
+        return {'master': {}, 'dataset': backup}
+
+    def status(self) -> dict:
+        return {'role': 'replica', 'state': 'streaming', 'lag_seconds': 0}
+
+
+class ReplicationAgentTest(BackupTest):
+    """prepare(snapshot) seeds, starts and attaches a replica before it
+    says healthy; get_replication_snapshot takes its backup as
+    create_backup does; heartbeats carry the replication status."""
+
+    def setUp(self) -> None:
+        super().setUp()
+
+        def capability(name, manager_name, engine):
+            if name == 'replication':
+                return FakeReplication(self.calls)
+            return FakeBackup(self.calls, self.outcome, self.release)
+        self.useFixture(fixtures.MonkeyPatch(
+            'trove_clone.guestagent.datastores.loader.capability',
+            capability))
+
+    def test_prepare_of_a_replica(self) -> None:
+        self.agent.prepare(None, 'mariadb', users=[{'name': 'app'}],
+                           backup_info={'id': 'b1'},
+                           snapshot={'master': {'host': '192.0.2.1'}})
+        deadline = time.monotonic() + 10
+        while self.agent.status != 'healthy' and \
+                time.monotonic() < deadline:
+            time.sleep(0.01)
+        # The users are the source's: none are made on the replica.
+        self.assertEqual([('restore', 'b1'), ('seed', '192.0.2.1'),
+                          ('prepare',), ('attach', True)], self.calls)
+        self.assertEqual('healthy', self.agent.status)
+        self.useFixture(fixtures.MonkeyPatch(
+            'trove_clone.guestagent.capabilities.replication.load_state',
+            lambda engine: {'role': 'replica'}))
+        manager.report(self.agent)
+        self.assertIn({'role': 'replica', 'state': 'streaming',
+                       'lag_seconds': 0},
+                      [beat.get('replication')
+                       for beat in self.conductor.beats])
+
+    def test_snapshot_with_a_backup(self) -> None:
+        self.agent.engine, self.agent.manager_name = FakeEngine([]), 'mariadb'
+        snapshot = self.agent.get_replication_snapshot(None, {
+            'replica': {'id': 'r1', 'address': '192.0.2.2'},
+            'backup_info': {'id': 'b1'}})
+        self.assertEqual(dict(self.outcome, id='b1'), snapshot['dataset'])
+        self.assertEqual([('create', 'b1'), ('snapshot', 'r1', 'b1')],
+                         self.calls)
+        self.assertEqual([('b1', {'state': 'BUILDING'}),
+                          ('b1', dict(self.outcome, state='COMPLETED'))],
+                         self.conductor.reports)
+        self.assertTrue(self.agent.backup_required_for_replication(None))
+
+    def test_snapshot_backup_failure_is_reported_and_raised(self) -> None:
+        self.agent.engine, self.agent.manager_name = FakeEngine([]), 'mariadb'
+        self.outcome = backup_capability.BackupFailed(reason='disk full')
+        self.assertRaises(backup_capability.BackupFailed,
+                          self.agent.get_replication_snapshot, None, {
+                              'replica': {'id': 'r1',
+                                          'address': '192.0.2.2'},
+                              'backup_info': {'id': 'b1'}})
+        self.assertEqual(('b1', {'state': 'FAILED', 'reason': 'disk full'}),
+                         self.conductor.reports[-1])
+        self.assertIsNone(self.agent._backup_id)
+
+    def test_snapshot_checks_the_replica_before_the_backup(self) -> None:
+        self.agent.engine, self.agent.manager_name = FakeEngine([]), 'mariadb'
+        for replica in (None, {'id': 'r1'}, {'id': 'r 1', 'address': 'x'},
+                        {'id': 'r1', 'address': 'replica.example'}):
+            self.assertRaises(exception.BadRequest,
+                              self.agent.get_replication_snapshot, None,
+                              {'replica': replica,
+                               'backup_info': {'id': 'b1'}})
+        self.assertEqual([], self.calls)
+        self.assertEqual([], self.conductor.reports)

@@ -4,7 +4,10 @@ the engine runs as."""
 import hashlib
 import os
 import stat
+import subprocess
+import sys
 import threading
+import time
 from unittest import mock
 
 import fixtures
@@ -89,6 +92,31 @@ class RedisAclTest(testtools.TestCase):
         lines = redis.secured_acl('', 'x').splitlines()
         self.assertEqual(2, len(lines))
         self.assertTrue(lines[0].startswith('user default off '))
+
+
+class RedisStopTest(_WorkDir):
+
+    def test_a_dropped_sigterm_is_sent_again(self) -> None:
+        # As Redis writing its first append-only file: the first SIGTERM
+        # is ignored, the next one ends it.
+        engine = self.make(redis.RedisLifecycle)
+        ready = os.path.join(self.work, 'ready')
+        engine.process = subprocess.Popen([sys.executable, '-c', (
+            'import signal, sys, time\n'
+            'seen = []\n'
+            'def term(*args):\n'
+            '    if seen: sys.exit(0)\n'
+            '    seen.append(1)\n'
+            'signal.signal(signal.SIGTERM, term)\n'
+            'open(%r, "w").close()\n'
+            'while True: time.sleep(0.05)\n') % ready])
+        self.addCleanup(engine.process.kill)
+        while not os.path.exists(ready):
+            time.sleep(0.01)
+        started = time.monotonic()
+        engine.stop(timeout=10)
+        self.assertEqual(0, engine.process.returncode)
+        self.assertLess(time.monotonic() - started, 5)
 
 
 class RedisCredentialsTest(_WorkDir):
@@ -178,7 +206,10 @@ class PostgresqlAccessTest(_WorkDir):
                                  rule[2:])
             else:
                 self.assertEqual('host', rule[0])
-                self.assertEqual('scram-sha-256', rule[-1])
+                # Passwords only; the replication roles are refused
+                # (their own replica's lines come before).
+                self.assertEqual('reject' if rule[2] == '+os_replication'
+                                 else 'scram-sha-256', rule[-1])
         self.assertEqual(2, sum(rule[0] == 'local' for rule in rules))
 
     def test_ident_maps_the_agent_and_the_engine_user(self) -> None:

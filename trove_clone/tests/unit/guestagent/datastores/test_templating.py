@@ -184,7 +184,8 @@ class RedisTemplateTest(testtools.TestCase):
             'protected-mode': 'yes', 'appendonly': 'yes',
             'appendfsync': 'everysec', 'maxmemory': str(402653184),
             'maxmemory-policy': 'noeviction',
-            'repl-diskless-sync-delay': '0',
+            'repl-diskless-sync': 'yes', 'repl-diskless-sync-delay': '0',
+            'repl-ping-replica-period': '1',
             'pidfile': '/nonexistent/volume/data/redis.pid',
             'aclfile': '/nonexistent/volume/data/users.acl',
         }, conf)
