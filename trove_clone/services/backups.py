@@ -181,6 +181,10 @@ def create(context, spec: dict, tasks: Tasks) -> dict:
         does not take the cast (nothing stays recorded)
     """
     if spec.get('restore_from'):
+        # As Trove, the version must exist (404); importing the backup of
+        # another region is not built yet (501).
+        db_api.datastore_version_get(
+            context, spec['restore_from']['local_datastore_version_id'])
         raise exception.NotImplementedYet(
             operation='creating a backup from restore_from (a backup of '
             'another region)')

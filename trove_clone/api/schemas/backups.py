@@ -17,7 +17,17 @@ create = common.wrapped('backup', {
     'incremental': common.BOOLISH,
     'swift_container': CONTAINER,
     'storage_driver': {'type': 'string', 'enum': ['swift', 'local']},
-    'restore_from': {'type': 'object'},
+    'restore_from': {
+        'type': 'object',
+        'properties': {
+            'remote_location': {'type': 'string', 'minLength': 1,
+                                'maxLength': 1024},
+            'local_datastore_version_id': common.UUID,
+            'size': {'type': 'number', 'minimum': 0},
+        },
+        'required': ['remote_location', 'local_datastore_version_id',
+                     'size'],
+    },
 }, required=['name'])
 
 strategy_create = common.wrapped('backup_strategy', {
