@@ -20,6 +20,7 @@ import socket
 import subprocess
 import time
 
+from oslo_log import log as logging
 import redis
 
 from trove_clone.guestagent.capabilities import lifecycle as base
@@ -27,6 +28,8 @@ from trove_clone.guestagent.capabilities import overrides
 from trove_clone.guestagent.capabilities import replication
 from trove_clone.guestagent.datastores.redis import descriptor
 from trove_clone.guestagent.datastores import templating
+
+LOG = logging.getLogger(__name__)
 
 #: The agent's own ACL user (the os_ prefix is reserved to the agent).
 AGENT_USER = 'os_admin'
@@ -203,6 +206,8 @@ class RedisLifecycle(base.Lifecycle):
         every second until it exits."""
         if not self.is_running():
             return
+        # Asked for: its exit is not reported as a crash (base.stop).
+        self._stopping = True
         deadline = time.monotonic() + timeout
         while True:
             self.process.send_signal(self.stop_signal)
@@ -212,7 +217,11 @@ class RedisLifecycle(base.Lifecycle):
                 return
             except subprocess.TimeoutExpired:
                 if time.monotonic() >= deadline:
-                    raise
+                    break
+        LOG.warning('Redis (pid %d) did not stop in %d s: killing it.',
+                    self.process.pid, timeout)
+        self.process.kill()
+        self.process.wait()
 
     def client(self, timeout: float = 10, decode_responses: bool = False,
                username: str = AGENT_USER,

@@ -117,6 +117,9 @@ class RedisStopTest(_WorkDir):
         engine.stop(timeout=10)
         self.assertEqual(0, engine.process.returncode)
         self.assertLess(time.monotonic() - started, 5)
+        # A stop asked for: the exit is not reported as a crash (without
+        # it the agent showed a restarted Redis SHUTDOWN for good).
+        self.assertTrue(engine._stopping)
 
 
 class RedisCredentialsTest(_WorkDir):
