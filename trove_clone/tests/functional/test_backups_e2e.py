@@ -12,10 +12,8 @@ import time
 import psycopg
 import pymysql
 import redis
-import testtools
 from troveclient import exceptions
 
-from trove_clone.common import engines
 from trove_clone.tests.functional import instances as deployment
 
 WAIT = 300
@@ -23,8 +21,6 @@ USER = 'tenant_app'
 PASSWORD = 'Tenant-pw-4b7d'
 
 
-@testtools.skipUnless('backup' in engines.CAPABILITIES,
-                      'the guest agent takes no backups yet')
 class BackupEndToEndTest(deployment.DeploymentTestCase):
 
     address_pool = '127.77.152.16/28'
