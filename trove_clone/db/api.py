@@ -330,6 +330,12 @@ def datastore_version_delete(context, version_id: str) -> None:
             raise exception.DatastoreVersionsInUse(
                 version=version_id, reason='%d backups were taken with '
                 'it' % backups)
+        groups = session.query(models.Configuration).filter_by(
+            datastore_version_id=version_id, deleted=False).count()
+        if groups:
+            raise exception.DatastoreVersionsInUse(
+                version=version_id, reason='%d configuration groups are '
+                'for it' % groups)
         for table in (models.DatastoreConfigurationParameter,
                       models.DatastoreVersionMetadata):
             session.query(table).filter_by(
@@ -339,6 +345,16 @@ def datastore_version_delete(context, version_id: str) -> None:
             id=row.datastore_id, default_version_id=version_id).update(
             {'default_version_id': None}, synchronize_session=False)
         session.delete(row)
+        try:
+            session.flush()
+        except db_exc.DBReferenceError:
+            # The records of deleted instances and configuration groups
+            # keep naming the version they had (their history shows it).
+            raise exception.DatastoreVersionsInUse(
+                version=version_id, reason='the records of deleted '
+                'instances or configuration groups refer to it; '
+                'deactivate it instead (trove-manage '
+                'datastore_version_update ... active=0)')
 
 
 # --- version metadata (flavor and volume type restrictions) ---------------

@@ -1,6 +1,7 @@
 """Rules of the datastore catalogue (shared by trove-manage and the API)."""
 from trove_clone.common import exception
 from trove_clone.db import api as db_api
+from trove_clone.db import instances as db_instances
 from trove_clone.services import datastores as service
 from trove_clone.tests.unit import base
 
@@ -275,3 +276,43 @@ class AssociationsTest(base.TestCase):
         version, added = service.add_associations(
             self.context, 'mysql', '5.7', service.VOLUME_TYPE_KEY, ['ssd'])
         self.assertEqual(['ssd'], added)
+
+
+class DeleteVersionTest(base.TestCase):
+    """A version is deleted only when nothing refers to it; otherwise a
+    400 that says what does (never the database's foreign key error)."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.images.add(IMAGE, tags=['trove', 'mysql'])
+        self.version, _ = service.upsert_version(
+            self.context, 'mysql', '5.7.29', 'mysql', IMAGE, '', True,
+            create_datastore=True)
+
+    def add_instance(self) -> None:
+        db_instances.create(self.context, {
+            'id': 'inst-1', 'name': 'db1', 'tenant_id': 'p',
+            'flavor_id': '1', 'volume_size': 1,
+            'datastore_version_id': self.version['id']}, {}, {})
+
+    def test_unused_version_goes(self) -> None:
+        service.delete_version(self.context, self.version['id'])
+        self.assertEqual([], db_api.datastore_version_list(self.context))
+
+    def test_live_instance_refuses(self) -> None:
+        self.add_instance()
+        error = self.assertRaises(exception.DatastoreVersionsInUse,
+                                  service.delete_version, self.context,
+                                  self.version['id'])
+        self.assertIn('1 instances use it', str(error))
+
+    def test_deleted_instance_record_refuses_with_advice(self) -> None:
+        self.add_instance()
+        db_instances.mark_deleted(self.context, 'inst-1')
+        error = self.assertRaises(exception.DatastoreVersionsInUse,
+                                  service.delete_version, self.context,
+                                  self.version['id'])
+        self.assertEqual(400, error.code)
+        self.assertIn('deactivate it instead', str(error))
+        self.assertEqual(1, len(db_api.datastore_version_list(
+            self.context)))
