@@ -92,18 +92,35 @@ class ModulesWalkthroughTest(deployment.DeploymentTestCase):
         with open(os.path.join(self.work, name), 'w') as target:
             target.write(text + '\n')
 
+    # The polls ask through the Python client (a CLI run costs over a
+    # second of start-up); what the test checks is then read once with
+    # the seed's own command.
+
     def wait_active(self, name: str) -> dict:
+        trove = self.deployment.client()
         deadline = time.monotonic() + WAIT
         while True:
-            shown = properties(self.trove('show', name))
-            if shown['status'] == 'ACTIVE':
-                return shown
-            self.assertNotIn(shown['status'], ('ERROR', 'FAILED'), shown)
-            self.assertLess(time.monotonic(), deadline, shown)
+            status = {found.name: found.status
+                      for found in trove.instances.list()}.get(name)
+            if status == 'ACTIVE':
+                break
+            self.assertNotIn(status, ('ERROR', 'FAILED'), name)
+            self.assertLess(time.monotonic(), deadline, status)
             time.sleep(0.5)
+        shown = properties(self.trove('show', name))
+        self.assertEqual('ACTIVE', shown['status'])
+        return shown
 
     def counts(self, *extra: str) -> list[dict]:
         return table(self.trove('module-instance-count', 'mymod', *extra))
+
+    def polled_counts(self, include_clustered: bool) -> list:
+        """module-instance-count's rows through the Python client."""
+        trove = self.deployment.client()
+        module = [found for found in trove.modules.list()
+                  if found.name == 'mymod'][0]
+        return trove.modules.instances(module, count_only=True,
+                                       include_clustered=include_clustered)
 
     def wait_counts(self, expected: list[tuple], *extra: str
                     ) -> list[dict]:
@@ -111,13 +128,18 @@ class ModulesWalkthroughTest(deployment.DeploymentTestCase):
         rows are ``expected`` (reapply works in the background)."""
         deadline = time.monotonic() + 60
         while True:
-            rows = self.counts(*extra)
-            found = [(row['Module MD5'], row['Current'], row['Count'])
-                     for row in rows]
+            found = [(row.module_md5, str(row.current),
+                      str(row.instance_count)) for row in self.polled_counts(
+                          '--include_clustered' in extra)]
             if found == expected:
-                return rows
+                break
             self.assertLess(time.monotonic(), deadline, found)
             time.sleep(0.5)
+        rows = self.counts(*extra)
+        self.assertEqual(expected, [
+            (row['Module MD5'], row['Current'], row['Count'])
+            for row in rows])
+        return rows
 
     def status_of(self, instance: str) -> tuple:
         """(Status, Message) of mymod as module-query shows it."""
@@ -255,8 +277,7 @@ class ModulesWalkthroughTest(deployment.DeploymentTestCase):
         self.trove('module-reapply', 'mymod', '--md5=%s' % SEED_MD5[4],
                    '--include_clustered', '--force')
         deadline = time.monotonic() + 60
-        while self.counts('--include_clustered')[1][
-                'Max Updated Date'] == before_force:
+        while self.polled_counts(True)[1].max_updated_date == before_force:
             self.assertLess(time.monotonic(), deadline)
             time.sleep(0.5)
         forced = self.counts('--include_clustered')

@@ -12,6 +12,7 @@ import tempfile
 import time
 
 import fixtures
+from glanceclient import client as glance_client
 import redis
 from oslo_config import fixture as config_fixture
 import testtools
@@ -24,7 +25,6 @@ from trove_clone.conf import CONF
 from trove_clone.db import migration
 from trove_clone import drivers
 from trove_clone.drivers.compute import local as local_compute
-from trove_clone.drivers.image import glance as glance_driver
 from trove_clone.guestagent import rpcapi as guest_rpcapi
 from trove_clone.localstack import glance as glance_service
 from trove_clone.tests.functional import base
@@ -41,11 +41,55 @@ class LocalComputeTest(contracts.ComputeContract, testtools.TestCase):
 
     flavor_ids = ('1', '2')
 
+    @classmethod
+    def setUpClass(cls) -> None:
+        # One Glance and one upload of each image for the class: the
+        # tests only read them (each test's servers and volumes are its
+        # own).
+        super().setUpClass()
+        cls._glance_fixture = glance_service.GlanceFixture()
+        cls._glance_fixture.setUp()
+        try:
+            cls.glance = cls._glance_fixture.glance
+            cls._built = tempfile.mkdtemp(prefix='trove-compute-images-')
+            cls._image_ids: dict = {}
+            cls.class_image('redis', '6.2')
+            cls.class_image('redis', '7.0')
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        shutil.rmtree(getattr(cls, '_built', ''), ignore_errors=True)
+        cls._glance_fixture.cleanUp()
+        super().tearDownClass()
+
+    @classmethod
+    def class_image(cls, datastore: str, version: str) -> str:
+        """The id of the class's Glance image of ``datastore``
+        ``version``, built and uploaded the first time it is asked for."""
+        key = (datastore, version)
+        if key not in cls._image_ids:
+            result = subprocess.run(
+                [sys.executable, BUILDER, datastore, version, '--output',
+                 cls._built], capture_output=True, text=True, timeout=900)
+            if result.returncode:
+                raise AssertionError(result.stderr)
+            client = glance_client.Client('2', endpoint=cls.glance.url,
+                                          token='trove')
+            image = client.images.create(
+                name='%s-%s' % (datastore, version), disk_format='qcow2',
+                container_format='bare', tags=['trove', datastore])
+            with open(result.stdout.split(':')[0], 'rb') as data:
+                client.images.upload(image['id'], data)
+            cls._image_ids[key] = image['id']
+        return cls._image_ids[key]
+
     def setUp(self) -> None:
         super().setUp()
         config.register_transport()
         CONF([], project='trove', default_config_files=[])
-        self.glance = self.useFixture(glance_service.GlanceFixture()).glance
         self.state = self.useFixture(fixtures.TempDir()).path
         # The engines run as the servers' own OS users, who must pass
         # through the state directory to their volumes (mkdtemp makes it
@@ -74,18 +118,7 @@ class LocalComputeTest(contracts.ComputeContract, testtools.TestCase):
         self.context = context.admin_context()
 
     def image(self, datastore: str, version: str) -> str:
-        result = subprocess.run(
-            [sys.executable, BUILDER, datastore, version, '--output',
-             self.state + '/built'], capture_output=True, text=True,
-            timeout=900)
-        self.assertEqual(0, result.returncode, result.stderr)
-        client = glance_driver.GlanceImageDriver().client
-        image = client.images.create(
-            name='%s-%s' % (datastore, version), disk_format='qcow2',
-            container_format='bare', tags=['trove', datastore])
-        with open(result.stdout.split(':')[0], 'rb') as data:
-            client.images.upload(image['id'], data)
-        return image['id']
+        return self.class_image(datastore, version)
 
     def contract_files(self) -> dict:
         return self.guest_files()
