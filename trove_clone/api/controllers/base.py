@@ -90,9 +90,13 @@ def base_url() -> str:
     ``public_endpoint``; else the request's Host header when it is one of
     ``public_hosts``; else the address the API is bound to. Never a Host
     header the operator did not list."""
+    return base_url_of(pecan.request.environ)
+
+
+def base_url_of(environ: dict) -> str:
+    """:func:`base_url` for the request of this WSGI ``environ``."""
     if CONF.public_endpoint:
         return CONF.public_endpoint.rstrip('/')
-    environ = pecan.request.environ
     scheme = environ.get('wsgi.url_scheme', 'http')
     host = environ.get('HTTP_HOST', '').strip().lower()
     allowed = {name.strip().lower() for name in CONF.public_hosts}
