@@ -4,8 +4,9 @@ dicts straight from the result, no ORM objects.
 A list route reads tens to hundreds of rows; building an ORM object per
 row (identity map, instance state, attribute events), then a dict from
 it, cost more than everything else the route does. These functions
-select the mapped columns under their attribute names, so each row is
-the same dict ``Base.to_dict()`` gives, and join in one statement what
+select the mapped columns in mapper order and zip each result row with
+the attribute names, so each row is the same dict ``Base.to_dict()``
+gives, and join in one statement what
 the views need (an instance's service status and datastore version, a
 group's datastore version) instead of a query per kind.
 
@@ -38,23 +39,28 @@ def _columns(model, prefix: str) -> list:
             for attr in sa.inspect(model).column_attrs]
 
 
+@functools.lru_cache(maxsize=None)
 def _keys(model) -> tuple[str, ...]:
+    """The attribute names of ``model``'s columns, in _columns' order."""
     return tuple(attr.key for attr in sa.inspect(model).column_attrs)
 
 
 @functools.lru_cache(maxsize=None)
 def _version_columns() -> list:
+    """A version's columns, then its datastore's name and default."""
     return _columns(Version, 'v_') + [
         Datastore.name.label('d_name'),
         Datastore.default_version_id.label('d_default')]
 
 
-def _version_of(row) -> dict:
-    """The dict ``db_api.datastore_version_get`` gives, from a joined
-    row's ``v_``/``d_`` columns."""
-    values = {key: row['v_' + key] for key in _keys(Version)}
-    values['datastore_name'] = row['d_name']
-    values['default'] = row['d_default'] == values['id']
+def _version_of(row, start: int) -> dict:
+    """The dict ``db_api.datastore_version_get`` gives, from the
+    _version_columns of a result row, which begin at ``start``."""
+    keys = _keys(Version)
+    end = start + len(keys)
+    values = dict(zip(keys, row[start:end]))
+    values['datastore_name'] = row[end]
+    values['default'] = row[end + 1] == values['id']
     return values
 
 
@@ -78,8 +84,8 @@ def datastore_versions(context, datastore_id: str | None = None,
     statement = _versions_statement(datastore_id is not None, only_active)
     params = {} if datastore_id is None else {'datastore_id': datastore_id}
     with _facade.reader.connection.using(context) as connection:
-        return [_version_of(row) for row in
-                connection.execute(statement, params).mappings()]
+        return [_version_of(row, 0) for row in
+                connection.execute(statement, params)]
 
 
 # --- configuration parameters ---------------------------------------------
@@ -93,9 +99,10 @@ def _parameters_statement():
 
 def config_parameters(context, version_id: str) -> list[dict]:
     """What ``db_api.config_parameter_list`` returns, without ORM rows."""
+    keys = _keys(Parameter)
     with _facade.reader.connection.using(context) as connection:
-        return [dict(row) for row in connection.execute(
-            _parameters_statement(), {'version_id': version_id}).mappings()]
+        return [dict(zip(keys, row)) for row in connection.execute(
+            _parameters_statement(), {'version_id': version_id})]
 
 
 # --- pages -------------------------------------------------------------------
@@ -126,10 +133,10 @@ def _page(connection, statement, anchor_statement, params: dict,
         if anchor is None:
             raise not_found(marker)
         params = dict(params, m_created=anchor.created, m_id=anchor.id)
-    return list(connection.execute(statement, params).mappings())
+    return connection.execute(statement, params).all()
 
 
-# --- instances -----------------------------------------------------------------
+# --- instances ---------------------------------------------------------------
 
 def _instance_filters(by_project: bool, include_clustered: bool) -> list:
     conditions = [Instance.deleted.is_(False)]
@@ -169,7 +176,8 @@ def instances_page(context, project_id: str | None, limit: int,
     """Non-deleted instances, newest first, ``limit`` after ``marker``
     (``project_id`` None: every project), each the dict
     ``db_api.instance_list`` gives with the service status fields of
-    ``db_instances.list_with_status`` (none without a status row) and its ``datastore_version`` (as ``db_api.datastore_version_get``).
+    ``db_instances.list_with_status`` (none without a status row) and
+    its ``datastore_version`` (as ``db_api.datastore_version_get``).
 
     :raises: InstanceNotFound for a marker that is not such an instance
     """
@@ -183,22 +191,23 @@ def instances_page(context, project_id: str | None, limit: int,
                      lambda id_: exception.InstanceNotFound(instance=id_))
     versions: dict[str, dict] = {}
     keys = _keys(Instance)
+    status = len(keys)
     found = []
     for row in rows:
-        data = {key: row['i_' + key] for key in keys}
-        if row['s_status'] is not None:
-            data['service_status'] = row['s_status']
-            data['service_status_updated'] = row['s_updated']
-            data['last_sent'] = row['s_last_sent']
+        data = dict(zip(keys, row))
+        if row[status] is not None:
+            data['service_status'] = row[status]
+            data['service_status_updated'] = row[status + 1]
+            data['last_sent'] = row[status + 2]
         version_id = data['datastore_version_id']
         if version_id not in versions:
-            versions[version_id] = _version_of(row)
+            versions[version_id] = _version_of(row, status + 3)
         data['datastore_version'] = versions[version_id]
         found.append(data)
     return found
 
 
-# --- configuration groups -------------------------------------------------------
+# --- configuration groups ----------------------------------------------------
 
 @functools.lru_cache(maxsize=None)
 def _configurations_statements(with_marker: bool) -> tuple:
@@ -237,10 +246,10 @@ def configurations_page(context, project_id: str, limit: int,
     versions: dict[str, dict] = {}
     found = []
     for row in rows:
-        data = {key: row['c_' + key] for key in keys}
+        data = dict(zip(keys, row))
         version_id = data['datastore_version_id']
         if version_id not in versions:
-            versions[version_id] = _version_of(row)
+            versions[version_id] = _version_of(row, len(keys))
         data['datastore_version'] = versions[version_id]
         found.append(data)
     return found

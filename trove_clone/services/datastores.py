@@ -150,7 +150,7 @@ def version_or_default(context, datastore: str, version: str | None,
     if default['active']:
         return default
     active = listings.datastore_versions(context, ds['id'],
-                                           only_active=True)
+                                         only_active=True)
     if not active:
         return default
     return max(active, key=_newest)
@@ -359,7 +359,7 @@ def visible_datastore(context, id_or_name: str,
                       is_admin: bool) -> tuple[dict, list]:
     ds = db_api.datastore_get(context, id_or_name)
     versions = listings.datastore_versions(context, ds['id'],
-                                             only_active=not is_admin)
+                                           only_active=not is_admin)
     if not versions and not is_admin:
         raise exception.DatastoreNotFound(datastore=id_or_name)
     return ds, versions
