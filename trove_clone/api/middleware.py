@@ -362,9 +362,8 @@ class ContextMiddleware:
         self.application = application
 
     def __call__(self, environ, start_response):
-        request = webob.Request(environ)
         try:
-            context = self._make_context(request)
+            context = self._make_context(environ)
         except exception.TroveError as error:
             return error_response(error)(environ, start_response)
         environ[CONTEXT_KEY] = context
@@ -377,7 +376,9 @@ class ContextMiddleware:
             # application/vnd.openstack.trove+json included. Dropping the
             # header also spares pecan its content negotiation.
             del environ['HTTP_ACCEPT']
-        match = _TENANT_PATH.match(request.path_info)
+        # InputGuard has checked that the path decodes as UTF-8.
+        match = _TENANT_PATH.match(environ.get('PATH_INFO', '').encode(
+            'latin-1').decode('utf-8'))
         if match and match.group(1) != context.project_id:
             error = exception.TenantMismatch(project_id=context.project_id)
             return error_response(error)(environ, start_response)
@@ -398,11 +399,13 @@ class ContextMiddleware:
         return None
 
     @staticmethod
-    def _make_context(request: webob.Request) -> trove_context.TroveContext:
-        environ = request.environ
+    def _make_context(environ: dict) -> trove_context.TroveContext:
         if environ.get('HTTP_X_IDENTITY_STATUS', 'Confirmed') != 'Confirmed':
             raise exception.Unauthorized()
-        limit = request.GET.get('limit')
+        # webob keeps the parsed query in the environ: pecan reuses it.
+        query = webob.Request(environ).GET if environ.get(
+            'QUERY_STRING') else {}
+        limit = query.get('limit')
         try:
             limit = int(limit) if limit not in (None, '') else None
         except ValueError:
@@ -412,7 +415,7 @@ class ContextMiddleware:
             raise exception.BadRequest(
                 'The limit parameter must be at least 1.')
         context = trove_context.TroveContext.from_environ(
-            environ, limit=limit, marker=request.GET.get('marker') or None,
+            environ, limit=limit, marker=query.get('marker') or None,
             is_admin=False)
         if not context.project_id or not context.user_id:
             raise exception.Unauthorized(

@@ -3,6 +3,7 @@ import threading
 import time
 
 from oslo_config import cfg
+from oslo_policy import _checks
 from oslo_policy import policy
 
 from trove_clone.common import exception
@@ -28,6 +29,16 @@ class Enforcer(policy.Enforcer):
         super().__init__(*args, **kwargs)
         self._decisions: dict = {}
         self._decisions_lock = threading.Lock()
+        #: Per rule name: whether its decision depends only on what
+        #: _role_key holds (see _depends_on_roles_only).
+        self._shapes: dict[str, bool] = {}
+
+    def _depends_on_roles_only(self, rule: str) -> bool:
+        shape = self._shapes.get(rule)
+        if shape is None:
+            shape = self._shapes[rule] = _roles_only(self.rules, rule,
+                                                     frozenset())
+        return shape
 
     def load_rules(self, force_reload: bool = False) -> None:
         now = time.monotonic()
@@ -36,11 +47,15 @@ class Enforcer(policy.Enforcer):
             self._next_load = now + RELOAD_INTERVAL
             with self._decisions_lock:
                 self._decisions.clear()
+                self._shapes = {}
 
     def decide(self, rule: str, target: dict, credentials: dict) -> bool:
         """``enforce`` without raising, with remembered decisions."""
         self.load_rules()
-        key = _decision_key(rule, target, credentials)
+        if self._depends_on_roles_only(rule):
+            key = _role_key(rule, target, credentials)
+        else:
+            key = _decision_key(rule, target, credentials)
         if key is not None:
             with self._decisions_lock:
                 decision = self._decisions.get(key)
@@ -53,6 +68,64 @@ class Enforcer(policy.Enforcer):
                     self._decisions.clear()
                 self._decisions[key] = decision
         return decision
+
+
+#: The project check of Trove's admin_or_owner rule, as oslo.policy
+#: parses "project_id:%(tenant)s".
+_PROJECT_MATCH = ('project_id', '%(tenant)s')
+
+
+def _roles_only(rules, name: str, seen: frozenset) -> bool:
+    """Whether rule ``name`` decides only from the caller's roles and
+    whether the target's ``tenant`` is the caller's project: its checks
+    are literal ``role:`` checks, ``project_id:%(tenant)s``, a literal
+    ``is_admin:`` check (the context's flag), True, False,
+    and other rules of that kind, under and/or/not. Any other check (on
+    the user, a target field, a remote check), an unknown or recursive
+    rule answers False, and decisions are then keyed on the whole target
+    and credentials."""
+    check = rules.get(name) if hasattr(rules, 'get') else None
+    if check is None or name in seen:
+        return False
+    return _check_roles_only(rules, check, seen | {name})
+
+
+def _check_roles_only(rules, check, seen: frozenset) -> bool:
+    if isinstance(check, (_checks.TrueCheck, _checks.FalseCheck)):
+        return True
+    if isinstance(check, (_checks.AndCheck, _checks.OrCheck)):
+        return all(_check_roles_only(rules, inner, seen)
+                   for inner in check.rules)
+    if isinstance(check, _checks.NotCheck):
+        return _check_roles_only(rules, check.rule, seen)
+    if isinstance(check, _checks.RuleCheck):
+        return _roles_only(rules, check.match, seen)
+    if isinstance(check, _checks.RoleCheck):
+        return '%' not in check.match
+    if isinstance(check, _checks.GenericCheck):
+        return (check.kind, check.match) == _PROJECT_MATCH or (
+            check.kind == 'is_admin' and '%' not in check.match)
+    return False
+
+
+def _role_key(rule: str, target: dict, credentials) -> tuple:
+    """The decision key of a rule that _roles_only accepted: the roles
+    (compared without case, as RoleCheck does), whether the target's
+    tenant is the caller's project (as GenericCheck compares them, as
+    text), the is_admin flag (as text, as GenericCheck compares it) and
+    what scope enforcement looks at."""
+    project = credentials.get('project_id')
+    owner = target.get('tenant', _MISSING)
+    owns = owner is not _MISSING and 'project_id' in credentials and \
+        str(owner) == str(project)
+    roles = frozenset(role.lower() for role in
+                      credentials.get('roles') or ())
+    return ('roles', rule, roles, owns, str(credentials.get('is_admin')),
+            project is not None, credentials.get('domain_id') is not None,
+            credentials.get('system_scope'))
+
+
+_MISSING = object()
 
 
 def _freeze(value):

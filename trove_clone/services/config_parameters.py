@@ -3,6 +3,7 @@ import json
 
 from trove_clone.common import exception
 from trove_clone.db import api as db_api
+from trove_clone.db import listings
 
 DATA_TYPES = ('integer', 'string', 'boolean', 'float')
 _RULE_KEYS = {'name', 'restart_required', 'type', 'min', 'max'}
@@ -102,7 +103,7 @@ def number(text: str | None):
 
 
 def list_for_version(context, version_id: str) -> list[dict]:
-    return db_api.config_parameter_list(context, version_id)
+    return listings.config_parameters(context, version_id)
 
 
 def get_for_version(context, version_id: str, name: str) -> dict:

@@ -21,6 +21,7 @@ from trove_clone.conf import CONF
 from trove_clone.db import api as db_api
 from trove_clone.db import configurations as db_configurations
 from trove_clone.db import instances as db_instances
+from trove_clone.db import listings
 from trove_clone.services import config_parameters
 from trove_clone.services import datastores
 from trove_clone.services import quotas
@@ -139,16 +140,9 @@ def list_page(context, limit: int | None, marker: str | None
     """
     size = CONF.configurations_page_size if limit is None else min(
         limit, CONF.configurations_page_size)
-    rows = db_configurations.list_page(context, context.project_id,
-                                       size + 1, marker)
+    rows = listings.configurations_page(context, context.project_id,
+                                        size + 1, marker)
     next_marker = rows[size - 1]['id'] if len(rows) > size else None
-    versions: dict = {}
-    for group in rows[:size]:
-        version_id = group['datastore_version_id']
-        if version_id not in versions:
-            versions[version_id] = db_api.datastore_version_get(context,
-                                                                version_id)
-        group['datastore_version'] = versions[version_id]
     return rows[:size], next_marker
 
 

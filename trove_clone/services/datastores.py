@@ -23,6 +23,7 @@ import time
 from trove_clone.common import exception
 from trove_clone.conf import CONF
 from trove_clone.db import api as db_api
+from trove_clone.db import listings
 from trove_clone import drivers
 
 FLAVOR_KEY = 'flavor'
@@ -53,7 +54,7 @@ class _Catalogue:
             if ttl > 0 and self._snapshot is not None and now < self._expires:
                 return self._snapshot
         snapshot = (db_api.datastore_list(context),
-                    db_api.datastore_version_list(context))
+                    listings.datastore_versions(context))
         with self._lock:
             self._snapshot = snapshot
             self._expires = now + ttl
@@ -148,8 +149,8 @@ def version_or_default(context, datastore: str, version: str | None,
     default = db_api.datastore_version_get(context, ds['default_version_id'])
     if default['active']:
         return default
-    active = db_api.datastore_version_list(context, ds['id'],
-                                           only_active=True)
+    active = listings.datastore_versions(context, ds['id'],
+                                         only_active=True)
     if not active:
         return default
     return max(active, key=_newest)
@@ -231,7 +232,7 @@ def upsert_version(context, datastore: str, name: str, manager: str,
         'registry_ext': registry_ext,
         'repl_strategy': repl_strategy,
     }
-    existing = [v for v in db_api.datastore_version_list(context, ds['id'])
+    existing = [v for v in listings.datastore_versions(context, ds['id'])
                 if v['name'] == name and v['version'] == version_number]
     if existing and only_create:
         raise exception.DatastoreVersionAlreadyExists(
@@ -324,7 +325,7 @@ def get_version(context, version_id: str) -> dict:
 
 def list_versions(context) -> list[dict]:
     """Administrator: every version of every datastore."""
-    return db_api.datastore_version_list(context)
+    return listings.datastore_versions(context)
 
 
 def visible_datastores(context, is_admin: bool,
@@ -357,8 +358,8 @@ def derived_from_datastores(context, key, compute):
 def visible_datastore(context, id_or_name: str,
                       is_admin: bool) -> tuple[dict, list]:
     ds = db_api.datastore_get(context, id_or_name)
-    versions = db_api.datastore_version_list(context, ds['id'],
-                                             only_active=not is_admin)
+    versions = listings.datastore_versions(context, ds['id'],
+                                           only_active=not is_admin)
     if not versions and not is_admin:
         raise exception.DatastoreNotFound(datastore=id_or_name)
     return ds, versions

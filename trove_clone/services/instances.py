@@ -19,6 +19,7 @@ from trove_clone.conf import CONF
 from trove_clone.db import api as db_api
 from trove_clone.db import backups as db_backups
 from trove_clone.db import instances as db_instances
+from trove_clone.db import listings
 from trove_clone.db import modules as db_modules
 from trove_clone import drivers
 from trove_clone.services import accounts
@@ -86,22 +87,13 @@ def list_page(context, project_id: str | None, limit: int | None,
     """One page of instances (with derived statuses and their
     ``datastore_version``) and the marker of the next page (or None)."""
     size = page_size(limit)
-    rows = db_api.instance_list(context, project_id, size + 1, marker,
-                                include_clustered)
+    rows = listings.instances_page(context, project_id, size + 1, marker,
+                                   include_clustered)
     next_marker = None
     if len(rows) > size:
         rows, next_marker = rows[:size], rows[size - 1]['id']
-    services = db_instances.list_with_status(
-        context, [row['id'] for row in rows])
-    versions: dict[str, dict] = {}
     for row in rows:
-        row.update(services.get(row['id'], {}))
         derive_status(row)
-        version_id = row['datastore_version_id']
-        if version_id not in versions:
-            versions[version_id] = db_api.datastore_version_get(context,
-                                                                version_id)
-        row['datastore_version'] = versions[version_id]
     return rows, next_marker
 
 

@@ -11,6 +11,7 @@ from trove_clone.common.context import TroveContext
 from trove_clone.conf import CONF
 
 JSON = 'application/json'
+_BASE_URL_KEY = 'trove.base_url'
 _JSON_TYPES = ('application/json', 'application/vnd.openstack.trove+json')
 
 
@@ -90,9 +91,18 @@ def base_url() -> str:
     ``public_endpoint``; else the request's Host header when it is one of
     ``public_hosts``; else the address the API is bound to. Never a Host
     header the operator did not list."""
+    environ = pecan.request.environ
+    # Lists ask for it twice per row: once per request is enough.
+    found = environ.get(_BASE_URL_KEY)
+    if found is None:
+        found = environ[_BASE_URL_KEY] = base_url_of(environ)
+    return found
+
+
+def base_url_of(environ: dict) -> str:
+    """:func:`base_url` for the request of this WSGI ``environ``."""
     if CONF.public_endpoint:
         return CONF.public_endpoint.rstrip('/')
-    environ = pecan.request.environ
     scheme = environ.get('wsgi.url_scheme', 'http')
     host = environ.get('HTTP_HOST', '').strip().lower()
     allowed = {name.strip().lower() for name in CONF.public_hosts}

@@ -53,3 +53,41 @@ class PolicyTest(base.TestCase):
         policy.reset()
         self.assertRaises(exception.PolicyNotAuthorized, policy.authorize,
                           ctx('p1', ['member']), 'datastore:index')
+
+    def test_decisions_shared_per_role_set_only_for_role_rules(self) -> None:
+        """A decision on a rule made of role and project checks is kept
+        per (roles, project match) and serves other users; a rule that
+        looks at the user is decided for each user."""
+        path = self.useFixture(fixtures.TempDir()).join('policy.yaml')
+        with open(path, 'w') as policy_file:
+            policy_file.write('"instance:show": "user_id:%(user)s"\n')
+        self.conf.config(policy_file=path, group='oslo_policy')
+        policy.reset()
+        enforcer = policy.get_enforcer()
+        enforcer.load_rules()
+        self.assertTrue(enforcer._depends_on_roles_only('instance:delete'))
+        self.assertTrue(enforcer._depends_on_roles_only('context_is_admin'))
+        self.assertFalse(enforcer._depends_on_roles_only('instance:show'))
+        alice = context.TroveContext(user_id='alice', project_id='p1',
+                                     roles=['Member'])
+        bob = context.TroveContext(user_id='bob', project_id='p1',
+                                   roles=['member'])
+        policy.authorize(alice, 'instance:show', {'tenant': 'p1',
+                                                  'user': 'alice'})
+        self.assertRaises(exception.PolicyNotAuthorized, policy.authorize,
+                          bob, 'instance:show', {'tenant': 'p1',
+                                                 'user': 'alice'})
+        policy.authorize(alice, 'instance:delete', {'tenant': 'p1'})
+        shared = [key for key in enforcer._decisions
+                  if key[:2] == ('roles', 'instance:delete')]
+        self.assertEqual(1, len(shared))
+        # Another user with the same roles (any case) in the same
+        # project uses that decision; another project does not.
+        policy.authorize(bob, 'instance:delete', {'tenant': 'p1'})
+        self.assertEqual(shared, [key for key in enforcer._decisions
+                                  if key[:2] == ('roles', 'instance:delete')])
+        self.assertRaises(exception.PolicyNotAuthorized, policy.authorize,
+                          bob, 'instance:delete', {'tenant': 'p2'})
+        self.assertFalse(policy.is_admin(bob))
+        self.assertTrue(policy.is_admin(context.TroveContext(
+            user_id='carol', project_id='p2', roles=['ADMIN'])))
