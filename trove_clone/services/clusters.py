@@ -76,12 +76,19 @@ def _member_values(context, cluster_name: str, number: int, spec: dict,
         size, volume_type = instance_service.check_volume(spec.get('volume'))
     except exception.BadRequest as error:
         raise exception.BadRequest('%s: %s' % (where, error.message))
-    role = spec.get('type') or ROLES.get(version['manager'], ('member',))[0]
-    if role not in ROLES.get(version['manager'], ('member',)):
+    roles = ROLES.get(version['manager'], ('member',))
+    role = spec.get('type') or roles[0]
+    if isinstance(role, list):
+        # The trove CLI's form: one role is all a member has.
+        if len(role) != 1:
+            raise exception.BadRequest('%s.type: give one role, not %r.'
+                                       % (where, role))
+        role = role[0]
+    if role not in roles:
         raise exception.BadRequest(
             '%s.type: %r is not a role of a %s cluster (one of %s).' % (
                 where, role, version['datastore_name'],
-                ', '.join(ROLES.get(version['manager'], ('member',)))))
+                ', '.join(roles)))
     modules = module_service.for_new_instance(
         context, spec.get('modules') or [], version)
     key = crypto.generate_key() if CONF.enable_secure_rpc_messaging \
@@ -136,7 +143,8 @@ def create(context, spec: dict, tasks: Tasks) -> dict:
     check_support(version)
     specs = spec['instances']
     minimum = MIN_MEMBERS.get(version['manager'], 1)
-    masters = [one for one in specs if one.get('type') != 'replica']
+    masters = [one for one in specs
+               if one.get('type') not in ('replica', ['replica'])]
     if len(masters) < minimum:
         raise exception.BadRequest(
             'instances: a %s cluster needs at least %d members, not %d.'

@@ -24,8 +24,11 @@ MEMBER = {
                               'maxLength': 255},
         'modules': _MODULES,
         'related_to': {'type': ['string', 'null'], 'maxLength': 255},
-        'type': {'type': ['string', 'null'], 'maxLength': 64,
-                 'pattern': r'^[a-z_]+' + common.END},
+        # The trove CLI sends a list (its --instance type= may repeat).
+        'type': {'oneOf': [
+            {'type': ['string', 'null'], 'maxLength': 64},
+            {'type': 'array', 'maxItems': 4,
+             'items': {'type': 'string', 'maxLength': 64}}]},
         'region_name': {'type': ['string', 'null'], 'maxLength': 255},
     },
 }
