@@ -32,6 +32,8 @@ CLUSTER_USER = lifecycle.CLUSTER_USER
 SLOTS = 16384
 #: Keys moved per MIGRATE.
 BATCH = 200
+#: Slots moved per round of pipelined commands.
+SLOT_BATCH = 256
 #: How long members have to learn of each other (s).
 CONVERGE_TIMEOUT = 60.0
 MIGRATE_TIMEOUT_MS = 10000
@@ -246,10 +248,15 @@ class RedisCluster(cluster.Cluster):
         moved_keys = 0
         clients = {node_id: self._member_client(member['address'], 30)
                    for node_id, member in by_id.items()}
+        pairs: dict[tuple, list] = {}
+        for slot, giver, taker in moves:
+            pairs.setdefault((giver, taker), []).append(slot)
         try:
-            for slot, giver, taker in moves:
-                moved_keys += self._move_slot(clients, by_id, slot, giver,
-                                              taker)
+            for (giver, taker), slots in sorted(pairs.items()):
+                for start in range(0, len(slots), SLOT_BATCH):
+                    moved_keys += self._move_slots(
+                        clients, by_id, slots[start:start + SLOT_BATCH],
+                        giver, taker)
         finally:
             for client in clients.values():
                 client.close()
@@ -258,40 +265,58 @@ class RedisCluster(cluster.Cluster):
                  moved_keys)
         return {'moved_slots': len(moves), 'moved_keys': moved_keys}
 
-    def _move_slot(self, clients: dict, by_id: dict, slot: int, giver: str,
-                   taker: str) -> int:
+    @staticmethod
+    def _each(client, commands: list) -> list:
+        """Run ``commands`` in one round trip (no transaction); the first
+        error is raised."""
+        pipe = client.pipeline(transaction=False)
+        for command in commands:
+            pipe.execute_command(*command)
+        return pipe.execute()
+
+    def _move_slots(self, clients: dict, by_id: dict, slots: list,
+                    giver: str, taker: str) -> int:
+        """Move ``slots`` from ``giver`` to ``taker`` with their keys;
+        each step is one pipelined round trip for the whole batch."""
         source, target = clients[giver], clients[taker]
-        target.execute_command('CLUSTER', 'SETSLOT', slot, 'IMPORTING',
-                               giver)
-        source.execute_command('CLUSTER', 'SETSLOT', slot, 'MIGRATING',
-                               taker)
+        self._each(target, [('CLUSTER', 'SETSLOT', slot, 'IMPORTING', giver)
+                            for slot in slots])
+        self._each(source, [('CLUSTER', 'SETSLOT', slot, 'MIGRATING', taker)
+                            for slot in slots])
         moved = 0
         while True:
-            keys = source.execute_command('CLUSTER', 'GETKEYSINSLOT', slot,
-                                          BATCH)
-            if not keys:
+            found = self._each(source, [
+                ('CLUSTER', 'GETKEYSINSLOT', slot, BATCH) for slot in slots])
+            batches = [keys for keys in found if keys]
+            if not batches:
                 break
-            source.execute_command(
-                'MIGRATE', by_id[taker]['address'], self.engine.port, '',
-                0, MIGRATE_TIMEOUT_MS, 'AUTH2', CLUSTER_USER, self.secret,
-                'KEYS', *keys)
-            moved += len(keys)
-        target.execute_command('CLUSTER', 'SETSLOT', slot, 'NODE', taker)
-        source.execute_command('CLUSTER', 'SETSLOT', slot, 'NODE', taker)
-        for node_id, client in clients.items():
-            if node_id not in (giver, taker):
-                try:
-                    client.execute_command('CLUSTER', 'SETSLOT', slot,
-                                           'NODE', taker)
-                except redis.RedisError:
-                    # Gossip tells it: the epochs decide.
-                    pass
+            # One MIGRATE per slot (keys of one slot only), pipelined.
+            self._each(source, [(
+                'MIGRATE', by_id[taker]['address'], self.engine.port, '', 0,
+                MIGRATE_TIMEOUT_MS, 'AUTH2', CLUSTER_USER, self.secret,
+                'KEYS', *keys) for keys in batches])
+            moved += sum(len(keys) for keys in batches)
+        # The taker first: once the giver lets go, clients go there.
+        for client in [target, source] + [
+                client for node_id, client in clients.items()
+                if node_id not in (giver, taker)]:
+            try:
+                self._each(client, [('CLUSTER', 'SETSLOT', slot, 'NODE',
+                                     taker) for slot in slots])
+            except redis.RedisError:
+                if client in (target, source):
+                    raise
+                # A bystander learns it by gossip: the epochs decide.
         return moved
 
     def _leave(self) -> None:
-        if self._own('DBSIZE'):
+        me = [node for node in self._nodes() if 'myself' in node['flags']]
+        if me and me[0]['slots']:
             raise cluster.ClusterError(reason='this member still holds '
-                                       'keys: rebalance them away first')
+                                       'slots: rebalance them away first')
+        # Redis made it a replica of the member that took its last slot
+        # (replica migration): a reset empties it and makes it a lone
+        # master that knows nobody.
         self._own('CLUSTER', 'RESET', 'HARD')
 
     def _forget(self, members: list) -> None:
