@@ -53,8 +53,11 @@ class ClustersTest(deployment.DeploymentTestCase):
         env = base.cli_env(self.deployment.keystone.url, {
             'username': 'admin', 'project_name': 'admin',
             'password': self.deployment.keystone.admin_password})
+        # Generous: on a loaded machine a command that looks several
+        # things up (cluster-create: a module and a flavor per member)
+        # takes minutes.
         return base.run_cli(self, env, argv, expect_failure=fails,
-                            cwd=self.work)
+                            cwd=self.work, timeout=600)
 
     def echo(self, text: str, name: str) -> None:
         with open(os.path.join(self.work, name), 'w') as target:
@@ -92,6 +95,10 @@ class ClustersTest(deployment.DeploymentTestCase):
             self.assertLess(time.monotonic(), deadline)
             time.sleep(0.5)
 
+    def delete_clusters(self) -> None:
+        for cluster in self.client.clusters.list():
+            self.delete_cluster(cluster.id)
+
     def delete_cluster(self, cluster_id: str) -> None:
         try:
             self.client.clusters.reset_status(cluster_id)
@@ -115,11 +122,12 @@ class ClustersTest(deployment.DeploymentTestCase):
         self.echo('message=Module.V2', 'ping2.dat')
         self.trove('trove', 'module-update', 'mymod', '--file', 'ping2.dat')
 
+        # Whatever happens to the CLI, no cluster outlives the test.
+        self.addCleanup(self.delete_clusters)
         option = '--instance=flavor=1,volume=1,module=mymod'
         created = properties(self.trove(
             'trove', 'cluster-create', 'myclust', 'redis', self.version,
             option, option, option))
-        self.addCleanup(self.delete_cluster, created['id'])
         self.assertEqual(
             {'datastore': 'redis', 'datastore_version': self.version,
              'instance_count': '3', 'name': 'myclust',
