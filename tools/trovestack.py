@@ -976,6 +976,8 @@ GROUPS = {
     'module': r'test_modules',
     'configuration': r'test_configurations',
     'instance_upgrade': r'test_upgrade',
+    'cluster': r'test_clusters',
+    'cluster_actions': r'test_clusters',
 }
 
 

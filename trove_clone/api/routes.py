@@ -7,6 +7,7 @@ a test checks that the controllers serve exactly these routes.
 import dataclasses
 
 from trove_clone.api.schemas import backups as backup_schemas
+from trove_clone.api.schemas import clusters as cluster_schemas
 from trove_clone.api.schemas import configurations as config_schemas
 from trove_clone.api.schemas import datastores as datastore_schemas
 from trove_clone.api.schemas import instances as instance_schemas
@@ -19,6 +20,7 @@ _USER = _INST + '/users/{user}'
 _CONF = '/configurations/{configuration_id}'
 _MOD = '/modules/{module_id}'
 _BACKUP = '/backups/{backup_id}'
+_CLUSTER = '/clusters/{cluster_id}'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -205,6 +207,24 @@ ROUTES = (
     Route('DELETE', _BACKUP, 'deleteBackup',
           'Delete a backup and the incremental backups that depend on '
           'it.', 202, 'backups'),
+    Route('GET', '/clusters', 'listClusters', 'List clusters.', 200,
+          'clusters', response_key='clusters', query=('limit', 'marker')),
+    Route('POST', '/clusters', 'createCluster',
+          'Create a cluster: its members are instances.', 200,
+          'clusters', request_schema=cluster_schemas.create,
+          response_key='cluster'),
+    Route('GET', _CLUSTER, 'showCluster',
+          'Show a cluster, its members and cluster_state.', 200,
+          'clusters', response_key='cluster'),
+    Route('POST', _CLUSTER, 'clusterAction',
+          'Grow, shrink, upgrade or (admin) reset the status of a '
+          'cluster.', 202, 'clusters',
+          request_schema=cluster_schemas.action, response_key='cluster'),
+    Route('DELETE', _CLUSTER, 'deleteCluster',
+          'Delete a cluster and its members.', 202, 'clusters'),
+    Route('GET', _CLUSTER + '/instances/{instance_id}',
+          'showClusterInstance', 'Show a member of a cluster.', 200,
+          'clusters', response_key='instance'),
     Route('GET', '/backup_strategies', 'listBackupStrategies',
           'List the backup strategies of a project.', 200, 'backups',
           response_key='backup_strategies',

@@ -464,3 +464,19 @@ class BackupTooLarge(Forbidden):
     message_template = ('Backup is too large for given flavor or volume. '
                         'Backup size: %(backup_size)s GBs. Available size: '
                         '%(disk_size)s GBs.')
+
+
+class ClusterNotFound(NotFound):
+    message_template = 'Cluster %(cluster)s cannot be found.'
+
+
+class ClusterDatastoreNotSupported(TroveError):
+    code = 501
+    message_template = ('Clusters not supported for %(datastore)s-'
+                        '%(datastore_version)s.')
+
+
+class ClusterInstanceOperationNotSupported(TroveError):
+    code = 501
+    message_template = 'Operation not supported for instances that are ' \
+        'part of a cluster.'

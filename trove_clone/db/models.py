@@ -430,3 +430,23 @@ for _table in FLOW_TABLES:
     for _constraint in [c for c in _table.constraints
                         if isinstance(c, sa.UniqueConstraint)]:
         _table.constraints.discard(_constraint)
+
+
+class Cluster(SoftDeleted, Base):
+    """A cluster: its members are instances whose ``cluster_id`` is its
+    id (their ``type`` is the member's role)."""
+
+    __tablename__ = 'clusters'
+    __table_args__ = (
+        sa.Index('ix_clusters_tenant_deleted', 'tenant_id', 'deleted'),
+    )
+
+    id = sa.Column(ID, primary_key=True)
+    name = sa.Column(sa.String(255), nullable=False)
+    tenant_id = sa.Column(sa.String(64), nullable=False)
+    datastore_version_id = sa.Column(ID, sa.ForeignKey(
+        'datastore_versions.id'), nullable=False, index=True)
+    task_id = sa.Column(sa.Integer(), nullable=False)
+    #: JSON ``{"locality": ..., "extended_properties": ...}``.
+    properties = sa.Column(sa.Text(), nullable=True)
+    configuration_id = sa.Column(ID, nullable=True)

@@ -719,6 +719,9 @@ def rebuild(context, row: dict, image_id: str, tasks: Tasks) -> None:
 def delete(context, row: dict, tasks: Tasks) -> None:
     """Start deleting; refused (422) while the instance builds or is
     being deleted."""
+    if row.get('cluster_id'):
+        # Trove's: a member goes with its cluster (cluster shrink).
+        raise exception.ClusterInstanceOperationNotSupported()
     busy = (statuses.BUILDING.code, statuses.DELETING.code)
     allowed = tuple(code for code in statuses.TASKS if code not in busy)
     if row['task_id'] in busy or not db_instances.set_task(

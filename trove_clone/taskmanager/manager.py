@@ -15,12 +15,14 @@ from trove_clone.taskmanager import flows  # noqa: F401 - the package
 from trove_clone.taskmanager.flows import access
 from trove_clone.taskmanager.flows import actions
 from trove_clone.taskmanager.flows import backup
+from trove_clone.taskmanager.flows import cluster
 from trove_clone.taskmanager.flows import configuration
 from trove_clone.taskmanager.flows import create
 from trove_clone.taskmanager.flows import delete
 from trove_clone.taskmanager.flows import modules
 from trove_clone.taskmanager.flows import resize
 from trove_clone.taskmanager.flows import upgrade
+from trove_clone.taskmanager import cluster_plan
 from trove_clone.taskmanager import jobs
 from trove_clone.taskmanager import rpcapi
 
@@ -129,3 +131,48 @@ class Manager:
         jobs.submit(backup.get_delete_flow, backup_id, {
             'context': jobs.stored_context(context),
             'backup_id': backup_id})
+
+    # --- clusters (since 2.3) -----------------------------------------------
+
+    def _cluster_flow(self, context, factory, cluster_id: str,
+                      factory_kwargs: dict, **store) -> str:
+        store.update(context=jobs.stored_context(context),
+                     cluster_id=cluster_id)
+        return jobs.submit(factory, cluster_id, store, factory_kwargs)
+
+    def create_cluster(self, context, cluster_id: str) -> None:
+        LOG.info('Creating cluster %s.', cluster_id)
+        self._cluster_flow(context, cluster.get_create_flow, cluster_id,
+                           {'members': cluster_plan.build_requests(
+                               context, cluster_id)})
+
+    def grow_cluster(self, context, cluster_id: str,
+                     new_instance_ids: list) -> None:
+        LOG.info('Growing cluster %s by %s.', cluster_id, new_instance_ids)
+        self._cluster_flow(context, cluster.get_grow_flow, cluster_id,
+                           {'members': cluster_plan.build_requests(
+                               context, cluster_id, new_instance_ids)},
+                           new_instance_ids=new_instance_ids)
+
+    def shrink_cluster(self, context, cluster_id: str,
+                       instance_ids: list) -> None:
+        LOG.info('Shrinking cluster %s: removing %s.', cluster_id,
+                 instance_ids)
+        self._cluster_flow(context, cluster.get_shrink_flow, cluster_id,
+                           {'member_ids': instance_ids},
+                           instance_ids=instance_ids)
+
+    def delete_cluster(self, context, cluster_id: str) -> None:
+        LOG.info('Deleting cluster %s.', cluster_id)
+        self._cluster_flow(context, cluster.get_delete_flow, cluster_id,
+                           {'member_ids': cluster_plan.member_ids(
+                               context, cluster_id)})
+
+    def upgrade_cluster(self, context, cluster_id: str,
+                        datastore_version_id: str) -> None:
+        LOG.info('Upgrading cluster %s to datastore version %s.',
+                 cluster_id, datastore_version_id)
+        self._cluster_flow(context, cluster.get_upgrade_flow, cluster_id,
+                           {'member_ids': cluster_plan.member_ids(
+                               context, cluster_id)},
+                           datastore_version_id=datastore_version_id)

@@ -57,15 +57,17 @@ def _settle(context, instance_ids: list[str]) -> None:
         if instance_id in carried:
             continue
         try:
-            _settle_one(context, instance_id)
+            _settle_one(context, instance_id, carried)
         except exception.InstanceNotFound:
             continue    # deleted since the taskmanager started
         except Exception:  # noqa: B902 - one instance must not stop the rest
             LOG.exception('Recovering instance %s failed.', instance_id)
 
 
-def _settle_one(context, instance_id: str) -> None:
+def _settle_one(context, instance_id: str, carried=frozenset()) -> None:
     row = db_instances.get(context, instance_id)
+    if row.get('cluster_id') and row['cluster_id'] in carried:
+        return    # a cluster's flow (named after it) carries its members
     task = statuses.task(row['task_id'])
     if task is statuses.NONE or task.is_error or \
             task is statuses.RESTART_REQUIRED:
@@ -134,7 +136,7 @@ def expire_stale_builds() -> None:
         return
     carried = jobs.unfinished_subjects()
     for row in stale:
-        if row['id'] in carried:
+        if row['id'] in carried or row.get('cluster_id') in carried:
             continue
         db_tasks.build_failed(context, row['id'], base.StepFailed(
             'deadline', 'the build did not finish within %d seconds'

@@ -16,6 +16,8 @@ Version history:
   no longer served; under a cap below 2.0 the client speaks 1.x.
 * 2.1 - update_access (cast).
 * 2.2 - create_backup, delete_backup (casts).
+* 2.3 - create_cluster, delete_cluster, grow_cluster, shrink_cluster,
+  upgrade_cluster (casts).
 """
 from oslo_config import cfg
 
@@ -23,7 +25,7 @@ from trove_clone.common import envelope
 from trove_clone.common import rpc
 
 CONF = cfg.CONF
-RPC_API_VERSION = '2.2'
+RPC_API_VERSION = '2.3'
 #: ``[upgrade_levels] taskmanager`` may name a release instead of a version.
 VERSION_ALIASES = {'2026.2': '1.0', '2027.1': '1.4', '2027.2': '2.0'}
 #: Envelopes are sealed from this version on.
@@ -145,3 +147,31 @@ class TaskManagerAPI:
         """Delete a backup's stored object and row, and those of the
         incremental backups that depend on it (since 2.2)."""
         self._cast(context, 'delete_backup', '2.2', backup_id=backup_id)
+
+    # --- clusters (since 2.3) ---------------------------------------------
+    def create_cluster(self, context, cluster_id: str) -> None:
+        """Build every member, then form the cluster (since 2.3)."""
+        self._cast(context, 'create_cluster', '2.3', cluster_id=cluster_id)
+
+    def delete_cluster(self, context, cluster_id: str) -> None:
+        """Delete every member, then the cluster (since 2.3)."""
+        self._cast(context, 'delete_cluster', '2.3', cluster_id=cluster_id)
+
+    def grow_cluster(self, context, cluster_id: str,
+                     new_instance_ids: list) -> None:
+        """Build the new members and add them (since 2.3)."""
+        self._cast(context, 'grow_cluster', '2.3', cluster_id=cluster_id,
+                   new_instance_ids=new_instance_ids)
+
+    def shrink_cluster(self, context, cluster_id: str,
+                       instance_ids: list) -> None:
+        """Move the data off the members, remove and delete them (since
+        2.3)."""
+        self._cast(context, 'shrink_cluster', '2.3', cluster_id=cluster_id,
+                   instance_ids=instance_ids)
+
+    def upgrade_cluster(self, context, cluster_id: str,
+                        datastore_version_id: str) -> None:
+        """Upgrade the members one at a time (since 2.3)."""
+        self._cast(context, 'upgrade_cluster', '2.3', cluster_id=cluster_id,
+                   datastore_version_id=datastore_version_id)

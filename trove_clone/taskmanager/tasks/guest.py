@@ -132,15 +132,16 @@ class Prepare(base.InstanceTask):
         base.run_step(self.step, 30, lambda: base.guest_for(row).prepare(
             context, version['manager'], request.get('databases'),
             request.get('users'), modules, backup_info=backup_info,
-            allowed_cidrs=cidrs))
+            allowed_cidrs=cidrs,
+            cluster_config=request.get('cluster_config')))
 
 
 class WaitForService(base.InstanceTask):
     """Wait until the guest reports its database healthy."""
 
     def __init__(self, name: str, deadline_option: str,
-                 step: str | None = None) -> None:
-        super().__init__(name=name)
+                 step: str | None = None, **kwargs) -> None:
+        super().__init__(name=name, **kwargs)
         self.deadline_option = deadline_option
         self.step = step or name
 
@@ -302,8 +303,8 @@ class WaitForAgent(base.InstanceTask):
 
     step = 'rebuild'
 
-    def __init__(self, name: str = 'agent') -> None:
-        super().__init__(name=name)
+    def __init__(self, name: str = 'agent', **kwargs) -> None:
+        super().__init__(name=name, **kwargs)
 
     def execute(self, context, instance_id):
         context = base.context_of(context)

@@ -31,13 +31,14 @@ def cli_env(keystone_url: str, user: dict) -> dict:
 
 
 def run_cli(test: testtools.TestCase, env: dict, argv: tuple,
-            expect_failure: bool = False, cwd: str | None = None) -> str:
+            expect_failure: bool = False, cwd: str | None = None,
+            timeout: float = 120) -> str:
     """Run ``trove`` or ``openstack`` (``argv[0]``, from this virtualenv)
     with ``env``; returns stdout, or stderr when it is expected to fail,
     failing ``test`` otherwise."""
     result = subprocess.run([os.path.join(BIN, argv[0])] + list(argv[1:]),
                             env=env, cwd=cwd, capture_output=True,
-                            text=True, timeout=120)
+                            text=True, timeout=timeout)
     if expect_failure:
         test.assertNotEqual(0, result.returncode, result.stdout)
         return result.stderr

@@ -173,13 +173,15 @@ class TroveStackTest(testtools.TestCase):
         output = self.trovestack('install')
         self.assertIn('trovestack: installed', output)
         self.assertEqual({}, self.recorded())
-        # Clusters (issue 17) have no test yet: a clear error. (The
-        # replication group now runs the guest's replication tests.)
+        # Cluster root (Trove's cluster_root_actions) has no test: a
+        # clear error. (The cluster group runs test_clusters.)
         result = subprocess.run([TROVESTACK, 'int-tests',
-                                 '--group=cluster_actions'], env=self.env,
+                                 '--group=cluster_root_actions'],
+                                env=self.env,
                                 capture_output=True, text=True, timeout=300)
         self.assertEqual(1, result.returncode, result.stdout)
-        self.assertIn("no functional test is in group 'cluster_actions'",
+        self.assertIn("no functional test is in group "
+                      "'cluster_root_actions'",
                       result.stderr)
         self.assertIn('redis_supported', result.stderr)
 

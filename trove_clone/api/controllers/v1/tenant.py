@@ -1,5 +1,6 @@
 """/v1.0/{tenant}: the resources of one project."""
 from trove_clone.api.controllers.v1 import backups as backup_routes
+from trove_clone.api.controllers.v1 import clusters
 from trove_clone.api.controllers.v1 import configurations
 from trove_clone.api.controllers.v1 import datastores
 from trove_clone.api.controllers.v1 import flavors
@@ -15,6 +16,7 @@ class TenantController:
 
     backups = backup_routes.BackupsController()
     backup_strategies = backup_routes.BackupStrategiesController()
+    clusters = clusters.ClustersController()
     configurations = configurations.ConfigurationsController()
     datastores = datastores.DatastoresController()
     flavors = flavors.FlavorsController()

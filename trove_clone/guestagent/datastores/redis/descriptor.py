@@ -22,6 +22,7 @@ ENGINE = engines.Descriptor(
         'modules': PACKAGE + '.modules:RedisCommands',
         'backup': PACKAGE + '.backup:RedisBackup',
         'replication': PACKAGE + '.replication:RedisReplication',
+        'cluster': PACKAGE + '.cluster:RedisCluster',
     },
     template_dir='redis',
     # Redis numbers its databases: no database names.

@@ -23,6 +23,7 @@ import time
 from oslo_log import log as logging
 import redis
 
+from trove_clone.guestagent.capabilities import cluster
 from trove_clone.guestagent.capabilities import lifecycle as base
 from trove_clone.guestagent.capabilities import overrides
 from trove_clone.guestagent.capabilities import replication
@@ -33,6 +34,8 @@ LOG = logging.getLogger(__name__)
 
 #: The agent's own ACL user (the os_ prefix is reserved to the agent).
 AGENT_USER = 'os_admin'
+#: The ACL user cluster members log in to each other with.
+CLUSTER_USER = 'os_cluster'
 #: The file of its password, in the agent's directory.
 PASSWORD_FILE = 'redis-password'
 #: The ACL rules of the default user: off, no password, nothing allowed.
@@ -40,21 +43,29 @@ DEFAULT_USER_RULES = ('off', 'resetpass', 'resetkeys', 'resetchannels',
                       '-@all')
 
 
-def secured_acl(text: str, agent_password: str) -> str:
+def secured_acl(text: str, agent_password: str,
+                cluster_password: str | None = None) -> str:
     """The ACL file ``text`` with the default user disabled and the
-    agent's user (every permission, only ``agent_password``) first; the
-    tenant's users are kept as they are."""
+    agent's user (every permission, only ``agent_password``) first, and,
+    on a cluster member, the members' user ``os_cluster`` (only
+    ``cluster_password``); the tenant's users are kept as they are."""
     kept = []
     for line in text.splitlines():
         words = line.split()
         if not words or words[:2] in (['user', 'default'],
-                                      ['user', AGENT_USER]):
+                                      ['user', AGENT_USER],
+                                      ['user', CLUSTER_USER]):
             continue
         kept.append(line)
     digest = hashlib.sha256(agent_password.encode()).hexdigest()
+    agents = ['user %s on #%s ~* &* +@all' % (AGENT_USER, digest)]
+    if cluster_password:
+        agents.append('user %s on #%s ~* &* +@all' % (
+            CLUSTER_USER, hashlib.sha256(
+                cluster_password.encode()).hexdigest()))
     return '\n'.join([
-        'user default %s' % ' '.join(DEFAULT_USER_RULES),
-        'user %s on #%s ~* &* +@all' % (AGENT_USER, digest)] + kept) + '\n'
+        'user default %s' % ' '.join(DEFAULT_USER_RULES)] + agents +
+        kept) + '\n'
 
 
 class FromOwnAddress(redis.Connection):
@@ -105,6 +116,7 @@ class RedisLifecycle(base.Lifecycle):
             'pid_file': os.path.join(self.data_dir, 'redis.pid'),
             'acl_file': self.acl_path,
             'replica': self._replica_source(),
+            'cluster': cluster.load_state(self) or None,
         }
 
     def _replica_source(self) -> dict | None:
@@ -135,9 +147,9 @@ class RedisLifecycle(base.Lifecycle):
                 current = acl.read()
         except FileNotFoundError:
             current = ''
-        overrides.replace_file(self.acl_path,
-                               secured_acl(current, self.agent_password),
-                               self._user())
+        overrides.replace_file(self.acl_path, secured_acl(
+            current, self.agent_password,
+            cluster.load_state(self).get('secret')), self._user())
         os.chmod(self.acl_path, 0o600)
 
     def _include_generated_conf(self) -> None:

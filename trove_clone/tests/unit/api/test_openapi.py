@@ -78,7 +78,8 @@ class OpenApiTest(base.ApiTestCase):
                   'user': 'bob', 'database': 'db1',
                   'configuration_id': '0c0ffee0-0000-4000-8000-000000000002',
                   'module_id': '0c0ffee0-0000-4000-8000-000000000003',
-                  'backup_id': '0c0ffee0-0000-4000-8000-000000000004'}
+                  'backup_id': '0c0ffee0-0000-4000-8000-000000000004',
+                  'cluster_id': '0c0ffee0-0000-4000-8000-000000000005'}
         for route in routes.ROUTES:
             path = route.full_path.format(**values)
             response = getattr(self.app, route.method.lower())(

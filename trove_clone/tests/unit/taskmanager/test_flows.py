@@ -131,7 +131,7 @@ class SettleTest(base.ApiTestCase):
         error logged), and settles the next one."""
         settled = []
 
-        def settle_one(context, instance_id):
+        def settle_one(context, instance_id, carried=()):
             settled.append(instance_id)
             if instance_id == 'gone':
                 raise exception.InstanceNotFound(instance=instance_id)
