@@ -120,10 +120,10 @@ def wait_for(condition: Callable[[], bool], timeout: float,
 
 
 def submit_modal(page: Page) -> None:
-    """Submit the open modal form and wait until Horizon has closed it
-    (it then shows the page the form redirects to)."""
-    page.locator('.modal-footer [type=submit]').last.click()
-    page.wait_for_selector('.modal-footer', state='detached')
+    """Submit the open modal form; Horizon then loads the page the form
+    redirects to: wait for that navigation."""
+    with page.expect_navigation():
+        page.locator('.modal-footer [type=submit]').last.click()
 
 
 def browser_test(page: Page, base_url: str, artifacts: str,
@@ -227,13 +227,26 @@ def browser_test(page: Page, base_url: str, artifacts: str,
         # The page shows the table the connection made.
         page.goto(state['detail_url'] + '?tab=instance_details__database_tab')
 
+    def detail_tabs() -> None:
+        # The Logs tab waits for the log API (issue 19, part 2).
+        for tab in ('backups_tab', 'config_defaults'):
+            run.goto(state['detail_url'].split(base_url, 1)[1]
+                     + '?tab=instance_details__' + tab)
+            page.wait_for_selector('#instance_details__%s.active' % tab)
+
     def delete() -> None:
         page.goto(base_url + 'project/databases/')
         row = page.locator('tr:has-text("%s")' % name)
-        # Horizon's themed checkbox hides the input behind its label.
-        row.locator('input[type=checkbox]').check(force=True)
+        # Horizon's themed checkbox hides the input behind its label: a
+        # click in the page, as the label would give it.
+        box = row.locator('input[type=checkbox]')
+        box.evaluate('box => box.click()')
+        if not box.is_checked():
+            raise StepFailed('the row cannot be selected')
         page.locator('#databases__action_delete').click()
-        page.locator('.modal-footer .btn-danger').click()
+        with page.expect_navigation():
+            page.locator('.modal-footer .btn-danger').click()
+        run.no_error_shown()
 
         def gone() -> bool:
             page.goto(base_url + 'project/databases/')
@@ -250,7 +263,7 @@ def browser_test(page: Page, base_url: str, artifacts: str,
     steps = [('login', login), ('launch', launch), ('active', active),
              ('detail', detail), ('create-database', create_database),
              ('create-user', create_user), ('connect-pymysql', connect),
-             ('delete', delete)]
+             ('detail-tabs', detail_tabs), ('delete', delete)]
     for step_name, action in steps:
         if not run.step(step_name, action):
             if step_name in ('login', 'launch', 'active', 'detail'):
