@@ -4,6 +4,10 @@
     tools/trovestack install                  install what is needed
     tools/trovestack kick-start [DATASTORE] [--version V]
                                               install, start, register
+    tools/trovestack kick-start ... --dashboard
+                                              and the dashboard
+    tools/trovestack dashboard                Horizon with trove-dashboard
+                                              for the running deployment
     tools/trovestack stop                     stop what kick-start started
     tools/trovestack int-tests [--group=G]    run the functional tests
     tools/trovestack int-tests --group=tempest [--datastore D]
@@ -45,6 +49,9 @@ Environment:
     TROVE_CLONE_SWIFT_OBJECT_PORT
                               Swift's account, container and object
                               servers' ports (6202, 6201, 6200)
+    TROVE_CLONE_DASHBOARD_PORT, TROVE_CLONE_DASHBOARD_HOST
+                              where the dashboard listens (8090,
+                              127.0.0.1); doc/dashboard.md
     TROVE_CLONE_ADDRESS_POOL  loopback network of the instances
                               (127.77.0.0/20)
     TROVE_CLONE_TOPIC_SUFFIX  suffix of the RPC topics, for a deployment
@@ -85,6 +92,7 @@ from trove_clone.common import engines
 from trove_clone.common import processes
 from trove_clone.common import secrets as trove_secrets
 from trove_clone.localstack import glance as glance_service
+from trove_clone.localstack import horizon as horizon_service
 from trove_clone.localstack import keystone as keystone_service
 from trove_clone.localstack import process as service_process
 from trove_clone.localstack import swift as swift_service
@@ -115,6 +123,8 @@ SWIFT_URL = 'http://127.0.0.1:%d/v1' % SWIFT_PORTS['proxy']
 SWIFT_PROCESSES = {'swift-' + server: server
                    for server in swift_service.SERVERS}
 API_URL = 'http://127.0.0.1:%d' % API_PORT
+DASHBOARD_PORT = int(os.environ.get('TROVE_CLONE_DASHBOARD_PORT', '8090'))
+DASHBOARD_HOST = os.environ.get('TROVE_CLONE_DASHBOARD_HOST', '127.0.0.1')
 TRANSPORT_URL = 'rabbit://guest:guest@127.0.0.1:5672/'
 #: RabbitMQ vhost and user of the guests (guest_transport_url), and the
 #: file (0600) keeping that user's generated password. A deployment with
@@ -916,6 +926,46 @@ def kick_start(datastore: str, version: str | None) -> int:
     return 0
 
 
+def dashboard() -> horizon_service.Horizon:
+    """The dashboard of this deployment (STATE/horizon, logs in LOGS)."""
+    return horizon_service.Horizon(
+        os.path.join(STATE, 'horizon'), DASHBOARD_HOST, DASHBOARD_PORT,
+        'http://127.0.0.1:%d/v3' % KEYSTONE_PORT, log_dir=LOGS)
+
+
+def start_dashboard() -> int:
+    """Install (once) and start Horizon with trove-dashboard for the
+    running deployment; print its URL and the demo login."""
+    if not alive('keystone'):
+        raise StackError('Keystone of %s does not run: tools/trovestack '
+                         'kick-start first.' % STATE)
+    subprocess.run([os.path.join(ROOT, 'tools', 'install-openstack-services'),
+                    'horizon'], check=True, env=install_env())
+    horizon = dashboard()
+    os.makedirs(LOGS, exist_ok=True)
+    say('dashboard: preparing Horizon (static files collected and '
+        'compressed once per virtualenv)')
+    if horizon.prepare_venv():
+        say('dashboard: static files collected and compressed')
+    changed = horizon.write_settings()
+    if alive('horizon') and changed:
+        say('dashboard: settings changed, restarting')
+        stop_recorded('horizon')
+    if alive('horizon'):
+        say('dashboard: running (pid %d)' % recorded_pid('horizon'))
+    else:
+        check_port_free(DASHBOARD_PORT, 'the dashboard',
+                        'TROVE_CLONE_DASHBOARD_PORT')
+        child = horizon.start()
+        record('horizon', child.pid)
+        say('dashboard: started (pid %d)' % child.pid)
+    print('\nDashboard: %s\nLog in as user demo, domain Default; its '
+          'password is DEMO_PASSWORD in %s\n(grep DEMO_PASSWORD %s).\n'
+          'The dashboard stops with tools/trovestack stop.\n'
+          % (horizon.url, CREDENTIALS, CREDENTIALS))
+    return 0
+
+
 def local_servers() -> list[tuple[str, int]]:
     """(server id, pid) of the local servers that run."""
     try:
@@ -1039,6 +1089,8 @@ def main(argv: list[str]) -> int:
         'kick-start', help='install, start and register a datastore')
     kick.add_argument('datastore', nargs='?', default='mysql',
                       choices=sorted(DATASTORES))
+    kick.add_argument('--dashboard', action='store_true',
+                      help='also start Horizon with trove-dashboard')
     kick.add_argument('--version', default=None,
                       help='the datastore version (default: %s)' % ', '.join(
                           '%s %s' % (name, DATASTORES[name][1])
@@ -1046,6 +1098,8 @@ def main(argv: list[str]) -> int:
     commands.add_parser('install', help='install what is needed, start '
                         'nothing')
     commands.add_parser('stop', help='stop what kick-start started')
+    commands.add_parser('dashboard', help='Horizon with trove-dashboard for '
+                        'the running deployment')
     tests = commands.add_parser('int-tests', help='run the functional tests')
     tests.add_argument('--group', default=None,
                        help="a regular expression selecting tests, or one "
@@ -1058,7 +1112,10 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == 'kick-start':
-            return kick_start(args.datastore, args.version)
+            status = kick_start(args.datastore, args.version)
+            return start_dashboard() if args.dashboard else status
+        if args.command == 'dashboard':
+            return start_dashboard()
         if args.command == 'stop':
             return stop()
         if args.command == 'install':

@@ -262,3 +262,53 @@ class EngineTablesTest(testtools.TestCase):
             text = self.trovestack.usage_text(datastore, '1', 'c', 'o')
             self.assertIn('  %s\n' % connect, text)
             self.assertEqual(databases, '--databases appdb' in text)
+
+
+class DashboardTest(testtools.TestCase):
+    """trovestack dashboard: only for a running deployment; installs the
+    horizon virtualenv, starts gunicorn once, records its PID (so stop
+    ends it) and prints the URL and where the demo password is, never the
+    password itself."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.state = self.useFixture(fixtures.TempDir()).path
+        self.trovestack = load_trovestack(self.state)
+        self.out = io.StringIO()
+        self.useFixture(fixtures.MonkeyPatch('sys.stdout', self.out))
+
+    def test_needs_a_running_deployment(self) -> None:
+        err = io.StringIO()
+        self.useFixture(fixtures.MonkeyPatch('sys.stderr', err))
+        with mock.patch.object(self.trovestack.subprocess, 'run') as run:
+            self.assertEqual(1, self.trovestack.main(['dashboard']))
+        self.assertIn('kick-start first', err.getvalue())
+        run.assert_not_called()
+
+    def test_started_and_recorded(self) -> None:
+        self.trovestack.credentials()
+        horizon = mock.Mock(url='http://127.0.0.1:8090/')
+        horizon.prepare_venv.return_value = False
+        horizon.write_settings.return_value = True
+        horizon.start.return_value = mock.Mock(pid=4242)
+        self.trovestack.dashboard = lambda: horizon
+        self.trovestack.check_port_free = mock.Mock()
+        alive = {'keystone': True, 'horizon': False}
+        self.trovestack.alive = alive.get
+        with mock.patch.object(self.trovestack.subprocess, 'run') as run:
+            self.assertEqual(0, self.trovestack.main(['dashboard']))
+        self.assertEqual('horizon', run.call_args[0][0][1])
+        self.assertEqual(4242, self.trovestack.recorded_pid('horizon'))
+        output = self.out.getvalue()
+        self.assertIn('http://127.0.0.1:8090/', output)
+        self.assertIn('user demo', output)
+        self.assertNotIn(self.trovestack.credentials()['demo'], output)
+
+    def test_kick_start_option(self) -> None:
+        self.trovestack.kick_start = mock.Mock(return_value=0)
+        self.trovestack.start_dashboard = mock.Mock(return_value=0)
+        self.assertEqual(0, self.trovestack.main(['kick-start', 'mysql',
+                                                  '--dashboard']))
+        self.trovestack.start_dashboard.assert_called_once_with()
+        self.trovestack.main(['kick-start', 'mysql'])
+        self.assertEqual(1, self.trovestack.start_dashboard.call_count)
