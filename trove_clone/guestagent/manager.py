@@ -183,7 +183,8 @@ class Manager:
                 users: list | None = None, modules: list | None = None,
                 backup_info: dict | None = None,
                 allowed_cidrs: list | None = None,
-                snapshot: dict | None = None) -> None:
+                snapshot: dict | None = None,
+                cluster_config: dict | None = None) -> None:
         with self._lock:
             if self.status not in ('new', FAILED):
                 LOG.warning('prepare ignored: the guest is %s', self.status)
@@ -191,13 +192,15 @@ class Manager:
             self.status, self.error = 'building', None
         threading.Thread(target=self._prepare, args=(
             manager, databases or [], users or [], modules or [],
-            backup_info, allowed_cidrs or [], snapshot), name='prepare',
+            backup_info, allowed_cidrs or [], snapshot, cluster_config),
+            name='prepare',
             daemon=True).start()
 
     def _prepare(self, manager: str, databases: list, users: list,
                  modules: list, backup_info: dict | None = None,
                  allowed_cidrs: list | None = None,
-                 snapshot: dict | None = None) -> None:
+                 snapshot: dict | None = None,
+                 cluster_config: dict | None = None) -> None:
         self._set_status('building')
         try:
             self._load_engine(manager)
@@ -209,6 +212,9 @@ class Manager:
                 self._capability('backup').restore(backup_info)
             if snapshot:
                 self._capability('replication').seed(snapshot)
+            if cluster_config:
+                # Before the first start: the engine starts as a member.
+                self._capability('cluster').configure(cluster_config)
             self.engine.prepare()
             if snapshot:
                 # A replica: its users and databases are the source's.
@@ -575,6 +581,31 @@ class Manager:
     def wait_for_txn(self, context, txn: str,
                      timeout: float = 60.0) -> None:
         self._capability('replication').wait_for_txn(txn, timeout)
+
+    # --- clusters (doc/clusters.md) ----------------------------------------
+
+    def cluster_status(self, context) -> dict:
+        return self._capability('cluster').status()
+
+    def cluster_join(self, context, members: list) -> dict:
+        return self._capability('cluster').join(members)
+
+    def cluster_rebalance(self, context, members: list) -> dict:
+        return self._capability('cluster').rebalance(members)
+
+    def cluster_leave(self, context) -> None:
+        self._capability('cluster').leave()
+
+    def cluster_forget(self, context, members: list) -> None:
+        self._capability('cluster').forget(members)
+
+    def cluster_recovery_position(self, context) -> dict:
+        return self._capability('cluster').recovery_position()
+
+    def cluster_rebootstrap(self, context) -> dict:
+        status = self._capability('cluster').rebootstrap()
+        self._set_status('healthy')
+        return status
 
 
 def boot(agent: Manager) -> None:

@@ -26,6 +26,12 @@ Version history:
   make_read_only, demote_replication_master, get_latest_txn_id,
   get_last_txn, wait_for_txn; prepare takes snapshot (a new replica).
   The order the taskmanager calls them in is in doc/replication-guest.md.
+* 2.3 - clusters: cluster_status, cluster_join, cluster_rebalance,
+  cluster_leave, cluster_forget; prepare takes cluster_config. The
+  contract (arguments, results, order) is in doc/clusters.md.
+* 2.4 - Galera: cluster_recovery_position, cluster_rebootstrap (a
+  cluster stopped as a whole restarts from its most advanced member;
+  doc/clusters-galera.md).
 """
 from oslo_config import cfg
 import oslo_messaging
@@ -34,7 +40,7 @@ from trove_clone.common import exception
 from trove_clone.common import rpc
 
 CONF = cfg.CONF
-RPC_API_VERSION = '2.2'
+RPC_API_VERSION = '2.4'
 VERSION_ALIASES = {'2026.2': '1.1', '2027.1': '1.4', '2027.2': '2.0'}
 #: Envelopes are sealed from this version on.
 ENVELOPE_VERSION = '2.0'
@@ -140,7 +146,8 @@ class GuestAPI:
                 modules: list | None = None,
                 backup_info: dict | None = None,
                 allowed_cidrs: list | None = None,
-                snapshot: dict | None = None) -> None:
+                snapshot: dict | None = None,
+                cluster_config: dict | None = None) -> None:
         """Set the engine up, create ``databases`` and ``users``, start it
         (cast); progress arrives as heartbeats and through get_status.
         Since 1.1; databases, users and modules since 1.2; backup_info
@@ -148,7 +155,8 @@ class GuestAPI:
         1.6; allowed_cidrs (the client addresses the engine accepts)
         since 2.1; snapshot (a new replica: get_replication_snapshot's
         result; it is seeded, started and attached before it reports
-        healthy) since 2.2."""
+        healthy) since 2.2; cluster_config (a cluster member: ``{'id',
+        'role', 'secret'}``, doc/clusters.md) since 2.3."""
         kwargs = {'manager': manager}
         version = '1.1'
         if databases or users or modules or backup_info:
@@ -165,6 +173,12 @@ class GuestAPI:
             version = '2.2'
             kwargs.update(backup_info=backup_info, snapshot=snapshot,
                           allowed_cidrs=allowed_cidrs)
+        if cluster_config:
+            version = '2.3'
+            kwargs.update(databases=databases or [], users=users or [],
+                          modules=modules or [], backup_info=backup_info,
+                          allowed_cidrs=allowed_cidrs,
+                          cluster_config=cluster_config)
         client, kwargs = self._prepared(context, 'prepare', version,
                                         CONF.rpc_cast_ttl, kwargs)
         client.cast(context, 'prepare', **kwargs)
@@ -393,3 +407,47 @@ class GuestAPI:
         ``timeout`` seconds)."""
         self._call(context, 'wait_for_txn', '2.2', long=True, txn=txn,
                    timeout=timeout)
+
+    # --- clusters (since 2.3; doc/clusters.md) ------------------------------
+    def cluster_status(self, context) -> dict:
+        """``{'state', 'members', 'node', ...}``: the engine's own view
+        of the cluster; ``state`` is ``'ok'`` when it serves."""
+        return self._call(context, 'cluster_status', '2.3')
+
+    def cluster_join(self, context, members: list) -> dict:
+        """Make every one of ``members`` (``{'id', 'address', 'role'}``)
+        part of this member's cluster; returns cluster_status once each
+        is known."""
+        return self._call(context, 'cluster_join', '2.3', long=True,
+                          members=members)
+
+    def cluster_rebalance(self, context, members: list) -> dict:
+        """Spread the data over ``members`` by their ``weight`` (0: none
+        left there), moving it with no write lost; returns what moved."""
+        return self._call(context, 'cluster_rebalance', '2.3', long=True,
+                          members=members)
+
+    def cluster_leave(self, context) -> None:
+        """This member stops taking part (it holds no data any more)."""
+        self._call(context, 'cluster_leave', '2.3', long=True)
+
+    def cluster_forget(self, context, members: list) -> None:
+        """The cluster forgets ``members`` (which have left)."""
+        self._call(context, 'cluster_forget', '2.3', long=True,
+                   members=members)
+
+    # --- Galera: a cluster stopped as a whole (since 2.4) ------------------
+    def cluster_recovery_position(self, context) -> dict:
+        """On a member: ``{'uuid', 'seqno', 'safe_to_bootstrap',
+        'running'}`` of its data (a stopped member reads its
+        grastate.dat, after a crash its InnoDB logs), for
+        services.cluster_topology.most_advanced."""
+        return self._call(context, 'cluster_recovery_position', '2.4',
+                          long=True)
+
+    def cluster_rebootstrap(self, context) -> dict:
+        """On the stopped member most_advanced chose: start it as the
+        first member of the cluster with its own data; returns
+        cluster_status once it serves (then start_db on the others, one
+        at a time)."""
+        return self._call(context, 'cluster_rebootstrap', '2.4', long=True)
