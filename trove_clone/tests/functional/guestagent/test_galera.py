@@ -120,32 +120,40 @@ class GaleraClusterTest(_LifecycleTest):
             self.assertLess(time.monotonic(), deadline, 'timed out')
             time.sleep(0.05)
 
-    def prepare(self, members: list) -> None:
-        """prepare(cluster_config=...) as the agent runs it."""
-        for member in members:
-            self.capability(member).configure({
-                'id': self.cluster_id, 'role': 'member',
-                'secret': self.secret})
-            member.prepare()
-
-    def join_all(self, members: list, count: int) -> None:
-        """cluster_join(every member) on each of ``members`` at once
-        (the ones that copy the data wait for a free donor)."""
+    def in_parallel(self, action, members: list) -> None:
+        """``action(member)`` for each of ``members`` at once; every
+        failure reported with the member's engine log."""
         errors = []
 
-        def join(member):
+        def run(member):
             try:
-                self.capability(member).join(self.member_list(count))
+                action(member)
             except Exception as error:  # noqa: B902 - reported below
                 errors.append('%s: %s\n%s' % (member.address, error,
                                               member.engine_log_tail(3000)))
-        threads = [threading.Thread(target=join, args=(member,))
+        threads = [threading.Thread(target=run, args=(member,))
                    for member in members]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(JOIN_TIMEOUT + 60)
         self.assertEqual([], errors)
+
+    def prepare(self, members: list) -> None:
+        """prepare(cluster_config=...) as the agent runs it, on each of
+        ``members`` at once."""
+        def prepare(member):
+            self.capability(member).configure({
+                'id': self.cluster_id, 'role': 'member',
+                'secret': self.secret})
+            member.prepare()
+        self.in_parallel(prepare, members)
+
+    def join_all(self, members: list, count: int) -> None:
+        """cluster_join(every member) on each of ``members`` at once
+        (the ones that copy the data wait for a free donor)."""
+        self.in_parallel(lambda member: self.capability(member).join(
+            self.member_list(count)), members)
 
     def wait_serving(self, member) -> dict:
         deadline = time.monotonic() + JOIN_TIMEOUT
@@ -265,8 +273,7 @@ class GaleraClusterTest(_LifecycleTest):
         by_id = {self.ids[member.address]: member
                  for member in self.members[:3]}
         self.capability(by_id.pop(first)).rebootstrap()
-        for member in by_id.values():
-            member.start()
+        self.in_parallel(lambda member: member.start(), list(by_id.values()))
         for member in by_id.values():
             self.assertEqual('ok', self.wait_serving(member)['state'])
         self.assert_cluster(self.members[:3])

@@ -13,6 +13,7 @@ from trove_clone.guestagent.datastores.mariadb import galera
 from trove_clone.guestagent.datastores.mariadb import lifecycle
 from trove_clone.guestagent.datastores.mariadb import overrides
 from trove_clone.guestagent.datastores.mariadb import wsrep
+from trove_clone.guestagent.datastores import loader
 from trove_clone.guestagent.datastores import templating
 
 MEMBERS = [{'id': 'm-1', 'address': '192.0.2.1'},
@@ -203,3 +204,14 @@ class JoinTest(testtools.TestCase):
         state = cluster.load_state(self.engine)
         self.assertNotIn('members', state)
         self.assertEqual(STATE['secret'], state['secret'])
+
+
+class DescriptorTest(testtools.TestCase):
+
+    def test_both_managers_have_galera(self) -> None:
+        engine = lifecycle.MariadbLifecycle('/r', '192.0.2.1', '/v/data', {},
+                                            512)
+        for manager in ('mysql', 'mariadb'):
+            self.assertIsInstance(
+                loader.capability('cluster', manager, engine),
+                galera.MariadbGalera)
