@@ -582,7 +582,7 @@ class Manager:
                      timeout: float = 60.0) -> None:
         self._capability('replication').wait_for_txn(txn, timeout)
 
-    # --- clusters (doc/clusters.md) ----------------------------------------
+    # --- clusters (doc/clusters.md) ------------------------------------------
 
     def cluster_status(self, context) -> dict:
         return self._capability('cluster').status()
