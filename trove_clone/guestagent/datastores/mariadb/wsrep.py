@@ -108,11 +108,13 @@ def grastate_text(position: dict) -> str:
 
 def recovered_position(log: str) -> dict | None:
     """The position ``mariadbd --wsrep-recover`` printed (``Recovered
-    position: <uuid>:<seqno>``), None when it printed none."""
+    position: <uuid>:<seqno>``, MariaDB 10.11 adds ``,<gtid>``), None
+    when it printed none."""
     for line in reversed(log.splitlines()):
         marker = 'Recovered position:'
         if marker in line:
-            uuid, _, seqno = line.split(marker, 1)[1].strip().rpartition(':')
+            position = line.split(marker, 1)[1].strip().split(',')[0]
+            uuid, _, seqno = position.rpartition(':')
             try:
                 return {'uuid': uuid, 'seqno': int(seqno),
                         'safe_to_bootstrap': False}

@@ -86,6 +86,12 @@ class GrastateTest(testtools.TestCase):
                           'seqno': 8, 'safe_to_bootstrap': False},
                          wsrep.recovered_position(log))
         self.assertIsNone(wsrep.recovered_position('nothing here'))
+        # MariaDB 10.11 follows it with the GTID.
+        self.assertEqual({'uuid': 'acaa26e8-f253-11f1-a100-f76e95a40a4a',
+                          'seqno': 12173, 'safe_to_bootstrap': False},
+                         wsrep.recovered_position(
+                             '[Note] WSREP: Recovered position: acaa26e8-'
+                             'f253-11f1-a100-f76e95a40a4a:12173,0-0-0\n'))
 
 
 class TemplateTest(testtools.TestCase):
