@@ -56,6 +56,8 @@ def parse_args(argv: list[str], name: str = 'trove',
     register_transport()
     cfg.CONF(argv, project='trove', prog=name,
              default_config_files=default_config_files())
+    # Options whose bad values must stop the service now.
+    _conf.mongodb.validate(cfg.CONF)
     if setup_logging:
         logging.setup(cfg.CONF, name)
     return cfg.CONF

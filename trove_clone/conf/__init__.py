@@ -14,6 +14,7 @@ from trove_clone.conf import glance
 from trove_clone.conf import guest
 from trove_clone.conf import local
 from trove_clone.conf import modules
+from trove_clone.conf import mongodb
 from trove_clone.conf import quota
 from trove_clone.conf import rpc
 from trove_clone.conf import service_credentials
@@ -25,7 +26,7 @@ from trove_clone.conf import upgrade_levels
 CONF = cfg.CONF
 
 for _module in (api, backup, database, default, drivers, glance, guest, local,
-                modules, quota, rpc, service_credentials, taskflow,
+                modules, mongodb, quota, rpc, service_credentials, taskflow,
                 taskmanager, upgrade_levels):
     _module.register_opts(CONF)
 # Backups in Swift (next to [DEFAULT] storage_strategy).

@@ -12,6 +12,7 @@ from trove_clone.conf import glance
 from trove_clone.conf import guest
 from trove_clone.conf import local
 from trove_clone.conf import modules
+from trove_clone.conf import mongodb
 from trove_clone.conf import quota
 from trove_clone.conf import rpc
 from trove_clone.conf import service_credentials
@@ -22,7 +23,7 @@ from trove_clone.conf import upgrade_levels
 
 _MODULES = (api, backup, default, drivers, guest, modules, quota, rpc,
             database, glance, local, service_credentials, taskflow,
-            taskmanager, upgrade_levels, swift)
+            taskmanager, upgrade_levels, swift, mongodb)
 
 
 def list_opts() -> list:

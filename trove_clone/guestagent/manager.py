@@ -599,6 +599,14 @@ class Manager:
     def cluster_forget(self, context, members: list) -> None:
         self._capability('cluster').forget(members)
 
+    def cluster_recovery_position(self, context) -> dict:
+        return self._capability('cluster').recovery_position()
+
+    def cluster_rebootstrap(self, context) -> dict:
+        status = self._capability('cluster').rebootstrap()
+        self._set_status('healthy')
+        return status
+
 
 def boot(agent: Manager) -> None:
     """Start the engine an earlier prepare left on the volume, if any."""

@@ -29,6 +29,9 @@ Version history:
 * 2.3 - clusters: cluster_status, cluster_join, cluster_rebalance,
   cluster_leave, cluster_forget; prepare takes cluster_config. The
   contract (arguments, results, order) is in doc/clusters.md.
+* 2.4 - Galera: cluster_recovery_position, cluster_rebootstrap (a
+  cluster stopped as a whole restarts from its most advanced member;
+  doc/clusters-galera.md).
 """
 from oslo_config import cfg
 import oslo_messaging
@@ -37,7 +40,7 @@ from trove_clone.common import exception
 from trove_clone.common import rpc
 
 CONF = cfg.CONF
-RPC_API_VERSION = '2.3'
+RPC_API_VERSION = '2.4'
 VERSION_ALIASES = {'2026.2': '1.1', '2027.1': '1.4', '2027.2': '2.0'}
 #: Envelopes are sealed from this version on.
 ENVELOPE_VERSION = '2.0'
@@ -432,3 +435,19 @@ class GuestAPI:
         """The cluster forgets ``members`` (which have left)."""
         self._call(context, 'cluster_forget', '2.3', long=True,
                    members=members)
+
+    # --- Galera: a cluster stopped as a whole (since 2.4) ------------------
+    def cluster_recovery_position(self, context) -> dict:
+        """On a member: ``{'uuid', 'seqno', 'safe_to_bootstrap',
+        'running'}`` of its data (a stopped member reads its
+        grastate.dat, after a crash its InnoDB logs), for
+        services.cluster_topology.most_advanced."""
+        return self._call(context, 'cluster_recovery_position', '2.4',
+                          long=True)
+
+    def cluster_rebootstrap(self, context) -> dict:
+        """On the stopped member most_advanced chose: start it as the
+        first member of the cluster with its own data; returns
+        cluster_status once it serves (then start_db on the others, one
+        at a time)."""
+        return self._call(context, 'cluster_rebootstrap', '2.4', long=True)

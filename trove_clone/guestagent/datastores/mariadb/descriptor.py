@@ -22,6 +22,7 @@ ENGINE = engines.Descriptor(
         'modules': PACKAGE + '.modules:MariadbStatements',
         'backup': PACKAGE + '.backup:MariadbBackup',
         'replication': PACKAGE + '.replication:MariadbReplication',
+        'cluster': PACKAGE + '.galera:MariadbGalera',
     },
     template_dir='mariadb',
     account_rules=engines.AccountRules(

@@ -22,10 +22,12 @@ from typing import Iterator
 import pymysql
 
 from trove_clone.common import exception
+from trove_clone.guestagent.capabilities import cluster
 from trove_clone.guestagent.capabilities import lifecycle as base
 from trove_clone.guestagent.capabilities import overrides
 from trove_clone.guestagent.capabilities import replication
 from trove_clone.guestagent.datastores.mariadb import descriptor
+from trove_clone.guestagent.datastores.mariadb import wsrep
 from trove_clone.guestagent.datastores import templating
 
 
@@ -54,6 +56,12 @@ class MariadbLifecycle(base.Lifecycle):
 
     port = descriptor.ENGINE.port
     system_user = 'mysql'
+    #: Arguments of the next start only (the cluster capability's
+    #: ``--wsrep-new-cluster``).
+    extra_arguments: tuple = ()
+    #: How long a start waits for the engine to answer (a Galera member
+    #: that joins copies the cluster's data first).
+    start_timeout: float = 60.0
 
     @property
     def datadir(self) -> str:
@@ -84,7 +92,23 @@ class MariadbLifecycle(base.Lifecycle):
             'overrides': self.overrides_path,
             'server_id': self.server_id,
             'replica': replication.is_replica(self),
+            'galera': self.galera_settings(),
         }
+
+    def galera_settings(self) -> dict | None:
+        """The wsrep settings of a Galera member (None: not in a
+        cluster; the cluster capability's state file)."""
+        state = cluster.load_state(self)
+        if not state.get('members'):
+            return None
+        provider = self.programs.get(wsrep.PROVIDER_PROGRAM,
+                                     wsrep.DEFAULT_PROVIDER)
+        return wsrep.settings(self.address, state, provider,
+                              self.wsrep_secrets_path, self.ram_mb)
+
+    @property
+    def wsrep_secrets_path(self) -> str:
+        return os.path.join(self.data_dir, wsrep.SECRETS_FILE)
 
     @property
     def server_id_path(self) -> str:
@@ -113,8 +137,13 @@ class MariadbLifecycle(base.Lifecycle):
     def _write_conf(self) -> None:
         """Render my.cnf for the flavor (the data is left alone)."""
         self.make_server_id()
-        templating.write('mariadb', self._context(), self.conf_path,
-                         self._user())
+        context = self._context()
+        if context['galera']:
+            # Before my.cnf, which includes it.
+            overrides.replace_file(self.wsrep_secrets_path,
+                                   wsrep.secrets_text(cluster.load_state(
+                                       self)['secret']), self._user())
+        templating.write('mariadb', context, self.conf_path, self._user())
         if not os.path.lexists(self.overrides_path):
             # mariadbd refuses to start on a missing !include file.
             overrides.replace_file(self.overrides_path, '[mysqld]\n',
@@ -122,7 +151,8 @@ class MariadbLifecycle(base.Lifecycle):
 
     def _arguments(self) -> list[str]:
         # --defaults-file must come first.
-        return ['--defaults-file=%s' % self.conf_path]
+        return ['--defaults-file=%s' % self.conf_path] + list(
+            self.extra_arguments)
 
     def prepare(self) -> None:
         self.private_dir(self.data_dir)
@@ -152,7 +182,7 @@ class MariadbLifecycle(base.Lifecycle):
         # Started as the engine's user: mariadbd never runs as root.
         self.process = self._spawn([self.programs['server']] +
                                    self._arguments())
-        self.wait_until_healthy()
+        self.wait_until_healthy(self.start_timeout)
         self.drop_unwanted_accounts()
 
     def drop_unwanted_accounts(self) -> None:
@@ -205,7 +235,14 @@ class MariadbLifecycle(base.Lifecycle):
         try:
             with connection.cursor() as cursor:
                 cursor.execute('SELECT 1')
-                return cursor.fetchone() == (1,)
+                if cursor.fetchone() != (1,):
+                    return False
+                if self.galera_settings() is None:
+                    return True
+                # A Galera member serves once it is ready (synced in a
+                # primary component), not when its socket answers.
+                cursor.execute("SHOW GLOBAL STATUS LIKE 'wsrep_ready'")
+                return cursor.fetchone() == ('wsrep_ready', 'ON')
         except pymysql.Error:
             return False
         finally:

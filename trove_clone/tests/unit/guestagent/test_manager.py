@@ -332,3 +332,49 @@ class ReplicationAgentTest(BackupTest):
                                'backup_info': {'id': 'b1'}})
         self.assertEqual([], self.calls)
         self.assertEqual([], self.conductor.reports)
+
+
+class FakeGalera:
+    """The cluster capability's Galera extras, recording the calls."""
+
+    def __init__(self, calls: list) -> None:
+        self.calls = calls
+
+    def recovery_position(self) -> dict:
+        self.calls.append(('recovery_position',))
+        return {'uuid': 'u', 'seqno': 7, 'safe_to_bootstrap': False}
+
+    def rebootstrap(self) -> dict:
+        self.calls.append(('rebootstrap',))
+        return {'state': 'ok', 'members': 1}
+
+
+class ClusterRecoveryAgentTest(base.TestCase):
+    """cluster_recovery_position and cluster_rebootstrap (RPC 2.4)
+    delegate to the cluster capability; a re-bootstrapped member is
+    reported healthy at once."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.conf.config(guest_volume=self.useFixture(
+            fixtures.TempDir()).path)
+        self.calls: list = []
+        self.useFixture(fixtures.MonkeyPatch(
+            'trove_clone.guestagent.datastores.loader.capability',
+            lambda name, manager_name, engine: FakeGalera(self.calls)))
+        self.agent = manager.Manager('instance-1')
+        self.agent.engine, self.agent.manager_name = FakeEngine([]), \
+            'mariadb'
+        self.conductor = RecordingConductor()
+        self.agent._conductor = self.conductor
+
+    def test_position_then_rebootstrap(self) -> None:
+        self.assertEqual(7, self.agent.cluster_recovery_position(None)[
+            'seqno'])
+        self.assertEqual({'state': 'ok', 'members': 1},
+                         self.agent.cluster_rebootstrap(None))
+        self.assertEqual([('recovery_position',), ('rebootstrap',)],
+                         self.calls)
+        self.assertEqual('healthy', self.agent.status)
+        self.assertEqual('healthy', self.conductor.beats[-1][
+            'service_status'])
