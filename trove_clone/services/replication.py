@@ -197,6 +197,18 @@ def detach(context, row: dict, tasks: Tasks) -> None:
                        lambda: tasks.detach_replica(context, row['id']))
 
 
+def check_accounts_change(row: dict) -> None:
+    """Users and databases change on a primary, which replicates them,
+    never on a replica (on MariaDB the change would be an errant GTID
+    that breaks a later promotion; PostgreSQL standbys refuse it; Redis
+    replicas get their users from the primary)."""
+    if row.get('slave_of_id'):
+        raise exception.BadRequest(
+            'Instance %s is a replica: change users and databases on its '
+            'primary %s, which replicates them.' % (row['id'],
+                                                    row['slave_of_id']))
+
+
 def check_delete(context, row: dict) -> None:
     """A primary that has replicas is not deleted (Trove's
     ReplicaSourceDeleteForbidden, 403)."""

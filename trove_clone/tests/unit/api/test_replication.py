@@ -161,6 +161,14 @@ class ReplicationApiTest(test_instances.InstanceApiTest):
                          shown['replication'])
         self.assertNotIn('replication', self.get(
             '/instances/%s' % primary).json['instance'])
+        # Users and databases change on the primary only.
+        self.assertError(self.send(
+            'POST', '/instances/%s/databases' % first,
+            {'databases': [{'name': 'x'}]}, status=400), 400, 'badRequest',
+            'is a replica')
+        self.assertError(self.send(
+            'DELETE', '/instances/%s/users/app' % first, status=400), 400,
+            'badRequest', primary)
         self.assertError(self.send(
             'PATCH', '/instances/%s' % primary,
             {'instance': {'replica_of': None}}, status=400), 400,
