@@ -642,6 +642,19 @@ def resize_volume(context, row: dict, size: Any, tasks: Tasks) -> None:
     if new_size > CONF.max_accepted_volume_size:
         raise exception.VolumeSizeTooLarge(
             size=new_size, maximum=CONF.max_accepted_volume_size)
+    _resize_volume_of(context, row, new_size, tasks)
+    # As Trove: the replicas of a primary grow with it.
+    for replica in replication.replicas_to_grow(context, row, new_size,
+                                                get):
+        try:
+            _resize_volume_of(context, replica, new_size, tasks)
+        except exception.TroveError as error:
+            LOG.warning('Replica %s of %s keeps its volume size: %s',
+                        replica['id'], row['id'], error.message)
+
+
+def _resize_volume_of(context, row: dict, new_size: int,
+                      tasks: Tasks) -> None:
     _begin(context, row, statuses.RESIZING)
     delta = {'volumes': new_size - row['volume_size']}
     try:

@@ -197,6 +197,19 @@ def detach(context, row: dict, tasks: Tasks) -> None:
                        lambda: tasks.detach_replica(context, row['id']))
 
 
+def replicas_to_grow(context, row: dict, new_size: int,
+                     get: Callable[..., dict]) -> list[dict]:
+    """The replicas of a primary whose volume is smaller than
+    ``new_size`` (a resize of the primary grows them too, as Trove's),
+    as ``get(context, id, project)`` shows them."""
+    found = []
+    for replica_id in db_replication.replica_ids(context, row['id']):
+        replica = get(context, replica_id, None)
+        if (replica['volume_size'] or 0) < new_size:
+            found.append(replica)
+    return found
+
+
 def check_accounts_change(row: dict) -> None:
     """Users and databases change on a primary, which replicates them,
     never on a replica (on MariaDB the change would be an errant GTID

@@ -187,3 +187,13 @@ class ReplicationApiTest(test_instances.InstanceApiTest):
                   {'promote_to_replica_source': {}}, status='*')
         self.assertEqual(['NONE'] * 3, [self.task(i) for i in (
             primary, first, second)])
+
+    def test_a_primary_grows_with_its_replicas(self) -> None:
+        primary = self.primary()
+        first, second = self.replicas(primary)
+        self.send('POST', '/instances/%s/action' % primary,
+                  {'resize': {'volume': {'size': 2}}})
+        self.assertEqual([('resize_volume', member, 2) for member in (
+            primary, first, second)], self.tasks.calls)
+        self.assertEqual(['RESIZING'] * 3, [self.task(i) for i in (
+            primary, first, second)])
