@@ -1023,6 +1023,7 @@ GROUPS = {
     'mariadb_supported': r'(?i)mariadb',
     'postgresql_supported': r'(?i)postgresql',
     'redis_supported': r'(?i)redis',
+    'replication': r'test_replication',
     'module': r'test_modules',
     'configuration': r'test_configurations',
     'instance_upgrade': r'test_upgrade',

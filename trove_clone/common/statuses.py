@@ -43,6 +43,17 @@ BUILDING_ERROR_TIMEOUT_GA = _task(0x5b, 'BUILDING_ERROR_TIMEOUT_GA',
                                   'ERROR', True)
 
 UPDATING = _task(0x0c, 'UPDATING', 'Updating the instance.')
+PROMOTING = _task(0x08, 'PROMOTING',
+                  'Promoting the instance to replica source.')
+EJECTING = _task(0x09, 'EJECTING', 'Ejecting the replica source.')
+DETACHING = _task(0x0b, 'DETACHING', 'Detaching the instance from replica '
+                  'source.')
+BUILDING_ERROR_REPLICA = _task(0x54, 'BUILDING_ERROR_REPLICA',
+                               'Build error: Replica.', 'BUILDING', True)
+PROMOTION_ERROR = _task(0x55, 'PROMOTION_ERROR', 'Replica Promotion Error.',
+                        'PROMOTING', True)
+EJECTION_ERROR = _task(0x56, 'EJECTION_ERROR',
+                       'Replica Source Ejection Error.', 'EJECTING', True)
 
 TASKS = {task.code: task for task in (
     NONE, DELETING, REBOOTING, RESIZING, BUILDING, RESTART_REQUIRED,
@@ -50,10 +61,8 @@ TASKS = {task.code: task for task in (
     BUILDING_ERROR_VOLUME,
     BUILDING_ERROR_TIMEOUT_GA,
     _task(0x06, 'MIGRATING', 'Migrating the instance.'),
-    _task(0x08, 'PROMOTING', 'Promoting the instance to replica source.'),
-    _task(0x09, 'EJECTING', 'Ejecting the replica source.'),
-    _task(0x0b, 'DETACHING', 'Detaching the instance from replica '
-          'source.'),
+    PROMOTING, EJECTING, DETACHING, BUILDING_ERROR_REPLICA,
+    PROMOTION_ERROR, EJECTION_ERROR,
 )}
 
 

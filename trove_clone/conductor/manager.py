@@ -1,5 +1,6 @@
 """Server side of the conductor RPC API: the only writer of what guests
 report into the control database."""
+import json
 import threading
 from typing import Callable
 
@@ -104,8 +105,11 @@ class Manager:
             LOG.warning('The data volume of instance %s is %.0f%% full.',
                         instance_id, used)
         status = statuses.service_status(payload.get('service_status', ''))
-        if not db_instances.record_heartbeat(context, instance_id, status,
-                                             sent):
+        replication = payload.get('replication')
+        if not db_instances.record_heartbeat(
+                context, instance_id, status, sent,
+                json.dumps(replication) if isinstance(replication, dict)
+                else None):
             LOG.debug('Stale heartbeat of %s (sent %s) dropped.',
                       instance_id, sent)
             return

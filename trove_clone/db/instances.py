@@ -297,9 +297,11 @@ def set_service_status(context, instance_id: str,
 
 @db_api.retry_on_locked
 def record_heartbeat(context, instance_id: str,
-                     status: statuses.ServiceStatus, sent: float) -> bool:
-    """Record a guest's status unless a later heartbeat was recorded
-    already or a restart is required. Returns whether it was recorded."""
+                     status: statuses.ServiceStatus, sent: float,
+                     replication: str | None = None) -> bool:
+    """Record a guest's status (and its replication status, JSON, None
+    when it takes no part) unless a later heartbeat was recorded already
+    or a restart is required. Returns whether it was recorded."""
     with _facade.writer.using(context) as session:
         table = ServiceStatus.__table__
         return session.execute(table.update().where(
@@ -308,7 +310,8 @@ def record_heartbeat(context, instance_id: str,
             table.c.status_id != statuses.RESTART_REQUIRED_STATUS.code
         ).values(status_id=status.code,
                  status_description=status.description,
-                 updated_at=models.utcnow(), last_sent=sent)).rowcount == 1
+                 updated_at=models.utcnow(), last_sent=sent,
+                 replication=replication)).rowcount == 1
 
 
 @db_api.retry_on_locked

@@ -244,6 +244,9 @@ class ServiceStatus(Base):
     #: When the guest sent the heartbeat recorded here (its clock, epoch
     #: seconds): older heartbeats are dropped.
     last_sent = sa.Column(sa.Float(), nullable=True)
+    #: The replication status of the last heartbeat (JSON; None when the
+    #: instance takes no part in replication).
+    replication = sa.Column(sa.Text(), nullable=True)
 
 
 class InstanceFault(Base):

@@ -29,6 +29,7 @@ from trove_clone.services import datastores
 from trove_clone.services import flavors
 from trove_clone.services import modules as module_service
 from trove_clone.services import quotas
+from trove_clone.services import replication
 
 LOG = logging.getLogger(__name__)
 #: Statuses in which the guest is asked for the volume's use on show.
@@ -94,6 +95,7 @@ def list_page(context, project_id: str | None, limit: int | None,
         rows, next_marker = rows[:size], rows[size - 1]['id']
     for row in rows:
         derive_status(row)
+    replication.add_list_fields(context, rows)
     return rows, next_marker
 
 
@@ -134,6 +136,7 @@ def get(context, instance_id: str, project_id: str | None) -> dict:
                                     'name': group['name']}
         except exception.ConfigurationNotFound:
             pass
+    replication.add_view_fields(context, row)
     return derive_status(row)
 
 
@@ -333,11 +336,11 @@ def create(context, spec: dict, tasks: Tasks) -> dict:
     primary = replica_primary(context, spec)
     version, flavor, size, volume_type = _placement(context, spec, primary)
     manager = version['manager']
+    names = [spec['name']]
     if primary is not None:
-        raise exception.NotImplementedYet(
-            operation='replication (creating a replica of %s, datastore %s '
-            'version %s)' % (primary['id'], version['datastore_name'],
-                             version['name']))
+        replication.check_primary(primary)
+        names = replication.replica_names(spec['name'],
+                                          spec.get('replica_count') or 1)
     backup_id = None
     if spec.get('restorePoint'):
         backup_id = check_restore(context, spec['restorePoint'], version,
@@ -345,7 +348,7 @@ def create(context, spec: dict, tasks: Tasks) -> dict:
     databases = accounts.check_databases(manager,
                                          spec.get('databases') or [])
     users = accounts.check_users(manager, spec.get('users') or [])
-    configuration_id = None
+    configuration_id = primary['configuration_id'] if primary else None
     if spec.get('configuration'):
         group = configurations.get(context, spec['configuration'],
                                    context.project_id)
@@ -356,34 +359,47 @@ def create(context, spec: dict, tasks: Tasks) -> dict:
         configuration_id = group['id']
     modules = module_service.for_new_instance(
         context, spec.get('modules') or [], version)
-    instance_id = uuidutils.generate_uuid()
-    key = crypto.generate_key() if CONF.enable_secure_rpc_messaging \
-        else None
+    access = json.dumps(check_access(spec['access'])) \
+        if spec.get('access') is not None else None
+    if primary is not None and access is None:
+        access = replication.replica_access(primary)
     values = {
-        'id': instance_id, 'name': spec['name'],
         'tenant_id': context.project_id, 'flavor_id': flavor['id'],
         'volume_size': size, 'volume_type': volume_type,
         'datastore_version_id': version['id'], 'region_id': CONF.region,
         'availability_zone': spec.get('availability_zone'),
-        'locality': spec.get('locality'),
-        'access': json.dumps(check_access(spec['access']))
-        if spec.get('access') is not None else None,
-        'server_status': 'BUILD',
-        'configuration_id': configuration_id,
-        'encrypted_key': secrets.wrap_instance_key(key) if key else None,
+        'locality': spec.get('locality'), 'access': access,
+        'server_status': 'BUILD', 'configuration_id': configuration_id,
+        'slave_of_id': primary['id'] if primary else None,
     }
+    request = {'databases': databases, 'users': users,
+               'modules': [module['id'] for module in modules]}
+    if backup_id:
+        request['backup_id'] = backup_id
+    if primary is not None:
+        request['replica_of'] = primary['id']
     deltas = {'instances': 1, 'ram': flavor['ram']}
     if size:
         deltas['volumes'] = size
+    instance_ids = [_create_one(context, dict(values, name=name), deltas,
+                                modules, request, tasks) for name in names]
+    return get(context, instance_ids[0], context.project_id)
+
+
+def _create_one(context, values: dict, deltas: dict[str, int],
+                modules: list[dict], request: dict, tasks: Tasks) -> str:
+    """Record one instance of a create request and cast its build;
+    returns its id (see create for what a failed cast leaves)."""
+    instance_id = uuidutils.generate_uuid()
+    key = crypto.generate_key() if CONF.enable_secure_rpc_messaging \
+        else None
+    values = dict(values, id=instance_id, encrypted_key=secrets.
+                  wrap_instance_key(key) if key else None)
     db_instances.create(context, values, deltas,
                         quotas.limits(context, context.project_id))
     for module in modules:
         db_modules.record_applied(context, instance_id, module['id'],
                                   module['md5'])
-    request = {'databases': databases, 'users': users,
-               'modules': [module['id'] for module in modules]}
-    if backup_id:
-        request['backup_id'] = backup_id
     try:
         tasks.create_instance(context, instance_id, request)
     except exception.MessagingUnavailable as error:
@@ -398,7 +414,7 @@ def create(context, spec: dict, tasks: Tasks) -> dict:
         fail(context, instance_id, statuses.BUILDING_ERROR_SERVER,
              'The taskmanager could not be asked to build the instance.',
              str(error))
-    return get(context, instance_id, context.project_id)
+    return instance_id
 
 
 def fail(context, instance_id: str, task: statuses.Task, message: str,
@@ -618,6 +634,19 @@ def resize_volume(context, row: dict, size: Any, tasks: Tasks) -> None:
     if new_size > CONF.max_accepted_volume_size:
         raise exception.VolumeSizeTooLarge(
             size=new_size, maximum=CONF.max_accepted_volume_size)
+    _resize_volume_of(context, row, new_size, tasks)
+    # As Trove: the replicas of a primary grow with it.
+    for replica in replication.replicas_to_grow(context, row, new_size,
+                                                get):
+        try:
+            _resize_volume_of(context, replica, new_size, tasks)
+        except exception.TroveError as error:
+            LOG.warning('Replica %s of %s keeps its volume size: %s',
+                        replica['id'], row['id'], error.message)
+
+
+def _resize_volume_of(context, row: dict, new_size: int,
+                      tasks: Tasks) -> None:
     _begin(context, row, statuses.RESIZING)
     delta = {'volumes': new_size - row['volume_size']}
     try:
@@ -722,6 +751,7 @@ def delete(context, row: dict, tasks: Tasks) -> None:
     if row.get('cluster_id'):
         # Trove's: a member goes with its cluster (cluster shrink).
         raise exception.ClusterInstanceOperationNotSupported()
+    replication.check_delete(context, row)
     busy = (statuses.BUILDING.code, statuses.DELETING.code)
     allowed = tuple(code for code in statuses.TASKS if code not in busy)
     if row['task_id'] in busy or not db_instances.set_task(

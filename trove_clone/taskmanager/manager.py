@@ -20,6 +20,7 @@ from trove_clone.taskmanager.flows import configuration
 from trove_clone.taskmanager.flows import create
 from trove_clone.taskmanager.flows import delete
 from trove_clone.taskmanager.flows import modules
+from trove_clone.taskmanager.flows import replication
 from trove_clone.taskmanager.flows import resize
 from trove_clone.taskmanager.flows import upgrade
 from trove_clone.taskmanager import cluster_plan
@@ -53,8 +54,10 @@ class Manager:
     def create_instance(self, context, instance_id: str,
                         request: dict) -> None:
         LOG.info('Creating instance %s.', instance_id)
-        _instance_flow(context, create.get_flow, instance_id,
-                       request=request)
+        factory = create.get_flow
+        if request.get('replica_of'):
+            factory = replication.get_create_flow
+        _instance_flow(context, factory, instance_id, request=request)
 
     def delete_instance(self, context, instance_id: str) -> None:
         LOG.info('Deleting instance %s.', instance_id)
@@ -176,3 +179,14 @@ class Manager:
                            {'member_ids': cluster_plan.member_ids(
                                context, cluster_id)},
                            datastore_version_id=datastore_version_id)
+    def promote_to_replica_source(self, context, instance_id: str) -> None:
+        LOG.info('Promoting replica %s to replica source.', instance_id)
+        _instance_flow(context, replication.get_promote_flow, instance_id)
+
+    def eject_replica_source(self, context, instance_id: str) -> None:
+        LOG.info('Ejecting replica source %s.', instance_id)
+        _instance_flow(context, replication.get_eject_flow, instance_id)
+
+    def detach_replica(self, context, instance_id: str) -> None:
+        LOG.info('Detaching replica %s.', instance_id)
+        _instance_flow(context, replication.get_detach_flow, instance_id)

@@ -18,14 +18,18 @@ Version history:
 * 2.2 - create_backup, delete_backup (casts).
 * 2.3 - create_cluster, delete_cluster, grow_cluster, shrink_cluster,
   upgrade_cluster (casts).
+* 2.4 - promote_to_replica_source, eject_replica_source, detach_replica
+  (casts); create_instance's request may carry ``replica_of`` (build a
+  replica of that primary).
 """
 from oslo_config import cfg
 
 from trove_clone.common import envelope
+from trove_clone.common import exception
 from trove_clone.common import rpc
 
 CONF = cfg.CONF
-RPC_API_VERSION = '2.3'
+RPC_API_VERSION = '2.4'
 #: ``[upgrade_levels] taskmanager`` may name a release instead of a version.
 VERSION_ALIASES = {'2026.2': '1.0', '2027.1': '1.4', '2027.2': '2.0'}
 #: Envelopes are sealed from this version on.
@@ -71,8 +75,18 @@ class TaskManagerAPI:
                         request: dict) -> None:
         """Build an instance recorded by the API (since 1.1).
 
-        :param request: ``databases``, ``users`` and ``modules`` to set up
+        :param request: ``databases``, ``users`` and ``modules`` to set up;
+            ``replica_of``: the primary the new instance replicates (since
+            2.4; under a lower cap, NotImplementedYet)
         """
+        if request.get('replica_of'):
+            if not self.client.can_send_version('2.4'):
+                raise exception.NotImplementedYet(
+                    operation='replication (the taskmanager is capped '
+                    'below RPC 2.4)')
+            self._cast(context, 'create_instance', '2.4',
+                       instance_id=instance_id, request=request)
+            return
         self._cast(context, 'create_instance', instance_id=instance_id,
                    request=request)
 
@@ -175,3 +189,18 @@ class TaskManagerAPI:
         """Upgrade the members one at a time (since 2.3)."""
         self._cast(context, 'upgrade_cluster', '2.3', cluster_id=cluster_id,
                    datastore_version_id=datastore_version_id)
+    def promote_to_replica_source(self, context, instance_id: str) -> None:
+        """Planned switchover: the replica becomes its set's primary, the
+        old primary and the other replicas follow it (since 2.4)."""
+        self._cast(context, 'promote_to_replica_source', '2.4',
+                   instance_id=instance_id)
+
+    def eject_replica_source(self, context, instance_id: str) -> None:
+        """The primary is gone: its most advanced replica becomes the
+        primary, the other replicas follow it (since 2.4)."""
+        self._cast(context, 'eject_replica_source', '2.4',
+                   instance_id=instance_id)
+
+    def detach_replica(self, context, instance_id: str) -> None:
+        """The replica leaves its primary and takes writes (since 2.4)."""
+        self._cast(context, 'detach_replica', '2.4', instance_id=instance_id)

@@ -49,6 +49,12 @@ def instance(row: dict, version: dict | None,
                 address.get('type') == 'public' for address in addresses)
     if row.get('locality'):
         data['locality'] = row['locality']
+    if row.get('slave_of_id'):
+        data['replica_of'] = {'id': row['slave_of_id'], 'links': base.links(
+            'instances', row['slave_of_id'])}
+    if row.get('replicas'):
+        data['replicas'] = [{'id': replica_id, 'links': base.links(
+            'instances', replica_id)} for replica_id in row['replicas']]
     return data
 
 
@@ -68,6 +74,10 @@ def detail(row: dict, volume_stats: dict | None = None,
         data['configuration'] = {
             'id': group['id'], 'name': group['name'],
             'links': base.links('configurations', group['id'])}
+    if row.get('replication'):
+        # Ours (doc/api-differences.md): a replica's lag, from the
+        # replication status of its guest's last heartbeat.
+        data['replication'] = row['replication']
     fault = row.get('fault')
     if fault:
         data['fault'] = {'message': fault['message'],

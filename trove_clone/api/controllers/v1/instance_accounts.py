@@ -6,6 +6,7 @@ names are checked here first, so a bad one never reaches the guest.
 """
 import urllib.parse
 
+import pecan
 from pecan import expose
 
 from trove_clone.api.controllers import base
@@ -15,6 +16,7 @@ from trove_clone.api.views import instances as views
 from trove_clone.common import exception
 from trove_clone.common import statuses
 from trove_clone.services import accounts
+from trove_clone.services import replication
 from trove_clone.services import instances as service
 from trove_clone.services import root as root_service
 
@@ -47,6 +49,8 @@ def load_ready(instance_id: str, rule: str):
 def _ready(instance_id: str, rule: str):
     """(context, row, manager) of an instance whose guest can answer."""
     ctx, row = load_ready(instance_id, rule)
+    if pecan.request.method != 'GET':
+        replication.check_accounts_change(row)
     return ctx, row, row['datastore_version']['manager']
 
 

@@ -13,6 +13,7 @@ from trove_clone.api.schemas import instances as schemas
 from trove_clone.api.views import instances as views
 from trove_clone.common import exception
 from trove_clone.services import instances as service
+from trove_clone.services import replication
 
 
 def tasks():
@@ -91,6 +92,12 @@ class ActionController:
                 base.authorize('instance:force_delete',
                                owner=row['tenant_id'])
             service.reset_status(ctx, row)
+        elif name == 'promote_to_replica_source':
+            ctx, row = load(self._instance_id, 'instance:%s' % name)
+            replication.promote(ctx, row, tasks())
+        elif name == 'eject_replica_source':
+            ctx, row = load(self._instance_id, 'instance:%s' % name)
+            replication.eject(ctx, row, tasks())
         else:
             load(self._instance_id, 'instance:%s' % name)
             raise exception.NotImplementedYet(operation=name)
@@ -146,11 +153,15 @@ class InstanceController:
         if len(others) > 1:
             raise exception.BadRequest("Only one attribute (except 'name') "
                                        'is allowed to update.')
-        if others and others[0] not in ('configuration',
-                                        'datastore_version', 'access'):
+        if others and others[0] not in ('configuration', 'replica_of',
+                                        'slave_of', 'datastore_version',
+                                        'access'):
             raise exception.NotImplementedYet(
                 operation='updating %s of an instance' % others[0])
-        if 'access' in body:
+        if 'replica_of' in body or 'slave_of' in body:
+            # Trove: any value detaches the replica from its primary.
+            replication.detach(ctx, row, tasks())
+        elif 'access' in body:
             service.update_access(ctx, row, body['access'], tasks())
         elif 'datastore_version' in body:
             service.upgrade(ctx, row, body['datastore_version'], tasks())

@@ -34,9 +34,9 @@ CASES = [
     ('reset_status force_delete false', 'POST', ACTION,
      {'reset_status': {'force_delete': False}}, 403, 202),
     ('promote_to_replica_source', 'POST', ACTION,
-     {'promote_to_replica_source': {}}, 501, 501),
+     {'promote_to_replica_source': {}}, 400, 400),
     ('eject_replica_source', 'POST', ACTION,
-     {'eject_replica_source': {}}, 501, 501),
+     {'eject_replica_source': {}}, 400, 400),
     # PUT and PATCH of the instance: rename, upgrade, the rest.
     ('rename (PUT)', 'PUT', INSTANCE, {'instance': {'name': 'x'}},
      202, 202),
@@ -52,12 +52,13 @@ CASES = [
      {'instance': {'access': {'is_public': True}}}, 202, 202),
     ('access (PATCH)', 'PATCH', INSTANCE,
      {'instance': {'access': {'allowed_cidrs': ['10.0.0.0/8']}}}, 202, 202),
+    # Detach: not a replica (test_replication covers replicas).
     ('replica_of (PUT)', 'PUT', INSTANCE, {'instance': {'replica_of': 'x'}},
-     501, 501),
+     400, 400),
     ('replica_of (PATCH)', 'PATCH', INSTANCE,
-     {'instance': {'replica_of': 'x'}}, 501, 501),
+     {'instance': {'replica_of': 'x'}}, 400, 400),
     ('slave_of (PATCH)', 'PATCH', INSTANCE, {'instance': {'slave_of': 'x'}},
-     501, 501),
+     400, 400),
     # The mgmt actions: administrators only.
     ('mgmt stop', 'POST', MGMT_ACTION, {'stop': {}}, 403, 202),
     ('mgmt reboot', 'POST', MGMT_ACTION, {'reboot': {}}, 403, 202),

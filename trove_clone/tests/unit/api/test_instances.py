@@ -366,16 +366,13 @@ class InstanceApiTest(base.ApiTestCase):
 
     def test_replica_takes_flavor_volume_and_version_of_its_primary(
             self) -> None:
-        """Trove: a replica request gives no flavor, volume or datastore.
-        It passes validation; replication itself is not built (501)."""
+        """Trove: a replica request gives no flavor, volume or datastore;
+        its primary must be ACTIVE (422 while it builds)."""
         primary = self.create().json['instance']['id']
         response = self.send('POST', '/instances', {'instance': {
             'name': 'replica', 'replica_of': primary, 'replica_count': 1}},
-            status=501)
-        self.assertError(response, 501, 'notImplemented', 'replication')
-        self.assertIn(primary, response.json['notImplemented']['message'])
-        self.assertIn('mysql version 5.7.29',
-                      response.json['notImplemented']['message'])
+            status=422)
+        self.assertError(response, 422, 'unprocessableEntity', primary)
         cases = [
             ({'flavorRef': '1'}, 400, 'badRequest', 'Cannot specify flavor'),
             ({'volume': {'size': 1}}, 400, 'badRequest',
