@@ -226,6 +226,9 @@ class Instance(SoftDeleted, Base):
     addresses = sa.Column(sa.Text(), nullable=True)
     locality = sa.Column(sa.String(64), nullable=True)
     access = sa.Column(sa.Text(), nullable=True)
+    #: Point-in-time recovery: every commit up to this moment is in the
+    #: logs the guest shipped (its heartbeat's ``pitr_until``).
+    restorable_until = sa.Column(sa.DateTime(), nullable=True)
 
 
 class ServiceStatus(Base):

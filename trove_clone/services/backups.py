@@ -19,6 +19,7 @@ from trove_clone.db import api as db_api
 from trove_clone.db import backups as db_backups
 from trove_clone.db import instances as db_instances
 from trove_clone.services import deployment_secrets
+from trove_clone.services import pitr
 from trove_clone.services import quotas
 
 LOG = logging.getLogger(__name__)
@@ -102,7 +103,9 @@ def backup_info(context, backup: dict, instance: dict,
             'incremental': parent is not None, 'parent': parent,
             'storage': backup_storage_options(context, container),
             'container': container,
-            'encryption_key': deployment_secrets.backup_key(create=True)}
+            'encryption_key': deployment_secrets.backup_key(create=True),
+            'pitr': pitr.shipping(version, instance['id'], container,
+                                  full=parent is None)}
 
 
 def chain(context, backup_id: str) -> list[dict]:

@@ -19,6 +19,7 @@ from trove_clone.conf import CONF
 from trove_clone.db import api as db_api
 from trove_clone.db import backups as db_backups
 from trove_clone.db import instances as db_instances
+from trove_clone.db import models
 from trove_clone.db import modules as db_modules
 from trove_clone import drivers
 from trove_clone.services import accounts
@@ -27,6 +28,7 @@ from trove_clone.services import configurations
 from trove_clone.services import datastores
 from trove_clone.services import flavors
 from trove_clone.services import modules as module_service
+from trove_clone.services import pitr
 from trove_clone.services import quotas
 
 LOG = logging.getLogger(__name__)
@@ -142,6 +144,9 @@ def get(context, instance_id: str, project_id: str | None) -> dict:
                                     'name': group['name']}
         except exception.ConfigurationNotFound:
             pass
+    row['restorable_from'], row['restorable_until'] = (
+        pitr.window(context, row) if row.get('restorable_until')
+        else (None, None))
     return derive_status(row)
 
 
@@ -350,6 +355,12 @@ def create(context, spec: dict, tasks: Tasks) -> dict:
     if spec.get('restorePoint'):
         backup_id = check_restore(context, spec['restorePoint'], version,
                                   size, flavor)
+        restore_time = spec['restorePoint'].get('restore_time')
+        if restore_time is not None:
+            backup_id, restore_time = pitr.check_restore_point(
+                context, backup_service.get(context, backup_id,
+                                            context.project_id),
+                restore_time, models.utcnow())
     databases = accounts.check_databases(manager,
                                          spec.get('databases') or [])
     users = accounts.check_users(manager, spec.get('users') or [])
@@ -392,6 +403,8 @@ def create(context, spec: dict, tasks: Tasks) -> dict:
                'modules': [module['id'] for module in modules]}
     if backup_id:
         request['backup_id'] = backup_id
+        if spec['restorePoint'].get('restore_time') is not None:
+            request['restore_time'] = restore_time
     try:
         tasks.create_instance(context, instance_id, request)
     except exception.MessagingUnavailable as error:

@@ -65,7 +65,11 @@ create = common.wrapped('instance', {
     'databases': {'type': 'array', 'items': _DATABASE},
     'users': {'type': 'array', 'items': _USER},
     'restorePoint': {'type': 'object', 'required': ['backupRef'],
-                     'properties': {'backupRef': common.UUID}},
+                     'properties': {
+                         'backupRef': common.UUID,
+                         # Extension: point-in-time recovery (pitr.py).
+                         'restore_time': {'type': 'string',
+                                          'maxLength': 64}}},
     'availability_zone': {'type': 'string', 'maxLength': 255},
     'region_name': {'type': 'string', 'maxLength': 255},
     'locality': {'type': 'string', 'enum': [

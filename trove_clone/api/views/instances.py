@@ -68,6 +68,11 @@ def detail(row: dict, volume_stats: dict | None = None,
         data['configuration'] = {
             'id': group['id'], 'name': group['name'],
             'links': base.links('configurations', group['id'])}
+    if row.get('restorable_until') and row.get('restorable_from'):
+        # Extension: the point-in-time recovery window.
+        data['restorable_from'] = common.timestamp(row['restorable_from'])
+        data['restorable_until'] = common.timestamp(
+            row['restorable_until'])
     fault = row.get('fault')
     if fault:
         data['fault'] = {'message': fault['message'],
