@@ -46,6 +46,12 @@ backup_opts = [
                     'point-in-time recovery: the current log is closed '
                     'when something was written, so the recoverable window '
                     'ends at most about this long ago.'),
+    cfg.IntOpt('backup_schedule_interval', default=30, min=0,
+               help='Seconds between two looks of each taskmanager for due '
+                    'scheduled backups (instances\' backup_schedule); 0 '
+                    'turns scheduled backups off on this taskmanager. One '
+                    'taskmanager takes each run (a conditional UPDATE of '
+                    'the next run).'),
     cfg.StrOpt('backup_key_file',
                help='File holding the generated backup key (mode 0600). '
                     'Default: backup.key beside the first --config-file.'),

@@ -105,6 +105,13 @@ edit = common.wrapped('instance', {
     'slave_of': {},
     'datastore_version': {'type': 'string', 'maxLength': 255},
     'access': _ACCESS,
+    # Extension: scheduled backups (services/backup_schedules.py).
+    'backup_schedule': {
+        'type': ['object', 'null'], 'additionalProperties': False,
+        'required': ['cron', 'keep'],
+        'properties': {'cron': {'type': 'string', 'maxLength': 100},
+                       'keep': {'type': 'integer', 'minimum': 1,
+                                'maximum': 100}}},
 })
 
 action = {

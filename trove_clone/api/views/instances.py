@@ -68,6 +68,12 @@ def detail(row: dict, volume_stats: dict | None = None,
         data['configuration'] = {
             'id': group['id'], 'name': group['name'],
             'links': base.links('configurations', group['id'])}
+    if row.get('backup_schedule'):
+        # Extension: scheduled backups.
+        schedule = json.loads(row['backup_schedule'])
+        next_run = row.get('backup_next_run')
+        data['backup_schedule'] = dict(
+            schedule, next_run=common.timestamp(next_run))
     if row.get('restorable_until') and row.get('restorable_from'):
         # Extension: the point-in-time recovery window.
         data['restorable_from'] = common.timestamp(row['restorable_from'])

@@ -1,14 +1,14 @@
 """Point-in-time recovery: the moment up to which an instance's shipped
 logs reach (``instances.restorable_until``).
 
-Revision ID: 2026_3_expand01_pitr
+Revision ID: 2026_3_pitr
 Revises: 2026_2_expand06
 Create Date: 2026-12-07
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '2026_3_expand01_pitr'
+revision = '2026_3_pitr'
 down_revision = '2026_2_expand06'
 branch_labels = None
 depends_on = None
