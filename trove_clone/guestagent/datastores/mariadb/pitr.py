@@ -11,9 +11,11 @@ on where it stopped.
 
 A restore fetches the logs from the one the base backup ended in (its
 ``binlog_file`` and ``binlog_pos``, from ``xtrabackup_info``) while they
-exist, starts the server, pipes ``mariadb-binlog --skip-gtids
+exist, starts the server, pipes ``mariadb-binlog
 --start-position=<pos> --stop-datetime=<target>`` (in UTC) into the
-``mariadb`` client as the agent's root over the socket, and stops it.
+``mariadb`` client as the agent's root over the socket (with
+``sql_log_bin = 0``: the source's GTIDs are not logged again, they would
+clash with the restored server's own in strict mode), and stops it.
 ``--stop-datetime`` stops at the first event of that second or later:
 what was committed before the target second is replayed.
 """
@@ -128,7 +130,7 @@ class MariadbLogs(pitr.EngineLogs):
         client = self.engine.programs.get('client') or \
             shutil.which('mariadb') or 'mariadb'
         decoder = subprocess.Popen(
-            [binlog, '--skip-gtids', '--start-position=%d' % position,
+            [binlog, '--start-position=%d' % position,
              '--stop-datetime=%s' % stop_datetime(target)] +
             [os.path.join(self.scratch_dir, name) for name in names],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -136,7 +138,10 @@ class MariadbLogs(pitr.EngineLogs):
         try:
             applied = subprocess.run(
                 [client, '--no-defaults', '--user=root',
-                 '--socket=%s' % self.engine.socket_path],
+                 '--socket=%s' % self.engine.socket_path,
+                 # Not logged again: the source's GTIDs would clash with
+                 # the restored server's own in strict mode.
+                 '--init-command=SET SESSION sql_log_bin = 0'],
                 stdin=decoder.stdout, capture_output=True, text=True,
                 timeout=REPLAY_TIMEOUT)
         finally:
