@@ -6,6 +6,7 @@ from trove_clone.common import service
 from trove_clone.taskmanager import jobs
 from trove_clone.taskmanager import manager
 from trove_clone.taskmanager import recovery
+from trove_clone.taskmanager import schedules
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,6 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     if conf.exists_notification_interval:
         periodics.append(service.Periodic(
             recovery.notify_exists, conf.exists_notification_interval))
+    if conf.backup_schedule_interval:
+        periodics.append(service.Periodic(schedules.run_backup_schedules,
+                                          conf.backup_schedule_interval))
     periodics.append(service.Periodic(
         recovery.forget_finished_flows,
         max(60, min(conf.taskflow.finished_flow_keep, 3600))))

@@ -43,6 +43,7 @@ CAPABILITIES = types.MappingProxyType({
     'backup': 'backup',
     'replication': 'replication',
     'cluster': 'cluster',
+    'pitr': 'point-in-time recovery',
 })
 
 

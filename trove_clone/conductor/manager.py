@@ -20,6 +20,7 @@ from trove_clone.db import instances as db_instances
 from trove_clone.services import autogrow
 from trove_clone.services import backups as backup_service
 from trove_clone.services import instances as instance_service
+from trove_clone.services import pitr
 
 LOG = logging.getLogger(__name__)
 
@@ -115,6 +116,9 @@ class Manager:
             return
         self._record_engine_fault(context, instance_id, status, payload)
         self._autogrow(context, instance_id, used)
+        until = pitr.until_of(payload, sent)
+        if until is not None:
+            db_instances.record_restorable_until(context, instance_id, until)
 
     def _record_engine_fault(self, context, instance_id: str,
                              status: statuses.ServiceStatus,

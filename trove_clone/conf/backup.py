@@ -32,6 +32,26 @@ backup_opts = [
                     'trove-manage db_sync. Every taskmanager host must have '
                     'the same key, or backups taken through one cannot be '
                     'restored through another.'),
+    cfg.ListOpt('pitr_enabled', default=[],
+                help='Datastore versions with point-in-time recovery, as '
+                     '"<datastore>:<version name>" ("<datastore>:*" for '
+                     'every version of a datastore). Their full backups '
+                     'start shipping the engine\'s logs (PostgreSQL WAL, '
+                     'MariaDB binary logs) to the backup storage, and '
+                     'restorePoint.restore_time restores to a second of '
+                     'the recoverable window. PostgreSQL and MariaDB '
+                     '(mysql, mariadb managers) only.'),
+    cfg.IntOpt('pitr_ship_interval', default=5, min=1,
+               help='Seconds between two log shipments of an instance with '
+                    'point-in-time recovery: the current log is closed '
+                    'when something was written, so the recoverable window '
+                    'ends at most about this long ago.'),
+    cfg.IntOpt('backup_schedule_interval', default=30, min=0,
+               help='Seconds between two looks of each taskmanager for due '
+                    'scheduled backups (instances\' backup_schedule); 0 '
+                    'turns scheduled backups off on this taskmanager. One '
+                    'taskmanager takes each run (a conditional UPDATE of '
+                    'the next run).'),
     cfg.StrOpt('backup_key_file',
                help='File holding the generated backup key (mode 0600). '
                     'Default: backup.key beside the first --config-file.'),

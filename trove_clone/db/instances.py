@@ -527,3 +527,17 @@ def clear_engine_faults(context, instance_id: str) -> int:
     with _facade.writer.using(context) as session:
         return _engine_faults(session, instance_id).delete(
             synchronize_session=False)
+
+
+@db_api.retry_on_locked
+def record_restorable_until(context, instance_id: str,
+                            moment: datetime.datetime) -> bool:
+    """Move the instance's ``restorable_until`` forward to ``moment``
+    (never back: a late heartbeat changes nothing)."""
+    with _facade.writer.using(context) as session:
+        table = Instance.__table__
+        return session.execute(table.update().where(
+            table.c.id == instance_id,
+            sa.or_(table.c.restorable_until.is_(None),
+                   table.c.restorable_until < moment)
+        ).values(restorable_until=moment)).rowcount == 1

@@ -226,6 +226,13 @@ class Instance(SoftDeleted, Base):
     addresses = sa.Column(sa.Text(), nullable=True)
     locality = sa.Column(sa.String(64), nullable=True)
     access = sa.Column(sa.Text(), nullable=True)
+    #: Point-in-time recovery: every commit up to this moment is in the
+    #: logs the guest shipped (its heartbeat's ``pitr_until``).
+    restorable_until = sa.Column(sa.DateTime(), nullable=True)
+    #: Scheduled backups, JSON ``{"cron": "0 3 * * *", "keep": 7}``.
+    backup_schedule = sa.Column(sa.Text(), nullable=True)
+    #: When the schedule runs next (claimed by moving it on).
+    backup_next_run = sa.Column(sa.DateTime(), nullable=True, index=True)
 
 
 class ServiceStatus(Base):

@@ -30,6 +30,7 @@ from trove_clone.guestagent.capabilities import replication
 from trove_clone.guestagent.datastores import loader
 from trove_clone.guestagent import failures
 from trove_clone.guestagent.modules import manager as module_manager
+from trove_clone.guestagent import pitr
 from trove_clone.guestagent import rpcapi
 from trove_clone.guestagent import state
 
@@ -105,6 +106,8 @@ class Manager:
         self._modules = module_manager.ModuleManager()
         #: The id of the backup being taken, None when none is.
         self._backup_id: str | None = None
+        #: Ships the engine's logs (point-in-time recovery), or None.
+        self._shipper: pitr.Shipper | None = None
 
     # --- reporting ---------------------------------------------------------
 
@@ -141,6 +144,8 @@ class Manager:
                     self.engine.log_path)
         if fault:
             payload['engine_fault'] = fault
+        if self._shipper is not None and self._shipper.until:
+            payload['pitr_until'] = self._shipper.until
         replicating = self._replication_status()
         if replicating is not None:
             payload['replication'] = replicating
@@ -210,6 +215,8 @@ class Manager:
             if backup_info:
                 # Into the empty volume, before the engine first starts.
                 self._capability('backup').restore(backup_info)
+                if backup_info.get('pitr'):
+                    self._capability('pitr').replay_to(backup_info)
             if snapshot:
                 self._capability('replication').seed(snapshot)
             if cluster_config:
@@ -271,6 +278,8 @@ class Manager:
                 self._set_status('shutdown')
                 return
             self.engine.start()
+            if pitr.load_settings(self.engine):
+                self._shipper = pitr.resume(self._capability('pitr'))
         except Exception as error:  # noqa: B902 - reported, not raised
             LOG.exception('Starting the engine at boot failed.')
             self._set_status('shutdown', str(error),
@@ -475,7 +484,12 @@ class Manager:
         try:
             self._report_backup(backup_id, {'state': 'BUILDING'})
             LOG.info('Taking backup %s.', backup_id)
+            if backup_info.get('pitr') and not backup_info.get('incremental'):
+                # Before the base backup: every log after it is shipped.
+                self._shipper = pitr.start_shipping(
+                    self._capability('pitr'), backup_info, self._shipper)
             result = self._capability('backup').create(backup_info)
+            pitr.stamp(result, backup_info, self._shipper)
             self._report_backup(backup_id, dict(result, state='COMPLETED'))
         except exception.TroveError as error:
             LOG.error('Backup %s failed: %s', backup_id, error.message)

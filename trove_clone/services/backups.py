@@ -19,6 +19,7 @@ from trove_clone.db import api as db_api
 from trove_clone.db import backups as db_backups
 from trove_clone.db import instances as db_instances
 from trove_clone.services import deployment_secrets
+from trove_clone.services import pitr
 from trove_clone.services import quotas
 
 LOG = logging.getLogger(__name__)
@@ -102,7 +103,9 @@ def backup_info(context, backup: dict, instance: dict,
             'incremental': parent is not None, 'parent': parent,
             'storage': backup_storage_options(context, container),
             'container': container,
-            'encryption_key': deployment_secrets.backup_key(create=True)}
+            'encryption_key': deployment_secrets.backup_key(create=True),
+            'pitr': pitr.shipping(version, instance['id'], container,
+                                  full=parent is None)}
 
 
 def chain(context, backup_id: str) -> list[dict]:
@@ -188,6 +191,12 @@ def create(context, spec: dict, tasks: Tasks) -> dict:
         raise exception.NotImplementedYet(
             operation='creating a backup from restore_from (a backup of '
             'another region)')
+    if spec.get('storage_driver') == 'cinder':
+        # Trove's tempest test_cinder_backup asks for it: say so plainly.
+        raise exception.NotImplementedYet(
+            operation='storage_driver cinder (a backup kept as a Cinder '
+            'volume snapshot; backups go to the %s storage here: leave '
+            'storage_driver out)' % CONF.storage_strategy)
     instance_id = instance_id_of(spec['instance'])
     instance = db_instances.get(context, instance_id, context.project_id)
     version = db_api.datastore_version_get(context,

@@ -20,6 +20,7 @@ from trove_clone.db import api as db_api
 from trove_clone.db import backups as db_backups
 from trove_clone.db import instances as db_instances
 from trove_clone.db import listings
+from trove_clone.db import models
 from trove_clone.db import modules as db_modules
 from trove_clone import drivers
 from trove_clone.services import accounts
@@ -28,6 +29,7 @@ from trove_clone.services import configurations
 from trove_clone.services import datastores
 from trove_clone.services import flavors
 from trove_clone.services import modules as module_service
+from trove_clone.services import pitr
 from trove_clone.services import quotas
 from trove_clone.services import replication
 
@@ -137,6 +139,9 @@ def get(context, instance_id: str, project_id: str | None) -> dict:
         except exception.ConfigurationNotFound:
             pass
     replication.add_view_fields(context, row)
+    row['restorable_from'], row['restorable_until'] = (
+        pitr.window(context, row) if row.get('restorable_until')
+        else (None, None))
     return derive_status(row)
 
 
@@ -345,6 +350,12 @@ def create(context, spec: dict, tasks: Tasks) -> dict:
     if spec.get('restorePoint'):
         backup_id = check_restore(context, spec['restorePoint'], version,
                                   size, flavor)
+        restore_time = spec['restorePoint'].get('restore_time')
+        if restore_time is not None:
+            backup_id, restore_time = pitr.check_restore_point(
+                context, backup_service.get(context, backup_id,
+                                            context.project_id),
+                restore_time, models.utcnow())
     databases = accounts.check_databases(manager,
                                          spec.get('databases') or [])
     users = accounts.check_users(manager, spec.get('users') or [])
@@ -376,6 +387,8 @@ def create(context, spec: dict, tasks: Tasks) -> dict:
                'modules': [module['id'] for module in modules]}
     if backup_id:
         request['backup_id'] = backup_id
+        if spec['restorePoint'].get('restore_time') is not None:
+            request['restore_time'] = restore_time
     if primary is not None:
         request['replica_of'] = primary['id']
     deltas = {'instances': 1, 'ram': flavor['ram']}

@@ -16,7 +16,9 @@ create = common.wrapped('backup', {
     'parent_id': common.UUID,
     'incremental': common.BOOLISH,
     'swift_container': CONTAINER,
-    'storage_driver': {'type': 'string', 'enum': ['swift', 'local']},
+    # Trove's drivers; "cinder" (a volume snapshot) answers 501.
+    'storage_driver': {'type': 'string',
+                       'enum': ['swift', 'local', 'cinder']},
     'restore_from': {
         'type': 'object',
         'properties': {

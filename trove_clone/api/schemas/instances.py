@@ -65,7 +65,11 @@ create = common.wrapped('instance', {
     'databases': {'type': 'array', 'items': _DATABASE},
     'users': {'type': 'array', 'items': _USER},
     'restorePoint': {'type': 'object', 'required': ['backupRef'],
-                     'properties': {'backupRef': common.UUID}},
+                     'properties': {
+                         'backupRef': common.UUID,
+                         # Extension: point-in-time recovery (pitr.py).
+                         'restore_time': {'type': 'string',
+                                          'maxLength': 64}}},
     'availability_zone': {'type': 'string', 'maxLength': 255},
     'region_name': {'type': 'string', 'maxLength': 255},
     'locality': {'type': 'string', 'enum': [
@@ -101,6 +105,13 @@ edit = common.wrapped('instance', {
     'slave_of': {},
     'datastore_version': {'type': 'string', 'maxLength': 255},
     'access': _ACCESS,
+    # Extension: scheduled backups (services/backup_schedules.py).
+    'backup_schedule': {
+        'type': ['object', 'null'], 'additionalProperties': False,
+        'required': ['cron', 'keep'],
+        'properties': {'cron': {'type': 'string', 'maxLength': 100},
+                       'keep': {'type': 'integer', 'minimum': 1,
+                                'maximum': 100}}},
 })
 
 action = {

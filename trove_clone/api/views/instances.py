@@ -78,6 +78,17 @@ def detail(row: dict, volume_stats: dict | None = None,
         # Ours (doc/api-differences.md): a replica's lag, from the
         # replication status of its guest's last heartbeat.
         data['replication'] = row['replication']
+    if row.get('backup_schedule'):
+        # Extension: scheduled backups.
+        schedule = json.loads(row['backup_schedule'])
+        next_run = row.get('backup_next_run')
+        data['backup_schedule'] = dict(
+            schedule, next_run=common.timestamp(next_run))
+    if row.get('restorable_until') and row.get('restorable_from'):
+        # Extension: the point-in-time recovery window.
+        data['restorable_from'] = common.timestamp(row['restorable_from'])
+        data['restorable_until'] = common.timestamp(
+            row['restorable_until'])
     fault = row.get('fault')
     if fault:
         data['fault'] = {'message': fault['message'],

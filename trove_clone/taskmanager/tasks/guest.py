@@ -17,6 +17,7 @@ from trove_clone.db import modules as db_modules
 from trove_clone import drivers
 from trove_clone.services import backups as backup_service
 from trove_clone.services import modules as module_service
+from trove_clone.services import pitr
 from trove_clone.taskmanager.tasks import base
 
 LOG = logging.getLogger(__name__)
@@ -128,6 +129,9 @@ class Prepare(base.InstanceTask):
             backup_info = base.run_step(
                 self.step, 30, lambda: backup_service.restore_info(
                     context, request['backup_id']))
+            if request.get('restore_time'):
+                backup_info['pitr'] = pitr.replay_info(
+                    context, request['backup_id'], request['restore_time'])
         cidrs = allowed_cidrs(json.loads(row['access'] or 'null'))
         base.run_step(self.step, 30, lambda: base.guest_for(row).prepare(
             context, version['manager'], request.get('databases'),

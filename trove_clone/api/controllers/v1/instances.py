@@ -12,6 +12,7 @@ from trove_clone.api import hooks
 from trove_clone.api.schemas import instances as schemas
 from trove_clone.api.views import instances as views
 from trove_clone.common import exception
+from trove_clone.services import backup_schedules
 from trove_clone.services import instances as service
 from trove_clone.services import replication
 
@@ -154,13 +155,15 @@ class InstanceController:
             raise exception.BadRequest("Only one attribute (except 'name') "
                                        'is allowed to update.')
         if others and others[0] not in ('configuration', 'replica_of',
-                                        'slave_of', 'datastore_version',
-                                        'access'):
+                                        'slave_of', 'backup_schedule',
+                                        'datastore_version', 'access'):
             raise exception.NotImplementedYet(
                 operation='updating %s of an instance' % others[0])
         if 'replica_of' in body or 'slave_of' in body:
             # Trove: any value detaches the replica from its primary.
             replication.detach(ctx, row, tasks())
+        elif 'backup_schedule' in body:
+            backup_schedules.set_schedule(ctx, row, body['backup_schedule'])
         elif 'access' in body:
             service.update_access(ctx, row, body['access'], tasks())
         elif 'datastore_version' in body:

@@ -37,6 +37,7 @@ CHECKPOINTS = 'xtrabackup_checkpoints'
 #: The backup's facts file (mariadb-backup copies it to --extra-lsndir).
 INFO = 'xtrabackup_info'
 _GTID = re.compile(r"GTID of the last change '([0-9,-]*)'")
+_BINLOG = re.compile(r"filename '([^']+)', position '(\d+)'")
 #: How long a prepare, a move-back or the bootstrap may take.
 TOOL_TIMEOUT = 3600
 #: The agent's account after a restore, as mariadb-install-db makes it:
@@ -71,6 +72,20 @@ def read_gtid(path: str) -> str | None:
     except FileNotFoundError:
         return None
     return match.group(1) if match else None
+
+
+def read_binlog_position(path: str) -> dict:
+    """``binlog_file`` and ``binlog_pos`` of the backup's end as
+    ``xtrabackup_info`` at ``path`` records them (point-in-time recovery
+    replays the binary log from there); {} when it records none."""
+    try:
+        with open(path) as source:
+            match = _BINLOG.search(source.read())
+    except FileNotFoundError:
+        return {}
+    if not match:
+        return {}
+    return {'binlog_file': match.group(1), 'binlog_pos': int(match.group(2))}
 
 
 class MariadbBackup(backup.Backup):
@@ -116,6 +131,8 @@ class MariadbBackup(backup.Backup):
         gtid = read_gtid(os.path.join(self.lsn_dir, INFO))
         if gtid is not None:
             metadata['gtid'] = gtid
+        metadata.update(read_binlog_position(os.path.join(self.lsn_dir,
+                                                          INFO)))
         return metadata
 
     # --- restore -----------------------------------------------------------

@@ -21,6 +21,7 @@ ENGINE = engines.Descriptor(
         'upgrade': PACKAGE + '.upgrade:MariadbUpgrade',
         'modules': PACKAGE + '.modules:MariadbStatements',
         'backup': PACKAGE + '.backup:MariadbBackup',
+        'pitr': PACKAGE + '.pitr:MariadbLogs',
         'replication': PACKAGE + '.replication:MariadbReplication',
         'cluster': PACKAGE + '.galera:MariadbGalera',
     },

@@ -22,6 +22,7 @@ ENGINE = engines.Descriptor(
         'upgrade': PACKAGE + '.upgrade:PostgresqlUpgrade',
         'modules': PACKAGE + '.modules:PostgresqlStatements',
         'backup': PACKAGE + '.backup:PostgresqlBackup',
+        'pitr': PACKAGE + '.pitr:PostgresqlLogs',
         'replication': PACKAGE + '.replication:PostgresqlReplication',
     },
     template_dir='postgresql',

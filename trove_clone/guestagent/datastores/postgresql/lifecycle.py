@@ -131,7 +131,23 @@ class PostgresqlLifecycle(base.Lifecycle):
             'data_dir': self.data_dir, 'pgdata': self.pgdata,
             'run_dir': self.run_dir,
             'wal_retention_mb': self.wal_retention_mb(),
+            'archive_command': self.archive_command(),
         }
+
+    @property
+    def wal_spool_dir(self) -> str:
+        """Where archive_command puts completed WAL segments for the
+        agent to ship (point-in-time recovery, pitr.py)."""
+        return os.path.join(os.path.dirname(self.data_dir), 'wal_spool')
+
+    def archive_command(self) -> str:
+        """``true`` (segments dropped) unless the agent ships the WAL
+        (its settings file exists): then a copy into the spool."""
+        if not os.path.exists(os.path.join(self.agent_dir, 'pitr.json')):
+            return 'true'
+        spool = self.wal_spool_dir
+        return ('cp %%p %s/.%%f.part && mv -f %s/.%%f.part %s/%%f'
+                % (spool, spool, spool))
 
     def wal_retention_mb(self) -> int:
         """The WAL the backup slot may keep: a quarter of the volume's

@@ -140,6 +140,22 @@ class BackupApiTest(base.ApiTestCase):
         self.assertEqual(0, self.usage())
         self.assertEqual('ACTIVE', self.instance_status(instance_id))
 
+    def test_cinder_storage_driver_is_not_built(self) -> None:
+        # What Trove's tempest test_cinder_backup sends: 501 with a
+        # message, never a 500, and nothing recorded or counted.
+        instance_id = self.active_instance()
+        response = self.backup(instance_id, storage_driver='cinder',
+                               status=501)
+        self.assertError(response, 501, 'notImplemented',
+                         'storage_driver cinder')
+        response = self.backup(instance_id, storage_driver='nfs',
+                               status=400)
+        self.assertIn('storage_driver',
+                      response.json['badRequest']['message'])
+        self.assertEqual(0, self.usage())
+        self.assertEqual([], db_backups.list_page(self.context, None, 10))
+        self.assertEqual('ACTIVE', self.instance_status(instance_id))
+
     def test_incremental_takes_the_last_completed_backup(self) -> None:
         instance_id = self.active_instance()
         # No completed backup yet: a full one.

@@ -170,9 +170,14 @@ class BackupTest(base.TestCase):
     def test_reports_building_then_completed(self) -> None:
         self.agent.engine, self.agent.manager_name = FakeEngine([]), 'redis'
         self.agent.create_backup(None, {'id': 'b1'})
+        reports = self.wait_for_reports(2)
+        # When it finished (UTC): point-in-time recovery picks base
+        # backups by it.
+        finished = reports[1][1]['metadata'].pop('finished_at')
+        self.assertRegex(finished, r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$')
         self.assertEqual([('b1', {'state': 'BUILDING'}),
                           ('b1', dict(self.outcome, state='COMPLETED'))],
-                         self.wait_for_reports(2))
+                         reports)
 
     def test_failure_is_one_line(self) -> None:
         self.agent.engine, self.agent.manager_name = FakeEngine([]), 'redis'
