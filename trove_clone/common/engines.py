@@ -42,6 +42,7 @@ CAPABILITIES = types.MappingProxyType({
     'modules': 'modules',
     'backup': 'backup',
     'replication': 'replication',
+    'logs': 'guest log',
 })
 
 

@@ -129,7 +129,8 @@ class SealedGuestRpcTest(base.TestCase):
     def test_sealed_calls_work(self) -> None:
         api = guest_rpcapi.GuestAPI('instance-1', timeout=5, key=self.key)
         self.assertEqual('instance-1', api.ping(self.context)['instance_id'])
-        self.assertEqual('2.2', api.get_version(self.context))
+        self.assertEqual(guest_rpcapi.RPC_API_VERSION,
+                         api.get_version(self.context))
         api.stop_db(self.context)
         api.create_databases(self.context, [{'name': 'db1'}])
         self.assertEqual([('stop_db', self.context.user_id),
