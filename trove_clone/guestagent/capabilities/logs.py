@@ -389,8 +389,8 @@ class GuestLogs:
         if data and not data.endswith(b'\n'):
             data = data[:data.rfind(b'\n') + 1]
         last = None
-        for piece, lines in components(data, int(request.get('limit') or
-                                                  1000000)):
+        limit = int(request.get('limit') or 1000000)
+        for piece, lines in components(data, limit):
             stamp = datetime.datetime.now(datetime.timezone.utc).replace(
                 tzinfo=None)
             if last is not None and stamp <= last:
