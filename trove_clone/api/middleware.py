@@ -22,6 +22,7 @@ from trove_clone.api import json_input
 from trove_clone.common import context as trove_context
 from trove_clone.common import exception
 from trove_clone.common import policy
+from trove_clone.conf import CONF
 
 LOG = logging.getLogger(__name__)
 
@@ -423,7 +424,25 @@ class ContextMiddleware:
         _check_identity('project id', context.project_id, MAX_PROJECT_ID)
         _check_identity('user id', context.user_id, MAX_USER_ID)
         context.is_admin = policy.is_admin(context)
+        context.service_catalog = service_catalog(environ)
         return context
+
+
+def service_catalog(environ: dict) -> list:
+    """The caller's catalog, from keystonemiddleware's X-Service-Catalog
+    (Trove's ContextMiddleware reads it): where the project's object store
+    is for backups and guest logs. Only with Keystone, whose middleware
+    replaces whatever header a client sent; a header that is not a JSON
+    list is ignored (Trove answers 500)."""
+    if CONF.auth_strategy != 'keystone':
+        return []
+    try:
+        catalog = json.loads(environ.get('HTTP_X_SERVICE_CATALOG') or '[]')
+    except ValueError:
+        return []
+    if not isinstance(catalog, list):
+        return []
+    return [entry for entry in catalog if isinstance(entry, dict)]
 
 
 def _check_identity(what: str, value: str, limit: int) -> None:

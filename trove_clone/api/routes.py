@@ -10,6 +10,7 @@ from trove_clone.api.schemas import backups as backup_schemas
 from trove_clone.api.schemas import clusters as cluster_schemas
 from trove_clone.api.schemas import configurations as config_schemas
 from trove_clone.api.schemas import datastores as datastore_schemas
+from trove_clone.api.schemas import guest_logs as log_schemas
 from trove_clone.api.schemas import instances as instance_schemas
 from trove_clone.api.schemas import modules as module_schemas
 from trove_clone.api.schemas import quotas as quota_schemas
@@ -171,6 +172,13 @@ ROUTES = (
           request_schema=module_schemas.apply, response_key='modules'),
     Route('DELETE', _INST + '/modules/{module_id}', 'removeInstanceModule',
           'Remove a module from an instance.', 200, 'modules'),
+    Route('GET', _INST + '/log', 'listGuestLogs',
+          "List the instance's guest logs (SYS logs: administrators "
+          'only).', 200, 'logs', response_key='logs'),
+    Route('POST', _INST + '/log', 'guestLogAction',
+          'Show a guest log, or enable, disable, publish or discard it.',
+          200, 'logs', request_schema=log_schemas.action,
+          response_key='log'),
     Route('GET', '/modules', 'listModules', 'List modules.', 200,
           'modules', response_key='modules',
           query=('datastore', 'limit', 'marker')),

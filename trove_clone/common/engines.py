@@ -44,6 +44,7 @@ CAPABILITIES = types.MappingProxyType({
     'replication': 'replication',
     'cluster': 'cluster',
     'pitr': 'point-in-time recovery',
+    'logs': 'guest log',
 })
 
 

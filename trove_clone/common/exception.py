@@ -480,3 +480,22 @@ class ClusterInstanceOperationNotSupported(TroveError):
     code = 501
     message_template = 'Operation not supported for instances that are ' \
         'part of a cluster.'
+# --- guest logs (issue 19) ---------------------------------------------------
+
+class LogsNotAvailable(TroveError):
+    code = 501
+    message_template = ('Log actions are not supported: %(reason)s')
+
+
+class LogAccessForbidden(Forbidden):
+    message_template = ("User does not have admin privileges to '%(action)s' "
+                        "the '%(log)s' log.")
+
+
+class GuestLogNotFound(NotFound):
+    message_template = "Log '%(log)s' is not defined."
+
+
+class LogStorageUnavailable(TroveError):
+    code = 503
+    message_template = 'The object store of the guest logs failed: %(reason)s'

@@ -12,6 +12,7 @@ from trove_clone.conf import default
 from trove_clone.conf import drivers
 from trove_clone.conf import glance
 from trove_clone.conf import guest
+from trove_clone.conf import guest_logs
 from trove_clone.conf import local
 from trove_clone.conf import modules
 from trove_clone.conf import mongodb
@@ -31,3 +32,4 @@ for _module in (api, backup, database, default, drivers, glance, guest, local,
     _module.register_opts(CONF)
 # Backups in Swift (next to [DEFAULT] storage_strategy).
 swift.register_opts(CONF)
+guest_logs.register_opts(CONF)

@@ -10,6 +10,7 @@ from trove_clone.conf import default
 from trove_clone.conf import drivers
 from trove_clone.conf import glance
 from trove_clone.conf import guest
+from trove_clone.conf import guest_logs
 from trove_clone.conf import local
 from trove_clone.conf import modules
 from trove_clone.conf import mongodb
@@ -23,7 +24,7 @@ from trove_clone.conf import upgrade_levels
 
 _MODULES = (api, backup, default, drivers, guest, modules, quota, rpc,
             database, glance, local, service_credentials, taskflow,
-            taskmanager, upgrade_levels, swift, mongodb)
+            taskmanager, upgrade_levels, swift, mongodb, guest_logs)
 
 
 def list_opts() -> list:

@@ -408,6 +408,27 @@ class Manager:
         LOG.info('Removing module %s.', (module or {}).get('id'))
         self._modules.remove(module, self._require_engine())
 
+    # --- guest logs (capabilities/logs.py) ---------------------------------
+
+    def guest_log_list(self, context, request: dict) -> list:
+        return self._capability('logs').list(self._log_request(request))
+
+    def guest_log_action(self, context, request: dict, log_name: str,
+                         enable: bool = False, disable: bool = False,
+                         publish: bool = False,
+                         discard: bool = False) -> dict:
+        LOG.info('Log %s: enable %s, disable %s, publish %s, discard %s.',
+                 log_name, enable, disable, publish, discard)
+        return self._capability('logs').action(
+            self._log_request(request), log_name, enable=enable,
+            disable=disable, publish=publish, discard=discard)
+
+    def _log_request(self, request: dict) -> dict:
+        # The objects' prefix names this instance and its manager, as
+        # Trove's (guest_id, datastore_manager): never the caller's word.
+        return dict(request or {}, instance_id=self.instance_id,
+                    datastore=self.manager_name)
+
     # --- users, databases and root ----------------------------------------
 
     def list_databases(self, context) -> list:

@@ -32,6 +32,8 @@ Version history:
 * 2.4 - Galera: cluster_recovery_position, cluster_rebootstrap (a
   cluster stopped as a whole restarts from its most advanced member;
   doc/clusters-galera.md).
+* 2.5 - guest_log_list, guest_log_action (Trove's names; each takes the
+  ``request`` of capabilities/logs.py: storage options and settings).
 """
 from oslo_config import cfg
 import oslo_messaging
@@ -40,7 +42,7 @@ from trove_clone.common import exception
 from trove_clone.common import rpc
 
 CONF = cfg.CONF
-RPC_API_VERSION = '2.4'
+RPC_API_VERSION = '2.5'
 VERSION_ALIASES = {'2026.2': '1.1', '2027.1': '1.4', '2027.2': '2.0'}
 #: Envelopes are sealed from this version on.
 ENVELOPE_VERSION = '2.0'
@@ -316,6 +318,26 @@ class GuestAPI:
         UnprocessableEntity when its driver cannot undo it."""
         self._call(context, 'module_remove', '1.5', long=True,
                    module=module)
+
+    # --- guest logs (since 2.5) -------------------------------------------
+    def guest_log_list(self, context, request: dict) -> list:
+        """Every log of the engine as Trove shows one (name, type,
+        status, published, pending, container, prefix, metafile);
+        ``request``: see capabilities/logs.py."""
+        return self._call(context, 'guest_log_list', '2.5',
+                          request=request)
+
+    def guest_log_action(self, context, request: dict, log_name: str,
+                         enable: bool = False, disable: bool = False,
+                         publish: bool = False,
+                         discard: bool = False) -> dict:
+        """Enable, disable, discard and/or publish the log ``log_name``
+        and show it. Raises GuestLogNotFound, BadRequest,
+        LogsNotAvailable, LogStorageUnavailable."""
+        return self._call(context, 'guest_log_action', '2.5', long=True,
+                          request=request, log_name=log_name,
+                          enable=enable, disable=disable, publish=publish,
+                          discard=discard)
 
     # --- backups (since 1.6) ----------------------------------------------
     def create_backup(self, context, backup_info: dict) -> None:

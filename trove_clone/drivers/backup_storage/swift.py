@@ -511,12 +511,17 @@ def project_storage_url(context, session) -> str:
         if service.get('type') != CONF.swift_service_type:
             continue
         for endpoint in service.get('endpoints', []):
-            if endpoint.get('interface') in (interface, None) and (
-                    endpoint.get('region') in (
-                        CONF.service_credentials.region_name, None)):
+            if endpoint.get('region') not in (
+                    CONF.service_credentials.region_name, None):
+                continue
+            # keystonemiddleware's X-Service-Catalog has one entry per
+            # region with a <interface>URL each (the v2 shape); a v3
+            # catalog one per interface.
+            url = endpoint.get(interface + 'URL')
+            if not url and endpoint.get('interface') in (interface, None):
                 url = endpoint.get('url')
-                if url:
-                    return url.rstrip('/')
+            if url:
+                return url.rstrip('/')
     if session is None:
         session = openstack_auth.session()
     try:

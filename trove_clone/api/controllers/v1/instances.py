@@ -7,6 +7,7 @@ from pecan import expose
 from trove_clone.api.controllers import base
 from trove_clone.api.controllers.v1 import backups
 from trove_clone.api.controllers.v1 import instance_accounts
+from trove_clone.api.controllers.v1 import instance_logs
 from trove_clone.api.controllers.v1 import instance_modules
 from trove_clone.api import hooks
 from trove_clone.api.schemas import instances as schemas
@@ -136,6 +137,7 @@ class InstanceController:
         self.modules = instance_modules.InstanceModulesController(
             instance_id)
         self.backups = backups.InstanceBackupsController(instance_id)
+        self.log = instance_logs.InstanceLogsController(instance_id)
 
     @expose(generic=True, content_type=base.JSON)
     def index(self):

@@ -20,6 +20,7 @@ ENGINE = engines.Descriptor(
         'overrides': PACKAGE + '.overrides:MariadbOverrides',
         'upgrade': PACKAGE + '.upgrade:MariadbUpgrade',
         'modules': PACKAGE + '.modules:MariadbStatements',
+        'logs': PACKAGE + '.logs:MariadbLogs',
         'backup': PACKAGE + '.backup:MariadbBackup',
         'pitr': PACKAGE + '.pitr:MariadbLogs',
         'replication': PACKAGE + '.replication:MariadbReplication',

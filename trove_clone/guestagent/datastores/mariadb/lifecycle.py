@@ -81,6 +81,16 @@ class MariadbLifecycle(base.Lifecycle):
         """The option file of the configuration group, included last."""
         return os.path.join(self.data_dir, 'overrides.cnf')
 
+    @property
+    def logs_path(self) -> str:
+        """The option file of the guest logs turned on (logs.py),
+        included before the configuration group's."""
+        return os.path.join(self.data_dir, 'logs.cnf')
+
+    def write_logs_conf(self, text: str) -> None:
+        """Replace the guest logs' option file with ``text``."""
+        overrides.replace_file(self.logs_path, text, self._user())
+
     def _context(self) -> dict:
         """What the template (templates/mariadb/config.template) sees."""
         return {
@@ -90,6 +100,7 @@ class MariadbLifecycle(base.Lifecycle):
             'socket': self.socket_path,
             'pid_file': os.path.join(self.data_dir, 'run', 'mysqld.pid'),
             'overrides': self.overrides_path,
+            'logs': self.logs_path,
             'server_id': self.server_id,
             'replica': replication.is_replica(self),
             'galera': self.galera_settings(),
@@ -148,6 +159,8 @@ class MariadbLifecycle(base.Lifecycle):
             # mariadbd refuses to start on a missing !include file.
             overrides.replace_file(self.overrides_path, '[mysqld]\n',
                                    self._user())
+        if not os.path.lexists(self.logs_path):
+            self.write_logs_conf('[mysqld]\n')
 
     def _arguments(self) -> list[str]:
         # --defaults-file must come first.

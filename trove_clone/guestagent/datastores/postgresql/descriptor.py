@@ -21,6 +21,7 @@ ENGINE = engines.Descriptor(
         'overrides': PACKAGE + '.overrides:PostgresqlOverrides',
         'upgrade': PACKAGE + '.upgrade:PostgresqlUpgrade',
         'modules': PACKAGE + '.modules:PostgresqlStatements',
+        'logs': PACKAGE + '.logs:PostgresqlLogs',
         'backup': PACKAGE + '.backup:PostgresqlBackup',
         'pitr': PACKAGE + '.pitr:PostgresqlLogs',
         'replication': PACKAGE + '.replication:PostgresqlReplication',

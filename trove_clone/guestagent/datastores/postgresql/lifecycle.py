@@ -122,6 +122,16 @@ class PostgresqlLifecycle(base.Lifecycle):
         trove.conf."""
         return os.path.join(self.pgdata, 'overrides.conf')
 
+    @property
+    def logs_path(self) -> str:
+        """The settings of the guest logs turned on (logs.py), included
+        before the configuration group's."""
+        return os.path.join(self.pgdata, 'logs.conf')
+
+    def write_logs_conf(self, text: str) -> None:
+        """Replace the guest logs' settings with ``text``."""
+        overrides.replace_file(self.logs_path, text, self._user())
+
     def _context(self) -> dict:
         """What the template (templates/postgresql/config.template)
         sees."""

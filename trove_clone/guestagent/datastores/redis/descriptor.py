@@ -20,6 +20,7 @@ ENGINE = engines.Descriptor(
         'overrides': PACKAGE + '.overrides:RedisOverrides',
         'upgrade': PACKAGE + '.upgrade:RedisUpgrade',
         'modules': PACKAGE + '.modules:RedisCommands',
+        'logs': PACKAGE + '.logs:RedisLogs',
         'backup': PACKAGE + '.backup:RedisBackup',
         'replication': PACKAGE + '.replication:RedisReplication',
         'cluster': PACKAGE + '.cluster:RedisCluster',

@@ -58,6 +58,7 @@ class TenantIsolationTest(base.ApiTestCase):
                 'user': {'password': 'p'}},
             ('PUT', '/instances/{instance_id}/users/{user}/databases'): {
                 'databases': [{'name': 'x'}]},
+            ('POST', '/instances/{instance_id}/log'): {'name': 'general'},
             ('POST', '/instances/{instance_id}/modules'): {
                 'modules': [{'id': '0c0ffee0-0000-4000-8000-00000000000d'}]},
         }

@@ -346,3 +346,19 @@ class OptionsFromConfTest(testtools.TestCase):
             error = self.assertRaises(exception.BackupStorageError,
                                       swift.options_from_conf, self.context)
         self.assertIn('set swift_url', str(error))
+
+    def test_the_requests_catalog_in_either_shape(self) -> None:
+        v2 = [{'type': 'object-store', 'endpoints': [
+            {'region': 'Other', 'publicURL': 'http://x/v1/AUTH_p9'},
+            {'region': 'RegionOne', 'publicURL': 'http://s/v1/AUTH_p9/',
+             'internalURL': 'http://i/v1/AUTH_p9'}]}]
+        v3 = [{'type': 'object-store', 'endpoints': [
+            {'region': 'RegionOne', 'interface': 'internal',
+             'url': 'http://i/v1/AUTH_p9'},
+            {'region': 'RegionOne', 'interface': 'public',
+             'url': 'http://s/v1/AUTH_p9'}]}]
+        for catalog in (v2, v3):
+            self.context.service_catalog = catalog
+            self.assertEqual('http://s/v1/AUTH_p9',
+                             swift.options_from_conf(self.context)[
+                                 'storage_url'])
