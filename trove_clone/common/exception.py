@@ -480,6 +480,8 @@ class ClusterInstanceOperationNotSupported(TroveError):
     code = 501
     message_template = 'Operation not supported for instances that are ' \
         'part of a cluster.'
+
+
 # --- guest logs (issue 19) ---------------------------------------------------
 
 class LogsNotAvailable(TroveError):

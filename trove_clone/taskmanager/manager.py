@@ -179,6 +179,9 @@ class Manager:
                            {'member_ids': cluster_plan.member_ids(
                                context, cluster_id)},
                            datastore_version_id=datastore_version_id)
+
+    # --- replication (since 2.4) -------------------------------------------
+
     def promote_to_replica_source(self, context, instance_id: str) -> None:
         LOG.info('Promoting replica %s to replica source.', instance_id)
         _instance_flow(context, replication.get_promote_flow, instance_id)

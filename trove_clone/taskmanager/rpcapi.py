@@ -189,6 +189,8 @@ class TaskManagerAPI:
         """Upgrade the members one at a time (since 2.3)."""
         self._cast(context, 'upgrade_cluster', '2.3', cluster_id=cluster_id,
                    datastore_version_id=datastore_version_id)
+
+    # --- replication (since 2.4) -----------------------------------------
     def promote_to_replica_source(self, context, instance_id: str) -> None:
         """Planned switchover: the replica becomes its set's primary, the
         old primary and the other replicas follow it (since 2.4)."""
