@@ -205,6 +205,11 @@ ROUTES = (
     Route('DELETE', _BACKUP, 'deleteBackup',
           'Delete a backup and the incremental backups that depend on '
           'it.', 202, 'backups'),
+    Route('POST', _BACKUP + '/action', 'backupAction',
+          'Verify a backup (an extension): restore it into a throwaway '
+          'instance, record verified_at once its engine answers, delete '
+          'the instance.', 202, 'backups',
+          request_schema=backup_schemas.action),
     Route('GET', '/backup_strategies', 'listBackupStrategies',
           'List the backup strategies of a project.', 200, 'backups',
           response_key='backup_strategies',
