@@ -233,6 +233,11 @@ ROUTES = (
     Route('GET', _CLUSTER + '/instances/{instance_id}',
           'showClusterInstance', 'Show a member of a cluster.', 200,
           'clusters', response_key='instance'),
+    Route('POST', _BACKUP + '/action', 'backupAction',
+          'Verify a backup (an extension): restore it into a throwaway '
+          'instance, record verified_at once its engine answers, delete '
+          'the instance.', 202, 'backups',
+          request_schema=backup_schemas.action),
     Route('GET', '/backup_strategies', 'listBackupStrategies',
           'List the backup strategies of a project.', 200, 'backups',
           response_key='backup_strategies',

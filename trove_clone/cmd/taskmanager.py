@@ -22,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     if conf.backup_schedule_interval:
         periodics.append(service.Periodic(schedules.run_backup_schedules,
                                           conf.backup_schedule_interval))
+        periodics.append(service.Periodic(schedules.end_restore_drills,
+                                          conf.backup_schedule_interval))
     periodics.append(service.Periodic(
         recovery.forget_finished_flows,
         max(60, min(conf.taskflow.finished_flow_keep, 3600))))

@@ -52,6 +52,10 @@ backup_opts = [
                     'turns scheduled backups off on this taskmanager. One '
                     'taskmanager takes each run (a conditional UPDATE of '
                     'the next run).'),
+    cfg.IntOpt('restore_drill_timeout', default=1800, min=60,
+               help='Seconds a restore drill (POST /backups/{id}/action '
+                    '{"verify": {}}) waits for its throwaway instance\'s '
+                    'engine to answer before it records a failure.'),
     cfg.StrOpt('backup_key_file',
                help='File holding the generated backup key (mode 0600). '
                     'Default: backup.key beside the first --config-file.'),

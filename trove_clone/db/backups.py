@@ -263,3 +263,48 @@ def strategy_delete(context, project_id: str, instance_id: str) -> int:
     with _facade.writer.using(context) as session:
         return session.query(Strategy).filter_by(
             tenant_id=project_id, instance_id=instance_id).delete()
+
+
+# --- restore drills ----------------------------------------------------------
+
+@db_api.retry_on_locked
+def start_verify(context, backup_id: str, instance_id: str) -> bool:
+    """Record the drill of a COMPLETED backup with its throwaway
+    instance; False when one runs already (or the backup is not
+    COMPLETED). The backup's own columns are left as they are."""
+    with _facade.writer.using(context) as session:
+        table = Backup.__table__
+        return session.execute(table.update().where(
+            table.c.id == backup_id, table.c.deleted.is_(False),
+            table.c.state == COMPLETED,
+            table.c.verify_instance_id.is_(None)).values(
+            verify_instance_id=instance_id, verify_started=models.utcnow(),
+            updated=table.c.updated)).rowcount == 1
+
+
+def verifying(context) -> list[dict]:
+    """The backups whose drill runs (deleted ones too: their drill's
+    instance is still cleaned up)."""
+    with _facade.reader.using(context) as session:
+        rows = session.query(Backup).filter(
+            Backup.verify_instance_id.is_not(None)).all()
+        return [_dict(row) for row in rows]
+
+
+@db_api.retry_on_locked
+def finish_verify(context, backup_id: str, instance_id: str,
+                  fault: str | None) -> bool:
+    """End the drill of ``instance_id``: ``verified_at`` now (no
+    ``fault``) or the ``fault``; False when another finished it."""
+    values: dict = {'verify_instance_id': None,
+                    'updated': Backup.__table__.c.updated}
+    if fault is None:
+        values.update(verified_at=models.utcnow(), verify_fault=None)
+    else:
+        values['verify_fault'] = fault[:1000]
+    with _facade.writer.using(context) as session:
+        table = Backup.__table__
+        return session.execute(table.update().where(
+            table.c.id == backup_id,
+            table.c.verify_instance_id == instance_id).values(
+            **values)).rowcount == 1

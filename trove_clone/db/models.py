@@ -407,6 +407,12 @@ class Backup(SoftDeleted, Base):
     fail_reason = sa.Column(sa.Text(), nullable=True)
     #: When the guest sent the report recorded last (its clock).
     last_sent = sa.Column(sa.Float(), nullable=True)
+    #: Restore drills: when one last succeeded, why the last failed, and
+    #: the throwaway instance of the one running.
+    verified_at = sa.Column(sa.DateTime(), nullable=True)
+    verify_fault = sa.Column(sa.Text(), nullable=True)
+    verify_instance_id = sa.Column(ID, nullable=True)
+    verify_started = sa.Column(sa.DateTime(), nullable=True)
 
 
 class BackupStrategy(Base):

@@ -36,3 +36,10 @@ strategy_create = common.wrapped('backup_strategy', {
     'swift_container': CONTAINER,
     'instance_id': common.UUID,
 }, required=['swift_container'])
+
+#: POST /backups/{id}/action (an extension): a restore drill.
+action = {
+    'type': 'object', 'minProperties': 1, 'maxProperties': 1,
+    'additionalProperties': False,
+    'properties': {'verify': {'type': 'object', 'maxProperties': 0}},
+}

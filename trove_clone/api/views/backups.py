@@ -21,6 +21,12 @@ def backup(row: dict) -> dict:
         view['datastore'] = {'type': version['datastore_name'],
                              'version': version['name'],
                              'version_id': version['id']}
+    # Extension: restore drills (services/backup_drills.py).
+    view['verified_at'] = common.timestamp(row.get('verified_at'))
+    if row.get('verify_instance_id'):
+        view['verifying'] = True
+    if row.get('verify_fault'):
+        view['verify_fault'] = row['verify_fault']
     if row.get('fail_reason') and row['state'] in ('FAILED',
                                                    'DELETE_FAILED'):
         view['fail_reason'] = row['fail_reason']

@@ -3,7 +3,9 @@ PostgreSQL and MariaDB (one deployment for both): rows before a full
 backup, rows before the target second T, rows a second after T; once the
 recoverable window passes the last rows, a restore to T has the rows
 before T and not those after. Malformed, future and out-of-window
-restore times are refused with 400 naming restore_time."""
+restore times are refused with 400 naming restore_time. The PostgreSQL
+test also runs a restore drill of its base backup (verified_at recorded,
+the throwaway instance deleted)."""
 import calendar
 import time
 
@@ -30,7 +32,8 @@ class PointInTimeRecoveryTest(e2e.BackupEndToEndTest):
     address_pool = '127.77.164.0/28'
     datastores = ('postgresql', 'mariadb')
     extra_conf = '\n'.join(['pitr_enabled = postgresql:*, mariadb:*',
-                            'pitr_ship_interval = 1'])
+                            'pitr_ship_interval = 1',
+                            'backup_schedule_interval = 2'])
 
     # The backup round trips run in test_backups_e2e; not again here.
     test_mariadb = test_postgresql = test_redis = None
@@ -77,11 +80,35 @@ class PointInTimeRecoveryTest(e2e.BackupEndToEndTest):
         self.refused(full.id, iso(time.time() + 3600))
         self.assertIn('outside the recoverable window',
                       self.refused(full.id, iso(first - 60)))
+        if datastore == 'postgresql':
+            # A restore drill of the base backup, building beside the
+            # restore to T.
+            self.trove.client.post('/backups/%s/action' % full.id,
+                                   body={'verify': {}})
         restored = self.create_at(datastore, full.id, iso(target))
         self.assertEqual(['a-before-backup', 'b-before-target'],
                          self.read(datastore, restored))
         self.assertEqual(['a-before-backup', 'b-before-target',
                           'c-after-target'], self.read(datastore, source))
+        if datastore == 'postgresql':
+            self.wait_verified(full.id)
+
+    def wait_verified(self, backup_id: str) -> None:
+        deadline = time.monotonic() + e2e.WAIT
+        while True:
+            shown = self.trove.backups.get(backup_id)._info
+            if shown.get('verified_at') or shown.get('verify_fault'):
+                break
+            self.assertLess(time.monotonic(), deadline, shown)
+            time.sleep(0.5)
+        self.assertIsNone(shown.get('verify_fault'))
+        self.assertEqual('COMPLETED', shown['status'])
+        # The throwaway instance goes.
+        deadline = time.monotonic() + e2e.WAIT
+        while any(item.name == 'verify-%s' % backup_id
+                  for item in self.trove.instances.list()):
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.5)
 
     def create_at(self, datastore: str, backup_id: str,
                   restore_time: str) -> str:

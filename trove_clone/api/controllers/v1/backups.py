@@ -8,6 +8,7 @@ from trove_clone.api import hooks
 from trove_clone.api.schemas import backups as schemas
 from trove_clone.api.views import backups as views
 from trove_clone.common import exception
+from trove_clone.services import backup_drills as drills
 from trove_clone.services import backups as service
 from trove_clone.services import instances as instance_service
 
@@ -39,11 +40,33 @@ def load(backup_id: str, rule: str) -> tuple:
     return ctx, row
 
 
+class BackupActionController:
+    """POST /backups/{id}/action {"verify": {}}: a restore drill (an
+    extension, services/backup_drills.py)."""
+
+    PATHS = ('/backups/{backup_id}/action',)
+
+    def __init__(self, backup_id: str) -> None:
+        self._id = backup_id
+
+    @expose(generic=True, content_type=base.JSON)
+    def index(self):
+        base.method_not_allowed()
+
+    @index.when(method='POST', content_type=base.JSON)
+    def index_post(self):
+        base.read_body(schemas.action)
+        ctx, row = load(self._id, 'backup:create')
+        drills.start(ctx, row, tasks())
+        return base.respond(None, 202)
+
+
 class BackupController:
     PATHS = ('/backups/{backup_id}',)
 
     def __init__(self, backup_id: str) -> None:
         self._id = backup_id
+        self.action = BackupActionController(backup_id)
 
     @expose(generic=True, content_type=base.JSON)
     def index(self):

@@ -59,6 +59,9 @@ CASES = [
      {'instance': {'replica_of': 'x'}}, 400, 400),
     ('slave_of (PATCH)', 'PATCH', INSTANCE, {'instance': {'slave_of': 'x'}},
      400, 400),
+    ('backup_schedule (PATCH)', 'PATCH', INSTANCE,
+     {'instance': {'backup_schedule': {'cron': '0 3 * * *', 'keep': 2}}},
+     202, 202),
     # The mgmt actions: administrators only.
     ('mgmt stop', 'POST', MGMT_ACTION, {'stop': {}}, 403, 202),
     ('mgmt reboot', 'POST', MGMT_ACTION, {'reboot': {}}, 403, 202),

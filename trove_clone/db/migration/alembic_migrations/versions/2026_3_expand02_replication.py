@@ -2,15 +2,15 @@
 heartbeat (role, state, lag), kept beside its service status so that
 ``instance show`` of a replica shows its lag without asking the guest.
 
-Revision ID: 2026_3_expand02_replication
-Revises: 2026_3_expand01_clusters
+Revision ID: 2026_3_replication
+Revises: 2026_3_clusters
 Create Date: 2026-12-07
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '2026_3_expand02_replication'
-down_revision = '2026_3_expand01_clusters'
+revision = '2026_3_replication'
+down_revision = '2026_3_clusters'
 branch_labels = None
 depends_on = None
 

@@ -2,14 +2,14 @@
 logs reach (``instances.restorable_until``).
 
 Revision ID: 2026_3_pitr
-Revises: 2026_3_expand02_replication
+Revises: 2026_3_replication
 Create Date: 2026-12-07
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '2026_3_pitr'
-down_revision = '2026_3_expand02_replication'
+down_revision = '2026_3_replication'
 branch_labels = None
 depends_on = None
 
