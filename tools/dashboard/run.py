@@ -297,7 +297,11 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     shutil.rmtree(args.artifacts, ignore_errors=True)
     os.makedirs(args.artifacts)
-    state = args.state or tempfile.mkdtemp(prefix='trove-dashboard.')
+    state = args.state or tempfile.mkdtemp(prefix='trove-dash.')
+    if not args.state:
+        # The engines' OS users reach their volumes under STATE/local
+        # (short enough for PostgreSQL's socket path): removed with it.
+        os.chmod(state, 0o711)
     args.keep = args.keep or bool(args.state)
     env = dict(os.environ, TROVE_CLONE_STATE=state, **ISOLATED)
     env.setdefault('TROVE_CLONE_VENV', os.path.join(ROOT, '.tox', 'py3'))
