@@ -1,14 +1,14 @@
 """Clusters (Trove's ``clusters`` table; the members are instances whose
 ``cluster_id`` and ``type`` columns exist since the initial schema).
 
-Revision ID: 2026_3_expand01_clusters
+Revision ID: 2026_3_clusters
 Revises: 2026_2_expand06
 Create Date: 2026-12-07
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '2026_3_expand01_clusters'
+revision = '2026_3_clusters'
 down_revision = '2026_2_expand06'
 branch_labels = None
 depends_on = None
