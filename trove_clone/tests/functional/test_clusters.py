@@ -184,7 +184,7 @@ class ClustersTest(deployment.DeploymentTestCase):
         self.assertEqual('myclust', listed.strip())
         error = self.assertRaises(Exception, self.client.instances.delete,
                                   member)
-        self.assertEqual(501, error.code)
+        self.assertEqual(501, error.http_status)
         self.assertIn('part of a cluster', str(error))
 
         self.redis_cluster_grow_shrink(created['id'])
