@@ -243,10 +243,10 @@ def check_volume(volume: dict | None) -> tuple[int | None, str | None]:
     return size, volume.get('type')
 
 
-#: What a replica takes from its primary: request keys Trove refuses
-#: beside ``replica_of``, and what each is called in the refusal.
-_FROM_PRIMARY = (('flavorRef', 'flavor'), ('datastore', 'datastore'),
-                 ('volume', 'volume'), ('locality', 'locality'))
+#: Request keys refused beside ``replica_of``, and what each is called
+#: in the refusal (a flavor, volume and datastore may be given: Trove's
+#: tempest plugin gives them; see _placement).
+_FROM_PRIMARY = (('locality', 'locality'),)
 
 
 def replica_primary(context, spec: dict) -> dict | None:
@@ -292,12 +292,41 @@ def _placement(context, spec: dict, primary: dict | None
     """(version, flavor, volume size, volume type) of a new instance: the
     request's, or its primary's for a replica."""
     if primary is not None:
-        return (primary['datastore_version'],
-                flavors.get(primary['flavor_id']), primary['volume_size'],
-                primary['volume_type'])
+        return replica_placement(context, spec, primary)
     version = resolve_version(context, spec.get('datastore') or {})
     flavor = resolve_flavor(context, spec.get('flavorRef'), version)
     size, volume_type = check_volume(spec.get('volume'))
+    return version, flavor, size, volume_type
+
+
+def replica_placement(context, spec: dict, primary: dict
+                      ) -> tuple[dict, dict, int | None, str | None]:
+    """A replica's version, flavor and volume: its primary's, or a flavor
+    and volume the request gives (as Trove's: the volume no smaller than
+    the primary's, 403 otherwise); a datastore given must be the
+    primary's version (400 otherwise)."""
+    version = primary['datastore_version']
+    if spec.get('datastore'):
+        asked = resolve_version(context, spec['datastore'])
+        if asked['id'] != version['id']:
+            raise exception.BadRequest(
+                'A replica runs the datastore version of its primary %s '
+                '(%s %s), not %s %s.' % (
+                    primary['id'], version['datastore_name'],
+                    version['name'], asked['datastore_name'],
+                    asked['name']))
+    flavor = flavors.get(primary['flavor_id'])
+    if spec.get('flavorRef') not in (None, ''):
+        flavor = resolve_flavor(context, spec['flavorRef'], version)
+    size, volume_type = primary['volume_size'], primary['volume_type']
+    if spec.get('volume'):
+        size, volume_type = check_volume(spec['volume'])
+        volume_type = volume_type or primary['volume_type']
+        if size is not None and size < (primary['volume_size'] or 0):
+            raise exception.Forbidden(
+                'Replica volume size should not be smaller than the '
+                "primary's: replica volume size %d GB, primary volume "
+                'size %d GB.' % (size, primary['volume_size']))
     return version, flavor, size, volume_type
 
 

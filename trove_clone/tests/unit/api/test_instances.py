@@ -374,11 +374,8 @@ class InstanceApiTest(base.ApiTestCase):
             status=422)
         self.assertError(response, 422, 'unprocessableEntity', primary)
         cases = [
-            ({'flavorRef': '1'}, 400, 'badRequest', 'Cannot specify flavor'),
-            ({'volume': {'size': 1}}, 400, 'badRequest',
-             'Cannot specify volume'),
-            ({'datastore': {'type': 'mysql'}}, 400, 'badRequest',
-             'Cannot specify datastore'),
+            ({'locality': 'affinity'}, 400, 'badRequest',
+             'Cannot specify locality'),
             ({'databases': [{'name': 'x'}]}, 400, 'badRequest',
              'users or databases'),
             ({'replica_of': '4c3f1e0a-0000-4000-8000-000000000000'}, 404,

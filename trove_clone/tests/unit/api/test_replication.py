@@ -197,3 +197,22 @@ class ReplicationApiTest(test_instances.InstanceApiTest):
             primary, first, second)], self.tasks.calls)
         self.assertEqual(['RESIZING'] * 3, [self.task(i) for i in (
             primary, first, second)])
+
+    def test_a_replica_may_name_a_flavor_volume_and_datastore(self) -> None:
+        """Trove's tempest plugin sends them beside replica_of."""
+        primary = self.primary()
+        self.make_version(name='5.7.30')
+        body = {'name': 'r', 'replica_of': primary, 'flavorRef': '2',
+                'volume': {'size': 2},
+                'datastore': {'type': 'mysql', 'version': '5.7.29'}}
+        created = self.send('POST', '/instances', {'instance': body},
+                            status=200).json['instance']
+        row = db_instances.get(self.context, created['id'])
+        self.assertEqual(('2', 2), (row['flavor_id'], row['volume_size']))
+        self.assertError(self.send('POST', '/instances', {'instance': dict(
+            body, datastore={'type': 'mysql', 'version': '5.7.30'})},
+            status=400), 400, 'badRequest', 'datastore version')
+        db_instances.update(self.context, primary, {'volume_size': 3})
+        self.assertError(self.send('POST', '/instances', {
+            'instance': body}, status=403), 403, 'forbidden',
+            'should not be smaller')

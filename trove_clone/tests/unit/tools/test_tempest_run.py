@@ -59,6 +59,9 @@ TEST_IDS = [
     'TestInstanceActionsMariaDB.test_instance_upgrade[id-f7a0fef6]',
     'trove_tempest_plugin.tests.scenario.test_instance_actions.'
     'TestInstanceActionsPostgreSQL.test_instance_upgrade[id-97f1e7ca]',
+    # Replication (issue 16): MySQL's runs.
+    'trove_tempest_plugin.tests.scenario.test_replication.'
+    'TestReplicationMySQL.test_replication[id-280d09c6]',
 ]
 
 
@@ -222,7 +225,8 @@ class SelectionTest(testtools.TestCase):
 
     def test_one_datastore_less_the_exclude_list(self) -> None:
         # The backup tests run (issue 15), the cinder ones do not.
-        self.assertEqual([TEST_IDS[0], TEST_IDS[5]], self.selected('mysql'))
+        self.assertEqual([TEST_IDS[0], TEST_IDS[5], TEST_IDS[-1]],
+                         self.selected('mysql'))
         self.assertEqual([TEST_IDS[1]], self.selected('mariadb'))
         self.assertEqual([TEST_IDS[2], TEST_IDS[4], TEST_IDS[10]],
                          self.selected('postgresql'))
