@@ -408,7 +408,7 @@ class RpcTest(ModulesTestCase):
         self.api = rpcapi.GuestAPI('instance-1', timeout=5)
 
     def test_apply_list_remove(self) -> None:
-        self.assertEqual('2.2', rpcapi.RPC_API_VERSION)
+        self.assertEqual('2.3', rpcapi.RPC_API_VERSION)
         module = payload()
         [result] = self.api.module_apply(self.context, [module])
         self.assertEqual(('OK', 'Module.V1'),
