@@ -216,7 +216,7 @@ def route_paths(target: Target) -> list[tuple[str, str, str]]:
 
 
 def compare(ours: Target, peer: Target | None, requests: int,
-            concurrencies: list[int]) -> None:
+            concurrencies: list[int], names: list[str] | None) -> None:
     if peer is None:
         print('%-15s %4s %8s %9s %9s' % ('route', 'conc', 'req/s',
                                          'median ms', 'p99 ms'))
@@ -226,6 +226,8 @@ def compare(ours: Target, peer: Target | None, requests: int,
             'peer p99'))
     peer_routes = route_paths(peer) if peer is not None else None
     for index, (name, path, project) in enumerate(route_paths(ours)):
+        if names and name not in names:
+            continue
         for concurrency in concurrencies:
             measure(ours, path, project, min(200, requests), concurrency)
             mine = measure(ours, path, project, requests, concurrency)
@@ -290,6 +292,8 @@ def main() -> int:
     parser.add_argument('--requests', type=int, default=2000)
     parser.add_argument('--concurrency', default='1,8',
                         help='comma-separated concurrencies (1,8)')
+    parser.add_argument('--routes', type=lambda text: text.split(','),
+                        help='comma-separated route names (default: all)')
     parser.add_argument('--workers', type=int, default=None,
                         help='trove_api_workers (default: the CPU count)')
     parser.add_argument('--scaling', action='store_true',
@@ -313,7 +317,8 @@ def main() -> int:
     api = OwnApi(args.workers)
     try:
         api.start()
-        compare(api.target(), peer, args.requests, concurrencies)
+        compare(api.target(), peer, args.requests, concurrencies,
+                args.routes)
         print_rss('trove-api (this)', api.process.pid)
         if args.peer_pid:
             print_rss('peer', args.peer_pid)
