@@ -168,12 +168,7 @@ class OwnApi:
         self.state = tempfile.mkdtemp(prefix='trove-bench-api-')
         self.port = free_port(HOST)
         self.conf = os.path.join(self.state, 'trove.conf')
-        with open(self.conf, 'w') as conf_file:
-            conf_file.write(CONF_TEMPLATE.format(
-                host=HOST, port=self.port, state=self.state,
-                rows=bench_seed.INSTANCES,
-                workers='trove_api_workers = %d' % workers if workers
-                else ''))
+        self.write_conf(workers)
         subprocess.run([os.path.join(BIN, 'trove-manage'), '--config-file',
                         self.conf, 'db_sync'], check=True,
                        stdout=subprocess.DEVNULL)
@@ -182,6 +177,15 @@ class OwnApi:
         self.ids = bench_seed.seed()
         db_api.dispose()
         self.process: subprocess.Popen | None = None
+
+    def write_conf(self, workers: int | None) -> None:
+        """The configuration, with ``workers`` (None: the default)."""
+        with open(self.conf, 'w') as conf_file:
+            conf_file.write(CONF_TEMPLATE.format(
+                host=HOST, port=self.port, state=self.state,
+                rows=bench_seed.INSTANCES,
+                workers='trove_api_workers = %d' % workers if workers
+                else ''))
 
     def start(self) -> 'OwnApi':
         self.process = subprocess.Popen(
@@ -257,19 +261,21 @@ def compare(ours: Target, peer: Target | None, requests: int,
 def scaling(requests: int) -> None:
     """The parameters route at concurrency 8: 1 worker, then 2."""
     figures = {}
-    for workers in (1, 2):
-        api = OwnApi(workers)
-        try:
+    api = OwnApi(1)
+    try:
+        for workers in (1, 2):
+            api.write_conf(workers)
             target = api.start().target()
             name, path, project = [route for route in route_paths(target)
                                    if route[0] == 'parameters'][0]
             measure(target, path, project, min(200, requests), 8)
             figures[workers] = measure(target, path, project, requests, 8)
-        finally:
-            api.cleanup()
-        print('parameters c=8, %d worker(s): %.0f req/s, p99 %.1f ms' % (
-            workers, figures[workers]['rps'], figures[workers]['p99_ms']),
-            flush=True)
+            api.stop()
+            print('parameters c=8, %d worker(s): %.0f req/s, p99 %.1f ms' % (
+                workers, figures[workers]['rps'],
+                figures[workers]['p99_ms']), flush=True)
+    finally:
+        api.cleanup()
     print('scaling 2 workers / 1 worker: %.2fx'
           % (figures[2]['rps'] / figures[1]['rps']))
 
