@@ -168,12 +168,7 @@ class OwnApi:
         self.state = tempfile.mkdtemp(prefix='trove-bench-api-')
         self.port = free_port(HOST)
         self.conf = os.path.join(self.state, 'trove.conf')
-        with open(self.conf, 'w') as conf_file:
-            conf_file.write(CONF_TEMPLATE.format(
-                host=HOST, port=self.port, state=self.state,
-                rows=bench_seed.INSTANCES,
-                workers='trove_api_workers = %d' % workers if workers
-                else ''))
+        self.write_conf(workers)
         subprocess.run([os.path.join(BIN, 'trove-manage'), '--config-file',
                         self.conf, 'db_sync'], check=True,
                        stdout=subprocess.DEVNULL)
@@ -182,6 +177,15 @@ class OwnApi:
         self.ids = bench_seed.seed()
         db_api.dispose()
         self.process: subprocess.Popen | None = None
+
+    def write_conf(self, workers: int | None) -> None:
+        """The configuration, with ``workers`` (None: the default)."""
+        with open(self.conf, 'w') as conf_file:
+            conf_file.write(CONF_TEMPLATE.format(
+                host=HOST, port=self.port, state=self.state,
+                rows=bench_seed.INSTANCES,
+                workers='trove_api_workers = %d' % workers if workers
+                else ''))
 
     def start(self) -> 'OwnApi':
         self.process = subprocess.Popen(
@@ -216,7 +220,7 @@ def route_paths(target: Target) -> list[tuple[str, str, str]]:
 
 
 def compare(ours: Target, peer: Target | None, requests: int,
-            concurrencies: list[int]) -> None:
+            concurrencies: list[int], names: list[str] | None) -> None:
     if peer is None:
         print('%-15s %4s %8s %9s %9s' % ('route', 'conc', 'req/s',
                                          'median ms', 'p99 ms'))
@@ -226,6 +230,8 @@ def compare(ours: Target, peer: Target | None, requests: int,
             'peer p99'))
     peer_routes = route_paths(peer) if peer is not None else None
     for index, (name, path, project) in enumerate(route_paths(ours)):
+        if names and name not in names:
+            continue
         for concurrency in concurrencies:
             measure(ours, path, project, min(200, requests), concurrency)
             mine = measure(ours, path, project, requests, concurrency)
@@ -255,19 +261,21 @@ def compare(ours: Target, peer: Target | None, requests: int,
 def scaling(requests: int) -> None:
     """The parameters route at concurrency 8: 1 worker, then 2."""
     figures = {}
-    for workers in (1, 2):
-        api = OwnApi(workers)
-        try:
+    api = OwnApi(1)
+    try:
+        for workers in (1, 2):
+            api.write_conf(workers)
             target = api.start().target()
             name, path, project = [route for route in route_paths(target)
                                    if route[0] == 'parameters'][0]
             measure(target, path, project, min(200, requests), 8)
             figures[workers] = measure(target, path, project, requests, 8)
-        finally:
-            api.cleanup()
-        print('parameters c=8, %d worker(s): %.0f req/s, p99 %.1f ms' % (
-            workers, figures[workers]['rps'], figures[workers]['p99_ms']),
-            flush=True)
+            api.stop()
+            print('parameters c=8, %d worker(s): %.0f req/s, p99 %.1f ms' % (
+                workers, figures[workers]['rps'],
+                figures[workers]['p99_ms']), flush=True)
+    finally:
+        api.cleanup()
     print('scaling 2 workers / 1 worker: %.2fx'
           % (figures[2]['rps'] / figures[1]['rps']))
 
@@ -290,6 +298,8 @@ def main() -> int:
     parser.add_argument('--requests', type=int, default=2000)
     parser.add_argument('--concurrency', default='1,8',
                         help='comma-separated concurrencies (1,8)')
+    parser.add_argument('--routes', type=lambda text: text.split(','),
+                        help='comma-separated route names (default: all)')
     parser.add_argument('--workers', type=int, default=None,
                         help='trove_api_workers (default: the CPU count)')
     parser.add_argument('--scaling', action='store_true',
@@ -313,7 +323,8 @@ def main() -> int:
     api = OwnApi(args.workers)
     try:
         api.start()
-        compare(api.target(), peer, args.requests, concurrencies)
+        compare(api.target(), peer, args.requests, concurrencies,
+                args.routes)
         print_rss('trove-api (this)', api.process.pid)
         if args.peer_pid:
             print_rss('peer', args.peer_pid)
