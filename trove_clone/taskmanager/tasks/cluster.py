@@ -159,13 +159,15 @@ class RebalanceAway(ClusterTask):
                 for one in members]
         base.run_step(self.step, CONF.agent_call_high_timeout * 4,
                       lambda: guest.cluster_rebalance(context, plan))
+        # Forgotten first, while the others still know their addresses
+        # (a member that left is known by its id only).
+        base.run_step('cluster_forget', CONF.agent_call_high_timeout,
+                      lambda: guest.cluster_forget(
+                          context, [endpoint(one) for one in leaving]))
         for member in leaving:
             base.run_step('cluster_leave', CONF.agent_call_high_timeout,
                           lambda: _guest(context, member['id']).cluster_leave(
                               context))
-        base.run_step('cluster_forget', CONF.agent_call_high_timeout,
-                      lambda: guest.cluster_forget(
-                          context, [endpoint(one) for one in leaving]))
         wait_cluster_ok(context, coordinator, len(staying))
 
 
