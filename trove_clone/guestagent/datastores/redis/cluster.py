@@ -71,6 +71,16 @@ def parse_nodes(text) -> list[dict]:
     return nodes
 
 
+def converged(nodes_text, count: int) -> bool:
+    """Whether a member's ``CLUSTER NODES`` knows ``count`` members by
+    their own ids: a node still in the handshake is listed under a
+    made-up id (and counted in ``cluster_known_nodes``), so a SETSLOT
+    naming its real id would be refused."""
+    known = [node for node in parse_nodes(nodes_text)
+             if not {'handshake', 'noaddr'} & set(node['flags'])]
+    return len(known) >= count
+
+
 def plan_moves(owners: dict[str, set], targets: dict[str, int]
                ) -> tuple[list, list]:
     """(slots to assign ``[(node, [slots])]``, moves ``[(slot, from,
@@ -168,8 +178,9 @@ class RedisCluster(cluster.Cluster):
         for member in members:
             client = self._member_client(member['address'])
             try:
-                while int(self._info(client).get('cluster_known_nodes',
-                                                 0)) < len(members):
+                while not converged(client.execute_command('CLUSTER',
+                                                           'NODES'),
+                                    len(members)):
                     if time.monotonic() > deadline:
                         raise cluster.ClusterError(
                             reason='member %s did not learn of every '

@@ -65,6 +65,17 @@ class SlotPlanTest(base.TestCase):
         self.assertEqual(5462, len(nodes[1]['slots']))
         self.assertEqual(set(), nodes[3]['slots'])
 
+    def test_converged_ignores_nodes_in_the_handshake(self) -> None:
+        self.assertTrue(cluster.converged(NODES, 4))
+        self.assertFalse(cluster.converged(NODES, 5))
+        # Right after CLUSTER MEET the new node is listed under a made-up
+        # id: SETSLOT with its real id would be refused, so not yet.
+        meeting = NODES + ('eee 127.0.0.6:6379@16379 handshake - 0 0 0 '
+                           'connected\n')
+        self.assertFalse(cluster.converged(meeting, 5))
+        self.assertTrue(cluster.converged(
+            meeting.replace('handshake', 'master'), 5))
+
 
 class MemberSettingsTest(base.TestCase):
 
