@@ -29,6 +29,11 @@ class Enforcer(policy.Enforcer):
         super().__init__(*args, **kwargs)
         self._decisions: dict = {}
         self._decisions_lock = threading.Lock()
+        #: Held while the rules are (re)loaded and while a decision is
+        #: computed: oslo.policy replaces and then completes its rule set
+        #: in place, and a rule checked in between falls back to the
+        #: default rule (a false 403). Reentrant: enforce() loads too.
+        self._rules_lock = threading.RLock()
         #: Per rule name: whether its decision depends only on what
         #: _role_key holds (see _depends_on_roles_only).
         self._shapes: dict[str, bool] = {}
@@ -41,13 +46,14 @@ class Enforcer(policy.Enforcer):
         return shape
 
     def load_rules(self, force_reload: bool = False) -> None:
-        now = time.monotonic()
-        if force_reload or not self.rules or now >= self._next_load:
-            super().load_rules(force_reload)
-            self._next_load = now + RELOAD_INTERVAL
-            with self._decisions_lock:
-                self._decisions.clear()
-                self._shapes = {}
+        with self._rules_lock:
+            now = time.monotonic()
+            if force_reload or not self.rules or now >= self._next_load:
+                super().load_rules(force_reload)
+                self._next_load = now + RELOAD_INTERVAL
+                with self._decisions_lock:
+                    self._decisions.clear()
+                    self._shapes = {}
 
     def decide(self, rule: str, target: dict, credentials: dict) -> bool:
         """``enforce`` without raising, with remembered decisions."""
@@ -61,12 +67,13 @@ class Enforcer(policy.Enforcer):
                 decision = self._decisions.get(key)
             if decision is not None:
                 return decision
-        decision = bool(self.enforce(rule, target, credentials))
-        if key is not None:
-            with self._decisions_lock:
-                if len(self._decisions) >= DECISION_CACHE_SIZE:
-                    self._decisions.clear()
-                self._decisions[key] = decision
+        with self._rules_lock:
+            decision = bool(self.enforce(rule, target, credentials))
+            if key is not None:
+                with self._decisions_lock:
+                    if len(self._decisions) >= DECISION_CACHE_SIZE:
+                        self._decisions.clear()
+                    self._decisions[key] = decision
         return decision
 
 

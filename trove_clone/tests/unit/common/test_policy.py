@@ -1,5 +1,8 @@
 """Policy defaults with Trove's rule names."""
+import threading
+
 import fixtures
+from oslo_policy import policy as oslo_policy
 
 from trove_clone.common import context
 from trove_clone.common import exception
@@ -91,3 +94,40 @@ class PolicyTest(base.TestCase):
         self.assertFalse(policy.is_admin(bob))
         self.assertTrue(policy.is_admin(context.TroveContext(
             user_id='carol', project_id='p2', roles=['ADMIN'])))
+
+    def test_no_decision_while_the_rules_are_reloaded(self) -> None:
+        """oslo.policy replaces its rule set, then completes it: a check
+        made in between would fall back to the default rule and refuse
+        (a false 403). Decisions wait for the reload."""
+        policy.reset()
+        enforcer = policy.get_enforcer()
+        enforcer.load_rules()
+        complete = dict(enforcer.rules)
+        reloading = threading.Event()
+        release = threading.Event()
+
+        def partial_reload(this, force_reload=False):
+            this.rules = oslo_policy.Rules(
+                {'context_is_admin': complete['context_is_admin']},
+                this.default_rule)
+            this._next_load = float('inf')
+            reloading.set()
+            release.wait(5)
+            this.rules = oslo_policy.Rules(complete, this.default_rule)
+
+        self.useFixture(fixtures.MockPatchObject(
+            oslo_policy.Enforcer, 'load_rules', partial_reload))
+        reloader = threading.Thread(target=enforcer.load_rules,
+                                    kwargs={'force_reload': True})
+        reloader.start()
+        self.assertTrue(reloading.wait(5))
+        decisions: list = []
+        checker = threading.Thread(target=lambda: decisions.append(
+            enforcer.decide('instance:show', {'tenant': 'p1'}, {
+                'project_id': 'p1', 'roles': ['member'], 'user_id': 'u'})))
+        checker.start()
+        checker.join(0.3)
+        release.set()
+        reloader.join(5)
+        checker.join(5)
+        self.assertEqual([True], decisions)
