@@ -367,11 +367,13 @@ def cluster_steps(run: Run, page: Page, base_url: str) -> None:
             statuses[:] = [cells[-1].strip() for cells in (
                 member.locator('td').all_inner_texts() for member in
                 page.locator('#instances tbody tr[data-object-id]').all())]
+            if 'Error' in statuses:
+                raise StepFailed('a member is in error: %s' % statuses)
             return statuses == ['Active'] * 3
         try:
             wait_for(members_active, 300, 'three members Active')
-        except StepFailed:
-            raise StepFailed('members %s, not three Active' % statuses)
+        except StepFailed as error:
+            raise StepFailed('%s; members %s' % (error, statuses))
 
     def delete() -> None:
         run.goto('project/database_clusters/')
