@@ -2,7 +2,7 @@
 """trovestack: a trove_clone deployment on this machine.
 
     tools/trovestack install                  install what is needed
-    tools/trovestack kick-start [DATASTORE] [--version V]
+    tools/trovestack kick-start [DATASTORE ...] [--version V]
                                               install, start, register
     tools/trovestack kick-start ... --dashboard
                                               and the dashboard
@@ -25,7 +25,9 @@ control database and starts trove-api, trove-taskmanager and
 trove-conductor on loopback. It then builds the guest image of DATASTORE
 (mysql, mariadb, postgresql or redis), uploads it to Glance with the tags
 ``trove,DATASTORE`` and registers the datastore version with trove-manage,
-so that instances can be created right away. Running it twice is safe: what
+so that instances can be created right away; each further DATASTORE named
+is registered the same way, at its default version (the first is the
+default datastore). Running it twice is safe: what
 runs is left running and an image already in Glance is not built again.
 
 Every process kick-start starts is recorded by PID under the state
@@ -897,11 +899,15 @@ def usage_text(datastore: str, version: str, conf: str, openrc: str) -> str:
            'connect': connect_command(datastore)})
 
 
-def kick_start(datastore: str, version: str | None) -> int:
-    """Install, start and register everything for ``datastore``."""
-    if datastore not in DATASTORES:
-        raise StackError('unknown datastore %s (one of %s)' % (
-            datastore, ', '.join(sorted(DATASTORES))))
+def kick_start(datastore: str, version: str | None,
+               others: tuple[str, ...] = ()) -> int:
+    """Install, start and register everything for ``datastore`` (the
+    default datastore, at ``version``), and register ``others`` too, each
+    at its default version."""
+    for name in (datastore, *others):
+        if name not in DATASTORES:
+            raise StackError('unknown datastore %s (one of %s)' % (
+                name, ', '.join(sorted(DATASTORES))))
     version = version or DATASTORES[datastore][1]
     install_missing()
     os.makedirs(STATE, exist_ok=True)
@@ -920,6 +926,11 @@ def kick_start(datastore: str, version: str | None) -> int:
     ensure_flavor(conf)
     image_id = upload_image(datastore, version)
     register_datastore(conf, datastore, version, image_id)
+    for other in dict.fromkeys(others):
+        if other != datastore:
+            other_version = DATASTORES[other][1]
+            register_datastore(conf, other, other_version,
+                               upload_image(other, other_version))
     openrc = write_openrc()
     say('kick-start done')
     print(usage_text(datastore, version, conf, openrc))
@@ -1088,14 +1099,19 @@ def main(argv: list[str]) -> int:
     commands = parser.add_subparsers(dest='command', required=True)
     kick = commands.add_parser(
         'kick-start', help='install, start and register a datastore')
-    kick.add_argument('datastore', nargs='?', default='mysql',
-                      choices=sorted(DATASTORES))
+    # Not argparse's choices: with nargs='*' it checks the whole list;
+    # kick_start names an unknown datastore.
+    kick.add_argument('datastores', nargs='*', metavar='DATASTORE',
+                      help='the datastores to register (%s; default '
+                           'mysql); the first is the default datastore, '
+                           'at --version' % ', '.join(sorted(DATASTORES)))
     kick.add_argument('--dashboard', action='store_true',
                       help='also start Horizon with trove-dashboard')
+    defaults = ', '.join('%s %s' % (name, DATASTORES[name][1])
+                         for name in sorted(DATASTORES))
     kick.add_argument('--version', default=None,
-                      help='the datastore version (default: %s)' % ', '.join(
-                          '%s %s' % (name, DATASTORES[name][1])
-                          for name in sorted(DATASTORES)))
+                      help='the version of the first datastore '
+                           '(default: %s)' % defaults)
     commands.add_parser('install', help='install what is needed, start '
                         'nothing')
     commands.add_parser('stop', help='stop what kick-start started')
@@ -1113,7 +1129,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == 'kick-start':
-            status = kick_start(args.datastore, args.version)
+            chosen = args.datastores or ['mysql']
+            status = kick_start(chosen[0], args.version, tuple(chosen[1:]))
             return start_dashboard() if args.dashboard else status
         if args.command == 'dashboard':
             return start_dashboard()

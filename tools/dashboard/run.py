@@ -6,9 +6,11 @@ the dashboard; then headless Chromium (Debian's, driven by Playwright
 through its executable path: no browser is downloaded) logs in as the
 demo user, launches a MySQL instance through the Launch Instance form,
 waits for it to be Active, creates a database and a user in its detail
-tabs, connects to it with PyMySQL as that user, deletes it through the
-table action, and opens the Configuration Groups, Backups and Backup
-Strategies panels (trove-dashboard ships its Clusters panel disabled).
+tabs, connects to it with PyMySQL as that user, lists its logs and
+enables one in the Logs tab, deletes it through the table action, opens
+the Configuration Groups, Backups, Backup Strategies and Clusters panels,
+and launches a three-member Redis cluster through the Clusters panel,
+waits for it to be built and deletes it.
 Each step leaves a screenshot in the artifacts directory
 (TROVE_CLONE_ARTIFACTS, default .tox/dashboard/artifacts), with the
 kick-start log and the dashboard's.
@@ -227,8 +229,41 @@ def browser_test(page: Page, base_url: str, artifacts: str,
         # The page shows the table the connection made.
         page.goto(state['detail_url'] + '?tab=instance_details__database_tab')
 
+    def logs_tab() -> None:
+        """The Logs tab lists the instance's USER logs (a member sees no
+        SYS log); its row action Enable Log turns the general log on."""
+        path = (state['detail_url'].split(base_url, 1)[1]
+                + '?tab=instance_details__logs_tab')
+        run.goto(path)
+        page.wait_for_selector('#logs tbody tr[data-object-id]')
+        rows = {row.get_attribute('data-object-id'):
+                [cell.strip() for cell in row.locator('td').all_inner_texts()]
+                for row in page.locator(
+                    '#logs tbody tr[data-object-id]').all()}
+        for log in ('general', 'slow_query'):
+            if log not in rows or 'USER' not in rows[log]:
+                raise StepFailed('no USER log %s in %s' % (log, rows))
+        if any('SYS' in cells for cells in rows.values()):
+            raise StepFailed('a member sees a SYS log: %s' % rows)
+        if 'Disabled' not in rows['general']:
+            raise StepFailed('the general log is not Disabled: %s'
+                             % rows['general'])
+        # Enable Log is in the row's drop-down (Publish Log comes first).
+        row = page.locator('#logs tbody tr[data-object-id="general"]')
+        row.locator('.dropdown-toggle').click()
+        with page.expect_navigation():
+            row.locator('#logs__row_general__action_enable_log').click()
+        run.no_error_shown()
+
+        def enabled() -> bool:
+            run.goto(path)
+            cells = page.locator(
+                '#logs tbody tr[data-object-id="general"] td')
+            texts = [cell.strip() for cell in cells.all_inner_texts()]
+            return bool(texts) and 'Disabled' not in texts
+        wait_for(enabled, 120, 'the general log enabled')
+
     def detail_tabs() -> None:
-        # The Logs tab waits for the log API (issue 19, part 2).
         for tab in ('backups_tab', 'config_defaults'):
             run.goto(state['detail_url'].split(base_url, 1)[1]
                      + '?tab=instance_details__' + tab)
@@ -263,7 +298,8 @@ def browser_test(page: Page, base_url: str, artifacts: str,
     steps = [('login', login), ('launch', launch), ('active', active),
              ('detail', detail), ('create-database', create_database),
              ('create-user', create_user), ('connect-pymysql', connect),
-             ('detail-tabs', detail_tabs), ('delete', delete)]
+             ('logs-tab', logs_tab), ('detail-tabs', detail_tabs),
+             ('delete', delete)]
     for step_name, action in steps:
         if not run.step(step_name, action):
             if step_name in ('login', 'launch', 'active', 'detail'):
@@ -271,9 +307,95 @@ def browser_test(page: Page, base_url: str, artifacts: str,
     for path, title in (
             ('project/database_configurations/', 'Configuration Groups'),
             ('project/database_backups/', 'Backups'),
-            ('project/backup_strategies/', 'Backup Strategies')):
+            ('project/backup_strategies/', 'Backup Strategies'),
+            ('project/database_clusters/', 'Clusters')):
         run.step('panel-' + path.split('/')[1], panel(path, title))
+    if run.results[-1][1]:
+        cluster_steps(run, page, base_url)
     return run
+
+
+def cluster_steps(run: Run, page: Page, base_url: str) -> None:
+    """A Redis Cluster of three members launched through the Clusters
+    panel's Launch Cluster form, Active on its detail page, deleted with
+    the table action."""
+    name = 'dash-cl-%s' % secrets.token_hex(3)
+    row = 'tr:has-text("%s")' % name
+
+    def launch() -> None:
+        run.goto('project/database_clusters/')
+        page.get_by_role('link', name='Launch Cluster').click()
+        page.wait_for_selector('#id_name')
+        page.fill('#id_name', name)
+        options = page.locator('#id_datastore option').all()
+        redis = [option.get_attribute('value') for option in options
+                 if option.inner_text().startswith('redis - ')]
+        if not redis:
+            raise StepFailed('no redis version in %s' % [
+                option.inner_text() for option in options])
+        page.select_option('#id_datastore', value=redis[0])
+        flavor = page.locator('select.switched:visible').first
+        labels = [option.inner_text() for option in
+                  flavor.locator('option').all()]
+        tiny = [label for label in labels if 'm1.tiny' in label]
+        if not tiny:
+            raise StepFailed('no flavor m1.tiny in %s' % labels)
+        flavor.select_option(label=tiny[0])
+        page.fill('#id_volume', '1')
+        page.fill('#id_num_instances', '3')
+        run.shot('cluster-launch-form')
+        submit_modal(page)
+        page.wait_for_selector(row)
+        run.no_error_shown()
+
+    def built() -> None:
+        def task_none() -> bool:
+            page.goto(base_url + 'project/database_clusters/')
+            cells = page.locator(row + ' td').all_inner_texts()
+            return bool(cells) and cells[-2].strip() == 'None'
+        wait_for(task_none, ACTIVE_TIMEOUT, 'cluster %s built' % name)
+        page.get_by_role('link', name=name, exact=True).click()
+        page.wait_for_url(re.compile(
+            r'.*/project/database_clusters/[0-9a-f-]+/'))
+        run.no_error_shown()
+        members = (page.url.split(base_url, 1)[1]
+                   + '?tab=cluster_details__instances_tab')
+        statuses: list[str] = []
+
+        def members_active() -> bool:
+            run.goto(members)
+            statuses[:] = [cells[-1].strip() for cells in (
+                member.locator('td').all_inner_texts() for member in
+                page.locator('#instances tbody tr[data-object-id]').all())]
+            if 'Error' in statuses:
+                raise StepFailed('a member is in error: %s' % statuses)
+            return statuses == ['Active'] * 3
+        try:
+            wait_for(members_active, 300, 'three members Active')
+        except StepFailed as error:
+            raise StepFailed('%s; members %s' % (error, statuses))
+
+    def delete() -> None:
+        run.goto('project/database_clusters/')
+        box = page.locator(row).locator('input[type=checkbox]')
+        box.evaluate('box => box.click()')
+        if not box.is_checked():
+            raise StepFailed('the row cannot be selected')
+        page.locator('#clusters__action_delete').click()
+        with page.expect_navigation():
+            page.locator('.modal-footer .btn-danger').click()
+        run.no_error_shown()
+
+        def gone() -> bool:
+            page.goto(base_url + 'project/database_clusters/')
+            return not page.locator(row).count()
+        wait_for(gone, 300, 'cluster %s deleted' % name)
+
+    for step_name, action in (('cluster-launch', launch),
+                              ('cluster-active', built),
+                              ('cluster-delete', delete)):
+        if not run.step(step_name, action) and step_name == 'cluster-launch':
+            break
 
 
 def credentials(state: str) -> dict[str, str]:
@@ -310,9 +432,10 @@ def main(argv: list[str]) -> int:
     try:
         log_path = os.path.join(args.artifacts, 'kick-start.log')
         with open(log_path, 'w') as log:
+            # mysql the default datastore; redis for the cluster.
             kicked = subprocess.run([trovestack, 'kick-start', 'mysql',
-                                     '--dashboard'], env=env, stdout=log,
-                                    stderr=subprocess.STDOUT)
+                                     'redis', '--dashboard'], env=env,
+                                    stdout=log, stderr=subprocess.STDOUT)
         kick_seconds = time.monotonic() - started
         print('kick-start --dashboard: %.0f s (log %s)' % (kick_seconds,
                                                            log_path))

@@ -11,8 +11,9 @@ directory:
 - ``sessions/`` (0700): Django's file session backend.
 
 The virtualenv itself is prepared once (``prepare_venv``): trove-dashboard's
-panels enabled, a ``local_settings.d`` snippet that executes the file named
-by ``TROVE_CLONE_DASHBOARD_SETTINGS``, the customization module that reads
+panels enabled (the Clusters panel too, which it ships disabled), a
+``local_settings.d`` snippet that executes the file named by
+``TROVE_CLONE_DASHBOARD_SETTINGS``, the customization module that reads
 flavors from Trove's flavors API when the catalog has no compute service,
 and the static files collected and compressed offline (they do not depend
 on the deployment). gunicorn serves the dashboard, WhiteNoise its static
@@ -38,7 +39,22 @@ CUSTOMIZATION = 'trove_clone_customization'
 SNIPPET = '_50_trove_clone.py'
 #: Bumped when what prepare_venv installs changes (static files are then
 #: collected again).
-PREPARED_VERSION = '3'
+PREPARED_VERSION = '4'
+#: trove-dashboard's enabled files that it ships with ``DISABLED = True``
+#: and this API serves: Horizon reads a file of the same name in
+#: ``local/enabled`` instead of the plugin's, so the one written there
+#: takes the plugin's settings and enables the panel (the Clusters panel:
+#: clusters exist, doc/clusters.md).
+ENABLED_OVERRIDES = ('_1740_project_database_clusters_panel',)
+
+_ENABLE_TEXT = '''\
+# Installed by trove_clone (tools/trovestack dashboard): trove-dashboard's
+# %(name)s.py with DISABLED = False. Horizon uses this file instead
+# of the plugin's (same name, read from local/enabled).
+from trove_dashboard.enabled.%(name)s import *  # noqa
+
+DISABLED = False
+'''
 
 _SNIPPET_TEXT = '''\
 # Installed by trove_clone (tools/trovestack dashboard): the settings of
@@ -178,6 +194,11 @@ class Horizon(process.Service):
         enabled = os.path.join(package_dir('trove_dashboard'), 'enabled')
         for path in glob.glob(os.path.join(enabled, '_1*.py')):
             shutil.copy(path, os.path.join(local, 'enabled'))
+        for name in ENABLED_OVERRIDES:
+            if os.path.exists(os.path.join(enabled, name + '.py')):
+                _write_if_changed(
+                    os.path.join(local, 'enabled', name + '.py'),
+                    _ENABLE_TEXT % {'name': name})
         os.makedirs(os.path.join(local, 'local_settings.d'), exist_ok=True)
         _write_if_changed(os.path.join(local, 'local_settings.d', SNIPPET),
                           _SNIPPET_TEXT)

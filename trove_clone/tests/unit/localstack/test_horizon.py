@@ -3,6 +3,7 @@ the deployment's Keystone, a random SECRET_KEY in a 0600 file made once,
 file sessions, offline compression; the shared virtualenv prepared once."""
 import ast
 import os
+import re
 import stat
 from unittest import mock
 
@@ -116,6 +117,9 @@ class PrepareVenvTest(testtools.TestCase):
         os.makedirs(self.enabled)
         for name in ('_1710_database_panel_group.py', '__init__.py'):
             open(os.path.join(self.enabled, name), 'w').close()
+        with open(os.path.join(self.enabled, horizon.ENABLED_OVERRIDES[0]
+                               + '.py'), 'w') as disabled:
+            disabled.write('PANEL = "database_clusters"\nDISABLED = True\n')
         os.makedirs(os.path.join(self.venvs, 'horizon', 'bin'))
         open(os.path.join(self.venvs, 'horizon', 'bin', 'python'),
              'w').close()
@@ -143,6 +147,19 @@ class PrepareVenvTest(testtools.TestCase):
                                   horizon.CUSTOMIZATION + '.py')):
             with open(path) as source:
                 ast.parse(source.read())
+
+    def test_clusters_panel_enabled(self) -> None:
+        """Horizon reads local/enabled's file of the plugin's name: it
+        takes the plugin's settings with DISABLED = False."""
+        with mock.patch.object(process, 'run'):
+            self.horizon.prepare_venv()
+        name = horizon.ENABLED_OVERRIDES[0]
+        with open(os.path.join(self.local, 'enabled', name + '.py')) as f:
+            text = f.read()
+        self.assertIn('from trove_dashboard.enabled.%s import *' % name,
+                      text)
+        self.assertEqual('False', re.findall(r'^DISABLED = (\w+)$', text,
+                                             re.M)[-1])
 
     def test_snippet_runs_the_deployment_settings(self) -> None:
         settings = os.path.join(self.useFixture(fixtures.TempDir()).path,

@@ -312,3 +312,50 @@ class DashboardTest(testtools.TestCase):
         self.trovestack.start_dashboard.assert_called_once_with()
         self.trovestack.main(['kick-start', 'mysql'])
         self.assertEqual(1, self.trovestack.start_dashboard.call_count)
+
+
+class KickStartDatastoresTest(testtools.TestCase):
+    """kick-start DATASTORE [DATASTORE ...]: the first is the default
+    datastore (at --version), the others are registered too, each at its
+    default version; an unknown one is refused before anything starts."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.state = self.useFixture(fixtures.TempDir()).path
+        self.trovestack = load_trovestack(self.state)
+        self.useFixture(fixtures.MonkeyPatch('sys.stdout', io.StringIO()))
+        self.err = io.StringIO()
+        self.useFixture(fixtures.MonkeyPatch('sys.stderr', self.err))
+
+    def test_command_line(self) -> None:
+        kick = self.trovestack.kick_start = mock.Mock(return_value=0)
+        self.assertEqual(0, self.trovestack.main(['kick-start']))
+        kick.assert_called_with('mysql', None, ())
+        self.trovestack.main(['kick-start', 'postgresql', 'redis',
+                              '--version', '15'])
+        kick.assert_called_with('postgresql', '15', ('redis',))
+
+    def test_others_registered(self) -> None:
+        stack = self.trovestack
+        for name in ('install_missing', 'start_keystone', 'start_glance',
+                     'start_swift', 'ensure_guest_vhost', 'start_daemons',
+                     'ensure_flavor', 'register_datastore', 'write_openrc'):
+            setattr(stack, name, mock.Mock())
+        stack.write_conf = mock.Mock(return_value=('trove.conf', False))
+        stack.local_state_dir = lambda: os.path.join(self.state, 'local')
+        stack.upload_image = mock.Mock(side_effect=lambda ds, v: 'img-' + ds)
+        self.assertEqual(0, stack.kick_start('mysql', '8.0',
+                                             ('redis', 'mysql', 'redis')))
+        self.assertEqual('mysql', stack.write_conf.call_args[0][0])
+        self.assertEqual(
+            [mock.call('trove.conf', 'mysql', '8.0', 'img-mysql'),
+             mock.call('trove.conf', 'redis', stack.DATASTORES['redis'][1],
+                       'img-redis')],
+            stack.register_datastore.call_args_list)
+
+    def test_unknown_refused(self) -> None:
+        self.trovestack.install_missing = mock.Mock()
+        self.assertEqual(1, self.trovestack.main(['kick-start', 'mysql',
+                                                  'nosuch']))
+        self.assertIn('unknown datastore nosuch', self.err.getvalue())
+        self.trovestack.install_missing.assert_not_called()
