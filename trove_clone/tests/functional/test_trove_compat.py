@@ -169,14 +169,25 @@ class TroveCompatibilityTest(deployment.DeploymentTestCase):
                                       '-f', 'json'))
         self.assertEqual([DATASTORE], [row['Name'] for row in listing])
 
-    def test_replica_request_carries_no_flavor(self) -> None:
-        self.active_instance()
-        error = self.cli('openstack', 'database', 'instance', 'create',
-                         'compat-replica', '--replica-of', self.instance_id,
-                         fails=True)
-        self.assertIn('HTTP 501', error)
-        self.assertIn('replication', error)
-        self.assertNotIn('flavor', error.lower())
+    def test_replica_request_without_flavor_takes_the_primarys(
+            self) -> None:
+        """``openstack database instance create --replica-of`` sends no
+        flavor: the replica takes its primary's (Trove's)."""
+        primary = self.active_instance()
+        shown = json.loads(self.cli(
+            'openstack', 'database', 'instance', 'create', 'compat-replica',
+            '--replica-of', self.instance_id, '-f', 'json'))
+        self.addCleanup(self.deployment.delete_and_wait, shown['id'])
+        self.assertEqual((self.instance_id, primary.flavor['id'], 'BUILD'),
+                         (shown['replica_of'], shown['flavor'],
+                          shown['status']))
+        # Built (or failed) before the cleanup deletes it: a delete is
+        # refused while the instance builds.
+        trove = self.deployment.client()
+        deadline = time.monotonic() + WAIT
+        while trove.instances.get(shown['id']).status == 'BUILD':
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(1)
 
     def test_configuration_attach_is_live_when_the_command_returns(
             self) -> None:
