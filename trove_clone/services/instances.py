@@ -4,7 +4,6 @@ The API calls these; the work behind them is cast to the taskmanager
 through the ``tasks`` object the caller passes in (the taskmanager's RPC
 client), so that this layer stays below the services that talk RPC.
 """
-import ipaddress
 import json
 from typing import Any, Callable, Protocol
 
@@ -23,6 +22,7 @@ from trove_clone.db import listings
 from trove_clone.db import models
 from trove_clone.db import modules as db_modules
 from trove_clone import drivers
+from trove_clone.services import access_rules
 from trove_clone.services import accounts
 from trove_clone.services import backups as backup_service
 from trove_clone.services import configurations
@@ -399,7 +399,7 @@ def create(context, spec: dict, tasks: Tasks) -> dict:
         configuration_id = group['id']
     modules = module_service.for_new_instance(
         context, spec.get('modules') or [], version)
-    access = json.dumps(check_access(spec['access'])) \
+    access = json.dumps(access_rules.check_access(spec['access'])) \
         if spec.get('access') is not None else None
     if primary is not None and access is None:
         access = replication.replica_access(primary)
@@ -554,43 +554,12 @@ def upgrade(context, row: dict, reference: str, tasks: Tasks) -> dict:
     return target
 
 
-def check_access(access: dict) -> dict:
-    """An ``access`` request as the instance keeps it: ``is_public``
-    (False when not given: Trove's "not providing means private") and
-    ``allowed_cidrs`` as networks ([] when not given: any address).
-
-    :raises BadRequest: naming the field that is not a boolean or a list
-        of IPv4/IPv6 CIDRs
-    """
-    is_public = access.get('is_public', False)
-    if not isinstance(is_public, bool):
-        raise exception.BadRequest('access.is_public must be true or '
-                                   'false, not %r.' % (is_public,))
-    cidrs = access.get('allowed_cidrs') or []
-    if not isinstance(cidrs, list):
-        raise exception.BadRequest('access.allowed_cidrs must be a list of '
-                                   'CIDRs.')
-    networks = []
-    for index, cidr in enumerate(cidrs):
-        try:
-            if not isinstance(cidr, str):
-                raise ValueError(cidr)
-            network = str(ipaddress.ip_network(cidr.strip(), strict=False))
-        except ValueError:
-            raise exception.BadRequest(
-                'access.allowed_cidrs[%d]: %r is not an IPv4 or IPv6 CIDR '
-                '(such as 10.0.0.0/24 or 2001:db8::/32).' % (index, cidr))
-        if network not in networks:
-            networks.append(network)
-    return {'is_public': is_public, 'allowed_cidrs': networks}
-
-
 def update_access(context, row: dict, access: dict, tasks: Tasks) -> None:
     """Check the new access, take the task UPDATING and cast the change
     (the taskmanager records it when the guest and the cloud have it);
     422 while the instance cannot take an action. When the cast fails the
     instance gets its task back and nothing changes."""
-    new_access = check_access(access)
+    new_access = access_rules.check_access(access)
     old_access = json.loads(row['access']) if row.get('access') else None
     _begin(context, row, statuses.UPDATING)
     _cast_or_give_back(context, row, statuses.UPDATING,
